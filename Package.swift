@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Plugins export only `acmeeh_plugin_register` and bind their own symbols first
+/// (ARCHITECTURE.md, "The plugin ABI", rule 6).
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags([
+        "-Xlinker", "--version-script=\(Context.packageDirectory)/Plugins/exports.map",
+        "-Xlinker", "-Bsymbolic",
+    ])
+]
+
+func plugin(_ name: String, _ extra: [Target.Dependency] = []) -> Target {
+    .target(
+        name: name,
+        dependencies: ["PluginAPI", "PluginKit"] + extra,
+        path: "Plugins/\(name)",
+        linkerSettings: pluginLinkerSettings
+    )
+}
+
+let package = Package(
+    name: "acmeeh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "acmeeh", targets: ["Host"]),
+        .library(name: "CAFile", type: .dynamic, targets: ["CAFile"]),
+        .library(name: "CAExternal", type: .dynamic, targets: ["CAExternal"]),
+        .library(name: "ChallengeHTTP01", type: .dynamic, targets: ["ChallengeHTTP01"]),
+        .library(name: "ChallengeDNS01", type: .dynamic, targets: ["ChallengeDNS01"]),
+        .library(name: "ChallengeTLSALPN", type: .dynamic, targets: ["ChallengeTLSALPN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "PluginAPI", path: "Sources/PluginAPI"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
+        .target(name: "PluginKit", dependencies: ["PluginAPI"]),
+        .executableTarget(
+            name: "Host",
+            dependencies: [
+                "PluginAPI", "COpenSSL", "CLibPQ",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        plugin("CAFile", ["COpenSSL"]),
+        plugin("CAExternal"),
+        plugin("ChallengeHTTP01"),
+        plugin("ChallengeDNS01"),
+        plugin("ChallengeTLSALPN"),
+        .testTarget(
+            name: "HostTests",
+            dependencies: [
+                "Host", "PluginAPI", "COpenSSL",
+            ],
+            exclude: ["Fixtures"]
+        ),
+    ]
+)

@@ -1,0 +1,16 @@
+/// The `database` section: where PostgreSQL is and how the pool is sized.
+struct DatabaseConfig: Sendable, Equatable {
+    var host: String = "localhost"
+    var port: Int = 5432
+    var database: String
+    var user: String
+    var password: String? = nil
+    var sslmode: String = "prefer"
+    var minConnections: Int = 5
+    var maxConnections: Int = 50
+    /// Seconds to wait for a connection (libpq `connect_timeout`, and the pool's checkout wait).
+    var connectionTimeout: Int = 10
+    /// Idle pooled connections older than this are closed (down to `minConnections`).
+    var maxIdleSeconds: Int = 300
+    var autoSetup: Bool = false
+}
