@@ -1,0 +1,53 @@
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The HTTP front end: the router with the protocol-wide middleware, the health
+/// endpoints and the ACME resources, bound to `server.bind`/`server.port` on
+/// `server.workers` event-loop threads.
+struct HTTPServer {
+    let config: AppConfig
+    let health: HealthMonitor
+    let logger: Logger
+
+    func makeApplication(eventLoopGroup: any EventLoopGroup) -> some ApplicationProtocol {
+        let router = Router()
+        router.middlewares.add(SecurityHeadersMiddleware(
+            externalURL: config.server.externalURL,
+            hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))
+        addHealthRoutes(to: router)
+        addACMERoutes(to: router)
+        let idle: TimeAmount? = config.server.keepalive > 0 ? .seconds(Int64(config.server.keepalive)) : nil
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: idle)),
+            configuration: .init(address: .hostname(config.server.bind, port: config.server.port), serverName: nil),
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger
+        )
+    }
+
+    private func addHealthRoutes(to router: Router<BasicRequestContext>) {
+        let health = self.health
+        router.get("/livez") { _, _ in JSONResponse.make(health.liveness()) }
+        router.get("/healthz") { _, _ in
+            let report = await health.health()
+            return JSONResponse.make(report.body, status: report.healthy ? .ok : .serviceUnavailable)
+        }
+        router.get("/readyz") { _, _ in
+            let (ready, reason) = await health.readiness()
+            return ready
+                ? JSONResponse.make(["ready": true])
+                : JSONResponse.make(["ready": false, "reason": reason ?? "not ready"], status: .serviceUnavailable)
+        }
+    }
+
+    private func addACMERoutes(to router: Router<BasicRequestContext>) {
+        let urls = ACMEURLs(config: config)
+        let directory = Directory(urls: urls, config: config)
+        router.get(RouterPath(urls.route(urls.paths.directory))) { _, _ in
+            JSONResponse.make(directory.json(), headers: [.cacheControl: "public, max-age=0, no-cache"])
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `acmeeh -c CONFIG [--debug] [--validate-only] [--dev] [-v] [COMMAND]`; no command means `serve`.
+@main
+struct Acmeeh: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "acmeeh",
+        abstract: "An ACME (RFC 8555) server for internal PKI.",
+        subcommands: [Serve.self, DB.self, CA.self],
+        defaultSubcommand: Serve.self
+    )
+
+    @OptionGroup var globals: GlobalOptions
+}
+
+/// What every command does first: `--version`, loading the configuration,
+/// `--validate-only`, and logging set-up. Errors leave through `fail`.
+struct Invocation {
+    let globals: GlobalOptions
+    let config: AppConfig
+
+    /// Returns nil when the invocation is complete (version printed, config validated).
+    static func start(_ globals: GlobalOptions) -> Invocation? {
+        if globals.version {
+            print("acmeeh \(AcmeehVersion.string)")
+            return nil
+        }
+        guard let path = globals.config else {
+            fail("no configuration file: pass -c/--config PATH", globals: globals)
+        }
+        let config: AppConfig
+        do {
+            config = try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            fail("\(error)", globals: globals)
+        }
+        if globals.validateOnly {
+            print("configuration OK")
+            return nil
+        }
+        let level: Logger.Level = globals.debug || globals.dev
+            ? .debug : Logger.Level(configName: config.logging.level)
+        AcmeehLogHandler.bootstrap(level: level, format: globals.dev || config.logging.format == "human" ? .human : .json)
+        return Invocation(globals: globals, config: config)
+    }
+
+    func fail(_ error: any Error) -> Never {
+        Self.fail(error is CLIError ? "\(error)" : "\(error)", debugDetail: String(reflecting: error), globals: globals)
+    }
+
+    static func fail(_ message: String, debugDetail: String? = nil, globals: GlobalOptions) -> Never {
+        FileHandle.standardError.write(Data("acmeeh: \(message)\n".utf8))
+        if globals.debug, let debugDetail, debugDetail != message {
+            FileHandle.standardError.write(Data("acmeeh: debug: \(debugDetail)\n".utf8))
+        }
+        exit(1)
+    }
+}
+
+extension Logger.Level {
+    /// Maps `logging.level` (Python names: DEBUG, INFO, WARNING, ERROR, CRITICAL).
+    init(configName: String) {
+        switch configName.uppercased() {
+        case "TRACE": self = .trace
+        case "DEBUG": self = .debug
+        case "WARNING", "WARN": self = .warning
+        case "ERROR": self = .error
+        case "CRITICAL", "FATAL": self = .critical
+        case "NOTICE": self = .notice
+        default: self = .info
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// The state of one subsystem as `/healthz` reports it.
+struct ComponentHealth: Sendable {
+    enum Status: String, Sendable { case ok, error, degraded, stale, unreachable, disabled }
+    var status: Status
+    /// Extra fields of the component's JSON object (pool sizes, an error detail).
+    var fields: [String: any Sendable] = [:]
+
+    static let ok = ComponentHealth(status: .ok)
+    static func failed(_ status: Status, _ detail: String) -> ComponentHealth {
+        ComponentHealth(status: status, fields: ["detail": detail])
+    }
+}
+
+/// Computes the liveness, readiness and health reports of seed-deployment.rst
+/// ("Health Check Endpoints") from real probes of each subsystem.
+struct HealthMonitor: Sendable {
+    struct Probes: Sendable {
+        var database: @Sendable () async -> ComponentHealth
+        var caBackend: @Sendable () async -> ComponentHealth
+        /// nil while CRL publishing is disabled.
+        var crl: (@Sendable () async -> ComponentHealth)?
+        var smtp: @Sendable () async -> ComponentHealth
+        var dnsResolver: @Sendable () async -> ComponentHealth
+        /// Which background workers run in this process.
+        var workers: @Sendable () -> [String: Bool]
+    }
+
+    let probes: Probes
+    let lifecycle: Lifecycle
+
+    /// `GET /livez`: the process serves HTTP; nothing else is checked.
+    func liveness() -> [String: any Sendable] {
+        ["alive": true, "version": AcmeehVersion.string]
+    }
+
+    /// `GET /healthz`: every subsystem; unhealthy when the database, the CA backend or an
+    /// enabled CRL is unhealthy, or the server is shutting down.
+    func health() async -> (healthy: Bool, body: [String: any Sendable]) {
+        async let database = probes.database()
+        async let ca = probes.caBackend()
+        async let smtp = probes.smtp()
+        async let dns = probes.dnsResolver()
+        let crl: ComponentHealth? = if let probe = probes.crl { await probe() } else { nil }
+        let (db, caResult, smtpResult, dnsResult) = await (database, ca, smtp, dns)
+
+        var checks: [String: any Sendable] = [
+            "database": Self.render(db),
+            "ca_backend": Self.render(caResult),
+            "workers": probes.workers(),
+            "smtp": Self.render(smtpResult),
+            "dns_resolver": Self.render(dnsResult),
+        ]
+        checks["crl"] = crl.map(Self.render) ?? ["status": "disabled"]
+        let shuttingDown = lifecycle.isShuttingDown
+        let healthy = db.status == .ok && caResult.status == .ok
+            && (crl.map { $0.status == .ok } ?? true) && !shuttingDown
+        return (healthy, [
+            "status": healthy ? "ok" : "degraded",
+            "checks": checks,
+            "shutting_down": shuttingDown,
+        ])
+    }
+
+    /// `GET /readyz`: ready once startup finished, while the database answers, the CA
+    /// backend passes its self-check and no shutdown is under way.
+    func readiness() async -> (ready: Bool, reason: String?) {
+        if lifecycle.isShuttingDown { return (false, "shutting down") }
+        if !lifecycle.isStarted { return (false, "starting") }
+        let db = await probes.database()
+        if db.status != .ok { return (false, "database unavailable") }
+        let ca = await probes.caBackend()
+        if ca.status != .ok { return (false, "CA backend unavailable") }
+        return (true, nil)
+    }
+
+    private static func render(_ health: ComponentHealth) -> [String: any Sendable] {
+        var object = health.fields
+        object["status"] = health.status.rawValue
+        return object
+    }
+}
