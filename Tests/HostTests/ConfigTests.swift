@@ -320,6 +320,26 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(duplicate.first?.message.contains("\"api\"") ?? false)
     }
 
+    func testAnchorsAndMergeKeys() throws {
+        let yaml = Self.minimal + """
+            x_rule: &rule {requests: 5, window_seconds: 60}
+            """
+        // An unknown top-level key is still refused, even when it only holds an anchor.
+        XCTAssertNotNil(problem("x_rule", in: problems(yaml)))
+        let c = try load(Self.minimal + """
+            security:
+              rate_limits:
+                new_account: &rule {requests: 5, window_seconds: 60}
+                new_order: *rule
+                challenge:
+                  <<: *rule
+                  requests: 9
+
+            """)
+        XCTAssertEqual(c.security.rateLimits.newOrder, .init(requests: 5, windowSeconds: 60))
+        XCTAssertEqual(c.security.rateLimits.challenge, .init(requests: 9, windowSeconds: 60))
+    }
+
     func testJSONIsAccepted() throws {
         let json = """
             {
@@ -486,9 +506,13 @@ extension ConfigTests {
             ca:
               backend: ext:VaultCA
               vault: {addr: '${VAULT:-https://v:8200}', retries: 3, ratio: 0.5, tls: yes, role: null, tags: [a, "b\\"c"]}
+              hsm:
+                pin: '${PIN}'
+                slot: ${PIN}
 
             """)
-        let c = try load(yaml, env: [:])
+        let c = try load(yaml, env: ["PIN": "0042"])
+        XCTAssertEqual(c.pluginConfigJSON(at: "ca.hsm"), #"{"pin":"0042","slot":34}"#, "quoted stays a string; plain 0042 is YAML 1.1 octal")
         XCTAssertEqual(c.pluginConfigJSON(at: "ca.internal"), #"{"root_cert_path":"/ca/root.pem","root_key_path":"/ca/root-key.pem"}"#)
         XCTAssertEqual(c.pluginConfigJSON(at: "ca.vault"),
                        #"{"addr":"https://v:8200","retries":3,"ratio":0.5,"tls":true,"role":null,"tags":["a","b\"c"]}"#)

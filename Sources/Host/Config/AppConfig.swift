@@ -36,7 +36,9 @@ struct AppConfig: Sendable {
     var document: ConfigNode
 
     /// The mapping at `keyPath` (`"ca"`, `"ca.internal"`, `"challenges.http01"`) as compact
-    /// JSON text, with scalars typed as YAML types them; `{}` when there is no mapping there.
+    /// JSON text, with scalars typed as YAML types them after substitution (a plain
+    /// `${PIN}` holding `1234` becomes the number 1234; write `'${PIN}'` to keep a string);
+    /// `{}` when there is no mapping there.
     func pluginConfigJSON(at keyPath: String) -> String {
         guard let node = document.node(at: keyPath), case .mapping = node else { return "{}" }
         return node.jsonText

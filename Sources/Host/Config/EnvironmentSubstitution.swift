@@ -4,6 +4,7 @@
 /// the shell's meaning: the default is used when the variable is unset or empty. Text that
 /// is not a well-formed reference (`$HOME`, `${1}`, an unclosed `${`) stays as written.
 enum EnvironmentSubstitution {
+    /// The substituted text and what happened on the way.
     struct Result: Equatable {
         var text: String
         /// True when at least one reference was replaced.

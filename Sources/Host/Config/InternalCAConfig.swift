@@ -1,5 +1,6 @@
 /// `ca.internal`: the file-based CA (PEM root certificate and key, optional chain).
 struct InternalCAConfig: Sendable, Equatable {
+    /// Where serial numbers come from: a database sequence or 159 random bits.
     enum SerialSource: String, Sendable, CaseIterable {
         case database, random
     }

@@ -1,9 +1,11 @@
 /// The `logging` section: log level and format, and the audit log.
 struct LoggingConfig: Sendable, Equatable {
+    /// Python-style level names, as the reference wrote them.
     enum Level: String, Sendable, CaseIterable {
         case debug = "DEBUG", info = "INFO", warning = "WARNING", error = "ERROR", critical = "CRITICAL"
     }
 
+    /// JSON lines for log collectors, or text for a terminal.
     enum Format: String, Sendable, CaseIterable {
         case json, human
     }

@@ -24,6 +24,7 @@ enum PluginReference {
         target.contains(".") && !target.contains("/") && !target.hasSuffix(".so") && !target.contains(".so.")
     }
 
+    /// Why a plugin reference (or backend/challenge name) was refused, ready to show.
     struct Problem: Error, Equatable {
         var message: String
         init(_ message: String) { self.message = message }

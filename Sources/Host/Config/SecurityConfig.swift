@@ -7,6 +7,7 @@ struct SecurityConfig: Sendable, Equatable {
         case es256 = "ES256", es384 = "ES384", es512 = "ES512"
     }
 
+    /// Elliptic curves an EC account key may use.
     enum Curve: String, Sendable, CaseIterable {
         case p256 = "P-256", p384 = "P-384", p521 = "P-521"
     }
