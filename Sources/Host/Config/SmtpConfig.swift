@@ -1,0 +1,34 @@
+/// The `smtp` section: the mail relay that delivers notifications.
+struct SmtpConfig: Sendable, Equatable {
+    var enabled: Bool = false
+    var host: String = ""
+    var port: Int = 587
+    var username: String = ""
+    var password: String = ""
+    /// STARTTLS.
+    var useTLS: Bool = true
+    var fromAddress: String = ""
+    var cc: [String] = []
+    var bcc: [String] = []
+    /// Directory of `<type>_subject.txt` / `<type>_body.html` overrides.
+    var templatesPath: String? = nil
+    var timeoutSeconds: Int = 30
+}
+
+extension SmtpConfig {
+    init(reading r: ConfigObjectReader) {
+        self.init()
+        r.read("enabled", into: &enabled)
+        r.read("host", into: &host)
+        r.read("port", into: &port, min: 1, max: 65535)
+        r.read("username", into: &username)
+        r.read("password", into: &password)
+        r.read("use_tls", into: &useTLS)
+        r.read("from_address", into: &fromAddress)
+        r.read("cc", into: &cc)
+        r.read("bcc", into: &bcc)
+        r.read("templates_path", into: &templatesPath)
+        r.read("timeout_seconds", into: &timeoutSeconds, min: 1)
+        r.finish()
+    }
+}
