@@ -35,6 +35,9 @@ import Testing
         #expect(try PluginReference.challengeLibrary("dns-persist-01", configKey: "k", directory: "/p") == ("/p/libChallengeDNS01.so", "dns-persist-01"))
         #expect(try PluginReference.challengeLibrary("tls-alpn-01", configKey: "k", directory: "/p").path == "/p/libChallengeTLSALPN.so")
         #expect(try PluginReference.challengeLibrary("ext:Mine", configKey: "k", directory: "/p") == ("/p/libMine.so", nil))
+        #expect(try PluginReference.notifierLibrary("smtp", configKey: "k", directory: "/p") == "/p/libNotifierSMTP.so")
+        #expect(try PluginReference.notifierLibrary("webhook", configKey: "k", directory: "/p") == "/p/libNotifierWebhook.so")
+        #expect(try PluginReference.notifierLibrary("ext:Pager", configKey: "k", directory: "/p") == "/p/libPager.so")
         #expect(PluginReference.join("", "libA.so") == "./libA.so")
 
         #expect(PluginReference.directory(configured: "/etc/acmeeh/plugins", environment: ["ACMEEH_PLUGIN_DIR": "/env"]) == "/etc/acmeeh/plugins")
@@ -209,6 +212,47 @@ import Testing
         #expect(registry.formattedTable().contains("CountingCA"))
     }
 
+    // MARK: - a notifier in C: what crosses, and destroy exactly once
+
+    @Test func cNotifierDeliversAndIsDestroyedOnce() async throws {
+        let first = try await registry.loadNotifier(
+            reference: "ext:NotifierC", configKey: "notifications.channels[0]", directory: fixtures.directory,
+            configPath: "notifications.webhook")
+        try await first.deliver(PluginNotification(event: "certificate.issuance", recipients: ["a@x.test"], subject: "s", body: "b"),
+                                timeout: .seconds(5))
+        let echo = await expectPluginError {
+            try await first.deliver(PluginNotification(event: "echo", recipients: ["a@x.test", "b@x.test"], subject: "Subj",
+                                                       body: "Body", payloadJSON: #"{"n":1}"#), timeout: .seconds(5))
+        }
+        #expect(echo?.detail == #"event=echo to=a@x.test,b@x.test subject=Subj body=Body payload={"n":1}"#)
+        #expect(echo?.code == .unsupported)
+        await first.close()
+        await first.close() // a second close is a no-op
+
+        let second = try await registry.loadNotifier(
+            reference: "ext:NotifierC", configKey: "notifications.channels[1]", directory: fixtures.directory,
+            configPath: "notifications.smtp")
+        // An instance no one holds any more is destroyed by deinit.
+        do {
+            let library = try PluginLibrary.load(path: fixtures.directory + "/libNotifierC.so", expecting: .notifier, configKey: "k")
+            let dropped = try await PluginInstance.create(
+                library: library, configKey: "k", configPath: "k", configJSON: "{}", challengeType: nil,
+                pool: Fixtures.pool, logger: Logger(label: "test"))
+            try await NotifierPluginInstance(dropped).deliver(
+                PluginNotification(event: "x", recipients: [], subject: "", body: ""), timeout: .seconds(5))
+        }
+        var stats = ""
+        for _ in 0..<100 {
+            stats = await expectPluginError {
+                try await second.deliver(PluginNotification(event: "stats", recipients: [], subject: "", body: ""), timeout: .seconds(5))
+            }?.detail ?? ""
+            if stats == "live=1 destroyed=2" { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(stats == "live=1 destroyed=2")
+        #expect(registry.entries().map(\.state) == [.closed, .active])
+    }
+
     // MARK: - plugins the host must refuse
 
     @Test func missingFile() async {
@@ -358,6 +402,7 @@ struct Fixtures: Sendable {
         let builds: [(source: String, output: String, defines: [String])] = [
             ("thumbprint_validator.c", "libThumbprintC.so", []),
             ("counting_ca.c", "libCountingCA.so", []),
+            ("notifier.c", "libNotifierC.so", []),
             ("broken.c", "libBrokenAbiMajor.so", ["-DBROKEN_ABI_MAJOR"]),
             ("broken.c", "libBrokenNoSymbol.so", ["-DBROKEN_NO_SYMBOL"]),
             ("broken.c", "libBrokenTooSmall.so", ["-DBROKEN_TOO_SMALL"]),
