@@ -6,7 +6,7 @@ struct ACMEURLs: Sendable {
     let base: String
     /// `api.base_path` as a router prefix ("" or "/something").
     let routePrefix: String
-    let paths: AcmeConfig.Paths
+    let paths: AcmePathsConfig
     let renewalInfoPath: String?
 
     init(config: AppConfig) {

@@ -41,13 +41,13 @@ struct Invocation {
             return nil
         }
         let level: Logger.Level = globals.debug || globals.dev
-            ? .debug : Logger.Level(configName: config.logging.level)
-        AcmeehLogHandler.bootstrap(level: level, format: globals.dev || config.logging.format == "human" ? .human : .json)
+            ? .debug : Logger.Level(config.logging.level)
+        AcmeehLogHandler.bootstrap(level: level, format: globals.dev || config.logging.format == .human ? .human : .json)
         return Invocation(globals: globals, config: config)
     }
 
     func fail(_ error: any Error) -> Never {
-        Self.fail(error is CLIError ? "\(error)" : "\(error)", debugDetail: String(reflecting: error), globals: globals)
+        Self.fail("\(error)", debugDetail: String(reflecting: error), globals: globals)
     }
 
     static func fail(_ message: String, debugDetail: String? = nil, globals: GlobalOptions) -> Never {
@@ -60,16 +60,14 @@ struct Invocation {
 }
 
 extension Logger.Level {
-    /// Maps `logging.level` (Python names: DEBUG, INFO, WARNING, ERROR, CRITICAL).
-    init(configName: String) {
-        switch configName.uppercased() {
-        case "TRACE": self = .trace
-        case "DEBUG": self = .debug
-        case "WARNING", "WARN": self = .warning
-        case "ERROR": self = .error
-        case "CRITICAL", "FATAL": self = .critical
-        case "NOTICE": self = .notice
-        default: self = .info
+    /// Maps `logging.level` (Python's level names) to swift-log's.
+    init(_ level: LoggingConfig.Level) {
+        switch level {
+        case .debug: self = .debug
+        case .info: self = .info
+        case .warning: self = .warning
+        case .error: self = .error
+        case .critical: self = .critical
         }
     }
 }

@@ -43,6 +43,14 @@ struct AppConfig: Sendable {
         guard let node = document.node(at: keyPath), case .mapping = node else { return "{}" }
         return node.jsonText
     }
+
+    /// The configuration of an `ext:` CA plugin: the `ca` keys acmeeh itself does not
+    /// read (`ca.pluginKeys`), as a JSON object.
+    func caPluginConfigJSON() -> String {
+        guard case .mapping(let entries, let line)? = document.node(at: "ca") else { return "{}" }
+        let own = Set(ca.pluginKeys)
+        return ConfigNode.mapping(entries.filter { own.contains($0.key) }, line: line).jsonText
+    }
 }
 
 extension AppConfig {

@@ -3,7 +3,7 @@
 ///
 /// The reference (Python) used `ext:package.module.Class`; such a value cannot name a
 /// shared library, so it is refused with a message that says what to write instead.
-enum PluginReference {
+enum PluginReferenceSyntax {
     static let prefix = "ext:"
 
     /// The library name or path after `ext:`, or a problem description.

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+
+/// What a running acmeeh holds once started: the configuration, the database pool
+/// and the loaded plugin instances. Built by `serve` and the CLI commands that need
+/// the same parts, and closed by them.
+final class Runtime: Sendable {
+    let config: AppConfig
+    let database: Database
+    let plugins: PluginRegistry
+    let ca: CAPluginInstance
+    /// One validator per entry of `challenges.enabled`, keyed by challenge type.
+    let validators: [String: ChallengePluginInstance]
+
+    /// The bound on each plugin call made for a request (`server.timeout`).
+    var pluginTimeout: Duration { .seconds(config.server.timeout) }
+
+    private init(config: AppConfig, database: Database, plugins: PluginRegistry,
+                 ca: CAPluginInstance, validators: [String: ChallengePluginInstance]) {
+        self.config = config
+        self.database = database
+        self.plugins = plugins
+        self.ca = ca
+        self.validators = validators
+    }
+
+    /// Opens the database (migrating when `database.auto_setup` is true, refusing an
+    /// out-of-date schema otherwise), loads the CA plugin and checks it, and loads every
+    /// enabled challenge validator. Any failure stops here with a message naming the part.
+    static func start(config: AppConfig, logger: Logger, withValidators: Bool = true) async throws -> Runtime {
+        let database = Database(config: config.database, logger: Logger(label: "acmeeh.store"))
+        try await database.start()
+        let migrator = Migrator(database: database)
+        if config.database.autoSetup {
+            let applied = try await migrator.migrate()
+            for migration in applied {
+                logger.info("applied migration \(migration.version) \(migration.name)")
+            }
+        } else {
+            let status = try await migrator.status()
+            if !status.pending.isEmpty {
+                throw CLIError("database schema is at version \(status.schemaVersion.map(String.init) ?? "none"), "
+                    + "this build needs \(Migrations.latestVersion): run `acmeeh -c CONFIG db migrate` "
+                    + "or set database.auto_setup: true")
+            }
+        }
+
+        let plugins = PluginRegistry(threadPool: PluginThreadPool(numberOfThreads: max(4, config.server.workers * 4))) {
+            Logger(label: "acmeeh.plugin.\($0)")
+        }
+        let directory = PluginReference.directory(configured: config.plugins.directory)
+        let ca = try await loadCA(config.ca.backend, configKey: "ca.backend", config: config,
+                                  plugins: plugins, directory: directory)
+        do {
+            try await ca.selfCheck(timeout: .seconds(config.server.timeout))
+        } catch {
+            throw CLIError("ca.backend: CA plugin \(config.ca.backend) failed its self-check: \(error.detail)")
+        }
+
+        var validators: [String: ChallengePluginInstance] = [:]
+        if withValidators {
+            for (index, entry) in config.challenges.enabled.enumerated() {
+                let instance = try await plugins.loadChallenge(
+                    entry: entry.description, configKey: "challenges.enabled[\(index)]", directory: directory,
+                    configJSON: config.pluginConfigJSON(at: entry.configPath ?? ""),
+                    configPath: entry.configPath ?? "challenges.enabled[\(index)]")
+                for type in instance.challengeTypes { validators[type.challengeType] = instance }
+            }
+        }
+        return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators)
+    }
+
+    /// Loads a CA backend with its configuration subtree: `ca.internal` for CAFile,
+    /// `ca.external` for CAExternal, and the `ca` keys acmeeh does not know for `ext:` plugins.
+    static func loadCA(_ backend: CABackendRef, configKey: String, config: AppConfig,
+                       plugins: PluginRegistry, directory: String) async throws -> CAPluginInstance {
+        let (json, path): (String, String) = switch backend {
+        case .internal: (config.pluginConfigJSON(at: "ca.internal"), "ca.internal")
+        case .external: (config.pluginConfigJSON(at: "ca.external"), "ca.external")
+        case .plugin: (config.caPluginConfigJSON(), "ca")
+        }
+        return try await plugins.loadCA(backend: backend.description, configKey: configKey,
+                                        directory: directory, configJSON: json, configPath: path)
+    }
+
+    /// The health probes of this runtime's parts.
+    func healthProbes(workers: @escaping @Sendable () -> [String: Bool]) -> HealthMonitor.Probes {
+        let database = self.database, ca = self.ca, config = self.config
+        return HealthMonitor.Probes(
+            database: {
+                let stats = database.stats
+                let pool: [String: any Sendable] = ["size": stats.size, "available": stats.available, "waiting": stats.waiting]
+                do {
+                    try await database.ping()
+                    return ComponentHealth(status: .ok, fields: ["pool": pool])
+                } catch {
+                    return ComponentHealth(status: .error, fields: ["pool": pool, "detail": "\(error)"])
+                }
+            },
+            caBackend: {
+                do {
+                    try await ca.selfCheck(timeout: .seconds(5))
+                    return .ok
+                } catch {
+                    return .failed(.error, error.detail)
+                }
+            },
+            crl: nil,
+            smtp: { await NetworkProbe.smtp(config.smtp) },
+            dnsResolver: { await NetworkProbe.dnsResolver(config.dns) },
+            workers: workers)
+    }
+
+    func close() async {
+        await plugins.closeAll()
+        await database.shutdown()
+    }
+}
+
+extension ChallengeRef {
+    /// Where this challenge type's settings live in the configuration (nil for `ext:` plugins).
+    var configPath: String? {
+        switch self {
+        case .http01: "challenges.http01"
+        case .dns01: "challenges.dns01"
+        case .tlsALPN01: "challenges.tlsalpn01"
+        case .dnsPersist01: "challenges.dnspersist01"
+        case .plugin: nil
+        }
+    }
+}

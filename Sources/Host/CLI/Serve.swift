@@ -1,0 +1,73 @@
+import ArgumentParser
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+/// `acmeeh serve`: the server, until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start the server (the default command).")
+
+    @OptionGroup var globals: GlobalOptions
+
+    func run() async throws {
+        guard let invocation = Invocation.start(globals) else { return }
+        let config = invocation.config
+        let logger = Logger(label: "acmeeh")
+        Self.noteIgnoredServerKeys(config.server, logger: logger)
+
+        let runtime: Runtime
+        do {
+            runtime = try await Runtime.start(config: config, logger: logger)
+        } catch {
+            invocation.fail(error)
+        }
+        let lifecycle = Lifecycle()
+        let health = HealthMonitor(
+            probes: runtime.healthProbes(workers: { ["challenge": false, "cleanup": false, "expiration": false] }),
+            lifecycle: lifecycle)
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.server.workers)
+        let application = HTTPServer(config: config, health: health, logger: logger)
+            .makeApplication(eventLoopGroup: eventLoops)
+
+        // Services stop in reverse order: the watcher first marks the shutdown for /healthz.
+        var groupConfig = ServiceGroupConfiguration(
+            services: [
+                .init(service: application),
+                .init(service: ShutdownWatcher(lifecycle: lifecycle), successTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = .seconds(config.server.gracefulTimeout)
+        lifecycle.markStarted()
+        logger.info("acmeeh \(AcmeehVersion.string) serving \(config.server.externalURL) on \(config.server.bind):\(config.server.port)")
+        do {
+            try await ServiceGroup(configuration: groupConfig).run()
+        } catch {
+            await runtime.close()
+            invocation.fail(error)
+        }
+        await runtime.close()
+        try? await eventLoops.shutdownGracefully()
+        logger.info("acmeeh stopped")
+    }
+
+    /// The gunicorn-era keys that mean nothing to a single event-loop process.
+    static func noteIgnoredServerKeys(_ server: ServerConfig, logger: Logger) {
+        if server.maxRequests != 0 || server.maxRequestsJitter != 0 {
+            logger.notice("server.max_requests and server.max_requests_jitter have no effect: acmeeh does not recycle workers")
+        }
+        if server.workerClass != .sync {
+            logger.notice("server.worker_class has no effect: server.workers sets the event-loop threads")
+        }
+    }
+}
+
+/// Marks the process as shutting down as soon as a graceful shutdown begins.
+struct ShutdownWatcher: Service {
+    let lifecycle: Lifecycle
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        lifecycle.markShuttingDown()
+    }
+}

@@ -1,0 +1,116 @@
+import COpenSSL
+import Foundation
+
+/// A PEM certificate chain as a CA plugin returns it (leaf first), with the fields
+/// of the leaf that acmeeh records and prints.
+struct CertificateChain: Sendable {
+    struct Leaf: Sendable {
+        var subject: String
+        var issuer: String
+        var serialHex: String
+        var dnsNames: [String]
+        var ipAddresses: [String]
+        var notBefore: Date
+        var notAfter: Date
+        var der: [UInt8]
+    }
+
+    let leaf: Leaf
+    /// Number of certificates in the chain, leaf included.
+    let count: Int
+
+    struct ParseError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(pem: String) throws {
+        let bytes = Array(pem.utf8)
+        guard let bio = bytes.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
+            throw ParseError(description: "out of memory")
+        }
+        defer { BIO_free(bio) }
+        var certificates: [OpaquePointer] = []
+        defer { certificates.forEach { X509_free($0) } }
+        while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) {
+            certificates.append(certificate)
+        }
+        ERR_clear_error()
+        guard let first = certificates.first else {
+            throw ParseError(description: "the chain holds no PEM certificate")
+        }
+        leaf = try Self.leaf(first)
+        count = certificates.count
+    }
+
+    private static func leaf(_ x509: OpaquePointer) throws -> Leaf {
+        var (dns, ips) = ([String](), [String]())
+        if let names = X509_get_ext_d2i(x509, NID_subject_alt_name, nil, nil) {
+            let list = OpaquePointer(names)
+            defer { acmeeh_GENERAL_NAMES_free(list) }
+            for index in 0..<acmeeh_sk_GENERAL_NAME_num(list) {
+                guard let name = acmeeh_sk_GENERAL_NAME_value(list, index) else { continue }
+                switch name.pointee.type {
+                case GEN_DNS: dns.append(asn1String(OpaquePointer(name.pointee.d.dNSName)))
+                case GEN_IPADD: ips.append(ipText(asn1Bytes(OpaquePointer(name.pointee.d.iPAddress))))
+                default: break
+                }
+            }
+        }
+        let derLength = i2d_X509(x509, nil)
+        guard derLength > 0 else { throw ParseError(description: "cannot encode the leaf certificate") }
+        var der = [UInt8](repeating: 0, count: Int(derLength))
+        der.withUnsafeMutableBufferPointer { buffer in
+            var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
+            _ = i2d_X509(x509, &pointer)
+        }
+        return Leaf(
+            subject: nameText(X509_get_subject_name(x509)),
+            issuer: nameText(X509_get_issuer_name(x509)),
+            serialHex: serialHex(X509_get_serialNumber(x509)),
+            dnsNames: dns, ipAddresses: ips,
+            notBefore: date(X509_get0_notBefore(x509)),
+            notAfter: date(X509_get0_notAfter(x509)),
+            der: der)
+    }
+
+    private static func nameText(_ name: OpaquePointer?) -> String {
+        guard let name, let bio = BIO_new(BIO_s_mem()) else { return "" }
+        defer { BIO_free(bio) }
+        X509_NAME_print_ex(bio, name, 0, UInt(XN_FLAG_RFC2253))
+        var data: UnsafeMutablePointer<CChar>?
+        let length = acmeeh_BIO_get_mem_data(bio, &data)
+        guard let data, length > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+    }
+
+    private static func serialHex(_ serial: OpaquePointer?) -> String {
+        guard let serial, let bn = ASN1_INTEGER_to_BN(serial, nil) else { return "" }
+        defer { BN_free(bn) }
+        guard let hex = BN_bn2hex(bn) else { return "" }
+        defer { acmeeh_OPENSSL_free(hex) }
+        return String(cString: hex).lowercased()
+    }
+
+    private static func date(_ time: OpaquePointer?) -> Date {
+        var tm = tm()
+        guard let time, ASN1_TIME_to_tm(time, &tm) == 1 else { return .distantPast }
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&tm)))
+    }
+
+    private static func asn1Bytes(_ string: OpaquePointer?) -> [UInt8] {
+        guard let string, let data = ASN1_STRING_get0_data(string) else { return [] }
+        return Array(UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(string))))
+    }
+
+    private static func asn1String(_ string: OpaquePointer?) -> String {
+        String(decoding: asn1Bytes(string), as: UTF8.self)
+    }
+
+    private static func ipText(_ bytes: [UInt8]) -> String {
+        let family = bytes.count == 4 ? AF_INET : bytes.count == 16 ? AF_INET6 : -1
+        guard family != -1 else { return bytes.map { String(format: "%02x", $0) }.joined() }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
+        return String(cString: text)
+    }
+}
