@@ -105,18 +105,20 @@ extension CAFile {
     }
 
     private func parseCSR(_ der: [UInt8]) throws -> OpaquePointer {
+        var trailing = 0
         let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            guard let req = d2i_X509_REQ(nil, &cursor, buffer.count) else { return nil }
-            // Trailing bytes after the DER structure: not a well-formed CSR.
-            if cursor != buffer.baseAddress.map({ $0 + buffer.count }) {
+            guard let base = buffer.baseAddress, let req = d2i_X509_REQ(nil, &cursor, buffer.count) else { return nil }
+            // Bytes after the DER structure: not a well-formed CSR.
+            trailing = buffer.count - (cursor.map { $0 - base } ?? 0)
+            if trailing != 0 {
                 X509_REQ_free(req)
                 return nil
             }
             return req
         }
         guard let parsed else {
-            let detail = openSSLErrors()
+            let detail = trailing != 0 ? "\(trailing) bytes follow the DER structure" : openSSLErrors()
             throw PluginError.invalidInput("the CSR is not a valid PKCS#10 DER structure (\(detail))", problemType: ProblemType.badCSR)
         }
         return parsed

@@ -104,7 +104,11 @@ private let noPassphrase: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, I
 func parsePrivateKey(_ pem: [UInt8]) throws(PluginError) -> OpaquePointer {
     try withMemoryBIO(pem) { bio throws(PluginError) in
         guard let key = PEM_read_bio_PrivateKey(bio, nil, noPassphrase, nil) else {
-            throw .config("not an unencrypted PEM private key: \(openSSLErrors())")
+            let detail = openSSLErrors()
+            if pem.containsASCII("ENCRYPTED") {
+                throw .config("the private key is encrypted; decrypt it (openssl pkey -in KEY -out KEY.plain) and keep it mode 0600")
+            }
+            throw .config("not a PEM private key: \(detail)")
         }
         return key
     }
@@ -143,4 +147,13 @@ func rfc3339(_ seconds: Int64) -> String {
 func configError(_ error: any Error, key: String, file: String) -> PluginError {
     let e = (error as? PluginError) ?? .config("\(error)")
     return e.detail.hasPrefix(key) ? e : .config("\(key): \(file): \(e.detail)")
+}
+
+extension Array where Element == UInt8 {
+    /// Whether the bytes contain `text` (ASCII), e.g. a PEM header word.
+    func containsASCII(_ text: String) -> Bool {
+        let needle = Array(text.utf8)
+        guard needle.count <= count else { return false }
+        return (0...(count - needle.count)).contains { i in self[i..<(i + needle.count)].elementsEqual(needle) }
+    }
 }
