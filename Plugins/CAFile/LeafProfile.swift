@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PluginKit
 
 /// Key usages and extended key usages of a leaf, from a `ca.profiles.<name>`

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // JSONDecoder without ICU: keeps plugins small
+#else
 import Foundation
+#endif
 
 /// A plugin's configuration, decoded strictly from the `config_json` subtree.
 ///
@@ -15,17 +19,16 @@ extension StrictConfig {
     /// `path` is the create params' `config_path`, e.g. "ca.internal".
     public static func decode(json: String, path: String) throws(PluginError) -> Self {
         let data = Data(json.utf8)
-        let object: Any
+        let present: [String]
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [])
+            present = try JSONDecoder().decode(KeyNames.self, from: data).names
+        } catch DecodingError.typeMismatch {
+            throw .config("\(path): the configuration must be an object")
         } catch {
             throw .config("\(path): the configuration is not valid JSON")
         }
-        guard let dictionary = object as? [String: Any] else {
-            throw .config("\(path): the configuration must be an object")
-        }
         let known = Set(CodingKeys.allCases.map(\.stringValue))
-        let unknown = dictionary.keys.filter { !known.contains($0) }.sorted()
+        let unknown = present.filter { !known.contains($0) }.sorted()
         if let first = unknown.first {
             let list = known.sorted().joined(separator: ", ")
             throw .config("\(path).\(first): unknown key (accepted keys: \(list))")
@@ -71,7 +74,19 @@ extension KeyedDecodingContainer {
 
     /// An integer in `range`, or `defaultValue` when absent.
     public func decode(_ key: Key, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {
-        let value = try decode(key, default: defaultValue)
+        // Decoded as a number first: Foundation's message for 1.5 read as an Int
+        // names no key ("not valid JSON"); this one does.
+        let number: Double?
+        do {
+            number = try decodeIfPresent(Double.self, forKey: key)
+        } catch DecodingError.typeMismatch {
+            throw ConfigValueError(key, "expected an integer")
+        }
+        guard let number else { return defaultValue }
+        guard number == number.rounded(), abs(number) < 9.0e15 else {
+            throw ConfigValueError(key, "expected an integer, found \(number)")
+        }
+        let value = Int(number)
         guard range.contains(value) else {
             throw ConfigValueError(key, "\(value) is out of range \(range.lowerBound)...\(range.upperBound)")
         }
@@ -126,6 +141,22 @@ private func typeName(_ type: Any.Type) -> String {
     case is Int.Type, is Int64.Type, is UInt32.Type: return "an integer"
     case is Double.Type: return "a number"
     case is [String].Type: return "a list of strings"
+    case is [Any].Type: return "a list"
+    case is [String: Any].Type: return "an object"
     default: return "a value of type \(type)"
+    }
+}
+
+/// The keys of a JSON object, whatever their values.
+private struct KeyNames: Decodable {
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+    let names: [String]
+    init(from decoder: any Decoder) throws {
+        names = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
     }
 }
