@@ -56,6 +56,9 @@ final class CAFile: CAInstance, @unchecked Sendable {
         guard let issuer = certificates.first else {
             throw PluginError.config("\(certKey): \(config.rootCertPath) contains no PEM certificate")
         }
+        if certificates.count > 1 {
+            context.log.warning("\(certKey): \(config.rootCertPath) holds \(certificates.count) certificates; the first is the issuer, the others are ignored (put them in chain_path)")
+        }
         certificates.dropFirst().forEach { X509_free($0) }
         var ok = false
         defer { if !ok { X509_free(issuer) } }
