@@ -1,1 +1,19 @@
-import PluginAPI
+// PluginKit: what every acmeeh plugin written in Swift would otherwise repeat.
+// Linked statically into each plugin (never into the host), so each plugin has
+// its own copy and its own globals.
+//
+// - `PluginDescriptor.ca` / `.challenge`: the static descriptor, with thunks for
+//   every ABI function except `create`, which is one line per plugin:
+//   `create: { createInstance(MyInstance.self, $0, $1, $2) }`.
+// - `PluginInstance`, `CAInstance`, `ChallengeInstance`: what an instance class
+//   implements; it is boxed with `Unmanaged` (retained from create to destroy).
+// - `SignRequest`, `SignOutcome`, `RevokeRequest`, `ChallengeRequest`: the ABI's
+//   borrowed structs copied into Swift values; `struct_size` is checked first.
+// - `PluginError` and `ProblemType`: thrown errors become a filled `acmeeh_error`
+//   (detail truncated to fit on a UTF-8 boundary, always NUL-terminated).
+// - `Buffers`: malloc'ed outputs, released by the descriptor's `buffer_free`.
+// - `StrictConfig`: the config JSON decoded with unknown keys rejected and
+//   every message naming `<config_path>.<key>`.
+// - `HostLog`: logging through `acmeeh_host_api.log`.
+// - `Deadline`: CLOCK_MONOTONIC milliseconds, time left, `check()`.
+// - `NetworkSyntax`: parsing of IPs, CIDRs, resolvers, domain names, URLs in configs.

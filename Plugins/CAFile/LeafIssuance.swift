@@ -1,0 +1,215 @@
+import COpenSSL
+import Glibc
+import PluginKit
+
+/// The names a CSR asks for: DNS names and IP addresses, in the CSR's order.
+struct RequestedNames {
+    var dnsNames: [String] = []
+    var ipCount = 0
+    /// GENERAL_NAMES* holding copies of exactly those names (the caller frees it).
+    var generalNames: OpaquePointer
+}
+
+extension CAFile {
+    /// Builds and signs the leaf for `request` (see the plugin's README in the report:
+    /// CN, SANs, validity, profile, BC, SKI/AKI), then renders the chain.
+    func issueLeaf(_ request: SignRequest) throws -> SignOutcome {
+        let csr = try parseCSR(request.csrDER)
+        defer { X509_REQ_free(csr) }
+        guard let publicKey = X509_REQ_get0_pubkey(csr) else {
+            throw PluginError.invalidInput("the CSR has no usable public key", problemType: ProblemType.badCSR)
+        }
+        // The host checked the signature already; checking again costs little.
+        guard X509_REQ_verify(csr, publicKey) == 1 else {
+            ERR_clear_error()
+            throw PluginError.invalidInput("the CSR's signature does not verify", problemType: ProblemType.badCSR)
+        }
+        let names = try requestedNames(csr)
+        defer { acmeeh_GENERAL_NAMES_free(names.generalNames) }
+
+        let rsaKey = EVP_PKEY_get_base_id(publicKey) == EVP_PKEY_RSA
+        let (profile, dropped) = try LeafProfile.parse(profile: request.profile, json: request.profileJSON, rsaKey: rsaKey)
+        if !dropped.isEmpty {
+            log.debug("profile \(request.profile): \(dropped.joined(separator: ", ")) left out for a non-RSA key")
+        }
+
+        // Validity (RFC 5280 §4.1.2.5).
+        let now = Int64(time(nil))
+        let notBefore = request.notBefore != 0 ? request.notBefore : now
+        let notAfter: Int64
+        if request.notAfter != 0 {
+            notAfter = request.notAfter
+        } else {
+            guard request.validityDays > 0 else {
+                throw PluginError.invalidInput("neither not_after nor validity_days was given")
+            }
+            notAfter = notBefore + Int64(request.validityDays) * 86_400
+        }
+        guard notAfter > notBefore else {
+            throw PluginError.invalidInput("not_after (\(rfc3339(notAfter))) is not after not_before (\(rfc3339(notBefore)))")
+        }
+
+        let (serial, serialHex) = try makeSerial(request.serialHex)
+        defer { BN_free(serial) }
+
+        guard let leaf = X509_new() else { throw openSSLFailure("X509_new") }
+        defer { X509_free(leaf) }
+        guard X509_set_version(leaf, Int(X509_VERSION_3)) == 1 else { throw openSSLFailure("X509_set_version") }
+        guard let serialInteger = BN_to_ASN1_INTEGER(serial, nil) else { throw openSSLFailure("BN_to_ASN1_INTEGER") }
+        defer { ASN1_INTEGER_free(serialInteger) }
+        guard X509_set_serialNumber(leaf, serialInteger) == 1 else { throw openSSLFailure("X509_set_serialNumber") }
+        guard X509_set_issuer_name(leaf, X509_get_subject_name(issuer)) == 1 else { throw openSSLFailure("X509_set_issuer_name") }
+
+        // Subject: CN = the first DNS name that fits ub-common-name (64); never an
+        // IP address. Without a CN the subject is empty and the SAN critical
+        // (RFC 5280 §4.2.1.6).
+        guard let subject = X509_NAME_new() else { throw openSSLFailure("X509_NAME_new") }
+        defer { X509_NAME_free(subject) }
+        let commonName = names.dnsNames.first { $0.utf8.count <= 64 }
+        if let commonName {
+            guard X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_ASC, commonName, -1, -1, 0) == 1 else {
+                throw openSSLFailure("X509_NAME_add_entry_by_NID(CN)")
+            }
+        }
+        guard X509_set_subject_name(leaf, subject) == 1 else { throw openSSLFailure("X509_set_subject_name") }
+
+        guard ASN1_TIME_set(X509_getm_notBefore(leaf), time_t(notBefore)) != nil,
+              ASN1_TIME_set(X509_getm_notAfter(leaf), time_t(notAfter)) != nil else {
+            throw openSSLFailure("ASN1_TIME_set")
+        }
+        guard X509_set_pubkey(leaf, publicKey) == 1 else { throw openSSLFailure("X509_set_pubkey") }
+
+        // Extensions.
+        guard X509_add1_ext_i2d(leaf, NID_subject_alt_name, UnsafeMutableRawPointer(names.generalNames),
+                                commonName == nil ? 1 : 0, UInt(X509V3_ADD_DEFAULT)) == 1 else {
+            throw openSSLFailure("adding subjectAltName")
+        }
+        var ctx = X509V3_CTX()
+        X509V3_set_ctx(&ctx, issuer, leaf, nil, nil, 0)
+        try addExtension(leaf, &ctx, NID_basic_constraints, "critical,CA:FALSE")
+        if !profile.keyUsages.isEmpty {
+            try addExtension(leaf, &ctx, NID_key_usage, "critical," + profile.keyUsages.joined(separator: ","))
+        }
+        if !profile.extendedKeyUsages.isEmpty {
+            try addExtension(leaf, &ctx, NID_ext_key_usage, profile.extendedKeyUsages.joined(separator: ","))
+        }
+        try addExtension(leaf, &ctx, NID_subject_key_identifier, "hash")
+        try addExtension(leaf, &ctx, NID_authority_key_identifier, "keyid:always")
+
+        try request.deadline.check("signing the certificate")
+        guard X509_sign(leaf, issuerKey, digest) > 0 else { throw openSSLFailure("X509_sign") }
+
+        let chain = try pemText(leaf) + chainTailPEM
+        log.debug("issued serial \(serialHex) for \(names.dnsNames.count) DNS name(s) and \(names.ipCount) IP address(es), profile \(request.profile)")
+        return .issued(pemChain: chain, serialHex: serialHex, notBefore: notBefore, notAfter: notAfter)
+    }
+
+    private func parseCSR(_ der: [UInt8]) throws -> OpaquePointer {
+        var trailing = 0
+        let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            guard let base = buffer.baseAddress, let req = d2i_X509_REQ(nil, &cursor, buffer.count) else { return nil }
+            // Bytes after the DER structure: not a well-formed CSR.
+            trailing = buffer.count - (cursor.map { $0 - base } ?? 0)
+            if trailing != 0 {
+                X509_REQ_free(req)
+                return nil
+            }
+            return req
+        }
+        guard let parsed else {
+            let detail = trailing != 0 ? "\(trailing) bytes follow the DER structure" : openSSLErrors()
+            throw PluginError.invalidInput("the CSR is not a valid PKCS#10 DER structure (\(detail))", problemType: ProblemType.badCSR)
+        }
+        return parsed
+    }
+
+    /// The CSR's DNS and IP subjectAltNames; other name types are not carried over.
+    private func requestedNames(_ csr: OpaquePointer) throws -> RequestedNames {
+        guard let generalNames = GENERAL_NAMES_new() else { throw openSSLFailure("GENERAL_NAMES_new") }
+        var names = RequestedNames(generalNames: generalNames)
+        var ok = false
+        defer { if !ok { acmeeh_GENERAL_NAMES_free(generalNames) } }
+
+        if let extensions = X509_REQ_get_extensions(csr) {
+            defer { acmeeh_sk_X509_EXTENSION_pop_free(extensions) }
+            if let raw = X509V3_get_d2i(extensions, NID_subject_alt_name, nil, nil) {
+                let requested = OpaquePointer(raw)
+                defer { acmeeh_GENERAL_NAMES_free(requested) }
+                for i in 0..<acmeeh_sk_GENERAL_NAME_num(requested) {
+                    guard let name = acmeeh_sk_GENERAL_NAME_value(requested, i) else { continue }
+                    switch name.pointee.type {
+                    case GEN_DNS:
+                        let value = name.pointee.d.dNSName
+                        guard let data = ASN1_STRING_get0_data(value), ASN1_STRING_length(value) > 0 else {
+                            throw PluginError.invalidInput("the CSR has an empty DNS name", problemType: ProblemType.badCSR)
+                        }
+                        let bytes = UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(value)))
+                        guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                            throw PluginError.invalidInput("the CSR has a DNS name that is not printable ASCII", problemType: ProblemType.badCSR)
+                        }
+                        names.dnsNames.append(String(decoding: bytes, as: UTF8.self))
+                    case GEN_IPADD:
+                        let length = ASN1_STRING_length(name.pointee.d.iPAddress)
+                        guard length == 4 || length == 16 else {
+                            throw PluginError.invalidInput("the CSR has an IP address of \(length) bytes", problemType: ProblemType.badCSR)
+                        }
+                        names.ipCount += 1
+                    default:
+                        continue
+                    }
+                    guard let copy = GENERAL_NAME_dup(name) else { throw openSSLFailure("GENERAL_NAME_dup") }
+                    guard acmeeh_sk_GENERAL_NAME_push(generalNames, copy) > 0 else {
+                        GENERAL_NAME_free(copy)
+                        throw openSSLFailure("sk_GENERAL_NAME_push")
+                    }
+                }
+            }
+        }
+        ERR_clear_error()
+        guard names.dnsNames.count + names.ipCount > 0 else {
+            throw PluginError.invalidInput("the CSR requests no DNS name or IP address in subjectAltName", problemType: ProblemType.badCSR)
+        }
+        ok = true
+        return names
+    }
+
+    /// The host's serial when given (checked: hex, positive, at most 20 octets
+    /// in DER as RFC 5280 §4.1.2.2 requires), else 159 random bits, nonzero.
+    /// Returns the BIGNUM (caller frees) and its canonical lowercase hex.
+    private func makeSerial(_ hostSerial: String?) throws -> (OpaquePointer, String) {
+        guard let bn = BN_new() else { throw openSSLFailure("BN_new") }
+        var ok = false
+        defer { if !ok { BN_free(bn) } }
+        if let hostSerial {
+            guard !hostSerial.isEmpty, hostSerial.utf8.count <= 40,
+                  hostSerial.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }) else {
+                throw PluginError.invalidInput("serial_hex \"\(hostSerial.prefix(48))\" is not 1 to 40 hex digits")
+            }
+            var pointer: OpaquePointer? = bn
+            guard BN_hex2bn(&pointer, hostSerial) > 0 else { throw openSSLFailure("BN_hex2bn") }
+            guard BN_is_zero(bn) == 0, BN_num_bits(bn) <= 159 else {
+                throw PluginError.invalidInput("serial_hex \(hostSerial) must be positive and at most 159 bits (RFC 5280 §4.1.2.2)")
+            }
+        } else {
+            if config.serialSource == "database" {
+                log.debug("serial_source is database but the host gave no serial; using 159 random bits")
+            }
+            repeat {
+                guard BN_rand(bn, 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 else { throw openSSLFailure("BN_rand") }
+            } while BN_is_zero(bn) == 1
+        }
+        guard let hex = BN_bn2hex(bn) else { throw openSSLFailure("BN_bn2hex") }
+        defer { acmeeh_OPENSSL_free(hex) }
+        ok = true
+        return (bn, String(cString: hex).lowercased())
+    }
+
+    private func addExtension(_ leaf: OpaquePointer, _ ctx: inout X509V3_CTX, _ nid: Int32, _ value: String) throws {
+        guard let ext = X509V3_EXT_conf_nid(nil, &ctx, nid, value) else {
+            throw openSSLFailure("building extension \(String(cString: OBJ_nid2sn(nid))) = \(value)")
+        }
+        defer { X509_EXTENSION_free(ext) }
+        guard X509_add_ext(leaf, ext, -1) == 1 else { throw openSSLFailure("X509_add_ext") }
+    }
+}
