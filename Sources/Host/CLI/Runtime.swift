@@ -37,10 +37,10 @@ final class Runtime: Sendable {
                 logger.info("applied migration \(migration.version) \(migration.name)")
             }
         } else {
-            let status = try await migrator.status()
+            let status = await migrator.status()
             if !status.pending.isEmpty {
-                throw CLIError("database schema is at version \(status.schemaVersion.map(String.init) ?? "none"), "
-                    + "this build needs \(Migrations.latestVersion): run `acmeeh -c CONFIG db migrate` "
+                throw CLIError("database schema is at version \(status.schemaVersion), this build needs "
+                    + "\(Migrations.all.map(\.version).max() ?? 0): run `acmeeh -c CONFIG db migrate` "
                     + "or set database.auto_setup: true")
             }
         }

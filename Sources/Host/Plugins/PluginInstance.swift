@@ -58,6 +58,9 @@ final class PluginInstance: @unchecked Sendable {
 
     var lifecycle: Lifecycle { state.withLock { $0.lifecycle } }
 
+    /// How long `create` may take (reading keys, probing a backend).
+    static let createTimeout: Duration = .seconds(30)
+
     /// Calls the descriptor's `create` on the pool. `logger` becomes the plugin's log
     /// (metadata `plugin` and `config` are added).
     static func create(
@@ -92,7 +95,8 @@ final class PluginInstance: @unchecked Sendable {
                     var params = acmeeh_create_params(
                         struct_size: UInt32(MemoryLayout<acmeeh_create_params>.size),
                         host: UnsafePointer(hostAPI),
-                        config_json: strings[0], config_path: strings[1], challenge_type: strings[2])
+                        config_json: strings[0], config_path: strings[1], challenge_type: strings[2],
+                        deadline_ms: MonotonicClock.deadline(after: Self.createTimeout))
                     return library.descriptor.create!(&params, &instance, &error)
                 }
                 switch status {

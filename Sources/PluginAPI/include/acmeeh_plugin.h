@@ -105,8 +105,9 @@ typedef struct acmeeh_error {
 } acmeeh_error;
 
 /*
- * Functions the host offers to plugins. Handed to `create`; valid until the
- * instance is destroyed. Every function may be called from any thread.
+ * Functions the host offers to plugins. Handed to `create`; valid until
+ * `destroy` of that instance returns (after a failed `create`, not at all: the
+ * plugin must not keep it). Every function may be called from any thread.
  */
 typedef struct acmeeh_host_api {
     uint32_t struct_size;
@@ -126,6 +127,8 @@ typedef struct acmeeh_create_params {
     const char *config_path;
     /* Challenge kind only: the challenge type this instance will serve, e.g. "dns-01". */
     const char *challenge_type;
+    /* create may do I/O (read keys, probe a backend) but returns by this time. */
+    int64_t deadline_ms;
 } acmeeh_create_params;
 
 /* ---------------------------------------------------------------- CA ---- */
@@ -147,9 +150,10 @@ typedef struct acmeeh_ca_sign_request {
 /*
  * The outcome of sign or poll. The struct is the host's; the pointers in it
  * are the plugin's, released with buffer_free.
- * On ACMEEH_STATUS_OK: pem_chain (leaf first, then the issuers up to and
- * including the root the CA wants clients to see), serial_hex, not_before and
- * not_after are set.
+ * On ACMEEH_STATUS_OK: pem_chain (leaf first, then each issuer in order up to
+ * and including the root the CA wants clients to see; pem_chain_len bytes of
+ * PEM text, not counting a terminating NUL, which the plugin may add),
+ * serial_hex, not_before and not_after are set.
  * On ACMEEH_STATUS_PENDING: pending_handle (an opaque string the plugin
  * understands in `ca_poll`) and retry_after_seconds are set.
  */
@@ -157,7 +161,7 @@ typedef struct acmeeh_ca_sign_result {
     uint32_t struct_size; /* set by the host */
     char *pem_chain;
     size_t pem_chain_len;
-    char *serial_hex; /* lowercase hex, no leading zeros beyond one byte's worth */
+    char *serial_hex; /* the leaf's serial: lowercase hex, whole bytes; the host's serial_hex when one was handed in */
     int64_t not_before;
     int64_t not_after;
     char *pending_handle;
@@ -176,7 +180,11 @@ typedef struct acmeeh_ca_revoke_request {
 
 /* --------------------------------------------------------- challenges ---- */
 
-/* One challenge type a validator serves. */
+/*
+ * One challenge type a validator serves. Elements of a static array, so this
+ * struct is frozen for ABI major 1: a minor version that needs more per-type
+ * data appends a new array to the descriptor instead.
+ */
 typedef struct acmeeh_challenge_type_info {
     const char *challenge_type; /* "http-01", "dns-01", ... */
     uint32_t identifier_types;  /* ACMEEH_IDENTIFIER_* bits */
@@ -214,7 +222,11 @@ typedef struct acmeeh_notification {
 
 /*
  * What `acmeeh_plugin_register` returns: static, never freed, never changed.
- * Function pointers of other kinds are NULL.
+ * Function pointers of other kinds are NULL. Required: create, destroy,
+ * buffer_free; ca_sign and ca_revoke for a CA; challenge_types and
+ * challenge_validate for a validator; notifier_deliver for a notifier. The
+ * others may be NULL. The host always passes an acmeeh_error whose struct_size
+ * covers this header's layout; a plugin that sees a smaller one writes nothing.
  */
 typedef struct acmeeh_plugin_descriptor {
     uint32_t struct_size;   /* sizeof(acmeeh_plugin_descriptor) as the plugin was built */

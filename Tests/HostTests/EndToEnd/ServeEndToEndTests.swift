@@ -182,7 +182,7 @@ final class ServeEndToEndTests: XCTestCase {
         let config = try writeConfig(port: 8443)
         let before = try acmeeh(["-c", config.path, "db", "status"])
         XCTAssertEqual(before.status, 0, before.stderr)
-        XCTAssertTrue(before.stdout.contains("connected"), before.stdout)
+        XCTAssertTrue(before.stdout.contains("connectivity: ok"), before.stdout)
         XCTAssertTrue(before.stdout.contains("pending"), before.stdout)
 
         let migrate = try acmeeh(["-c", config.path, "db", "migrate"])
