@@ -166,7 +166,13 @@ final class Database: Sendable {
                 switch state.withLockedValue({ $0.acquire(orEnqueue: waiter) }) {
                 case .granted(let g): cont.resume(returning: g)
                 case .failed(let e): cont.resume(throwing: e)
-                case .queued: armTimeout(id)
+                case .queued:
+                    // Cancelled before the waiter was queued: onCancel found nothing to remove.
+                    if Task.isCancelled, let w = state.withLockedValue({ $0.removeWaiter(id) }) {
+                        w.deliver(.failure(CancellationError()))
+                    } else {
+                        armTimeout(id)
+                    }
                 }
             }
         } onCancel: {
@@ -294,6 +300,10 @@ final class Database: Sendable {
                 let c = try await threadPool.runIfActive { try self.openForSlot() }
                 release(c)
             } catch {
+                if !(error is StoreError) {
+                    // The thread pool refused the work (shutting down): give the slot back.
+                    _ = state.withLockedValue { $0.freeSlot() }
+                }
                 logger.warning("cannot open a database connection", metadata: ["error": "\(error)"])
                 if throwing { throw error }
                 return

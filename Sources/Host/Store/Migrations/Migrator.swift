@@ -36,6 +36,23 @@ struct Migrator: Sendable {
         }
     }
 
+    /// What `serve` does before accepting requests: with `auto_setup: true`, migrate and
+    /// return what was applied; otherwise require a current schema and throw
+    /// `StoreError(.migration)` naming the pending migrations and `acmeeh db migrate`.
+    func prepareForStartup() async throws -> [Migration] {
+        if database.config.autoSetup { return try await migrate() }
+        let migrations = self.migrations
+        let status = try await database.withConnection { try Self.status(on: $0, migrations) }
+        guard status.pending.isEmpty else {
+            let names = status.pending.map { "\(String(format: "%04d", $0.version))_\($0.name)" }.joined(separator: ", ")
+            throw StoreError(
+                .migration,
+                "database schema is at version \(status.schemaVersion), pending: \(names); "
+                    + "run `acmeeh db migrate` or set database.auto_setup: true")
+        }
+        return []
+    }
+
     @available(*, noasync, message: "blocks the thread; use migrate() in async code")
     func migrateSync() throws -> [Migration] {
         try database.withConnectionSync { try Self.migrate(on: $0, migrations) }
