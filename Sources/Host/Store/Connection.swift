@@ -1,0 +1,256 @@
+import CLibPQ
+import Foundation
+
+/// One libpq session. Every call blocks its thread, so a `Connection` is only ever used
+/// on a `Database` thread-pool thread (or by a CLI command that owns the thread).
+///
+/// `@unchecked Sendable`: the pool hands a connection to exactly one body at a time and
+/// takes it back afterwards; it is never used by two threads at once.
+final class Connection: @unchecked Sendable {
+    private var pg: OpaquePointer?
+    /// Names prepared on this session (see `PreparedStatement`).
+    private var prepared: Set<String> = []
+    private var savepointDepth = 0
+    /// Where this connection points, for messages: `dbname@host:port as user`.
+    let target: String
+
+    /// Opens a session (blocking, bounded by `connect_timeout`) and pins the session
+    /// settings the decoders rely on (UTC, ISO dates, hex bytea).
+    init(config: DatabaseConfig) throws {
+        self.target = "database \"\(config.database)\" at \(config.host):\(config.port) as user \"\(config.user)\""
+        let conn = PQconnectdb(Conninfo.build(config))
+        guard let conn, PQstatus(conn) == CONNECTION_OK else {
+            let message = conn.map { Self.lastError($0) } ?? "out of memory"
+            if let conn { PQfinish(conn) }
+            throw StoreError(.connectionFailed, "cannot connect to \(target): \(message)")
+        }
+        self.pg = conn
+        do {
+            try executeScript(
+                "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET bytea_output = 'hex'; SET extra_float_digits = 3"
+            )
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    /// Closes the session (sends Terminate). Idempotent.
+    func close() {
+        if let pg {
+            PQfinish(pg)
+            self.pg = nil
+        }
+    }
+
+    /// True once the session is closed or libpq has seen it break.
+    var isBroken: Bool {
+        guard let pg else { return true }
+        return PQstatus(pg) != CONNECTION_OK
+    }
+
+    /// True when no transaction is open (the state a pooled connection must be returned in).
+    var isIdle: Bool {
+        guard let pg else { return false }
+        return PQtransactionStatus(pg) == PQTRANS_IDLE
+    }
+
+    var inTransaction: Bool {
+        guard let pg else { return false }
+        let s = PQtransactionStatus(pg)
+        return s == PQTRANS_INTRANS || s == PQTRANS_INERROR
+    }
+
+    /// The backend's process id (for `pg_terminate_backend`, diagnostics).
+    var backendPID: Int32 { pg.map { PQbackendPID($0) } ?? 0 }
+
+    /// A cheap check before reuse: an idle session should have nothing to read. If it
+    /// has (typically the FATAL message and EOF of a terminated backend), read it and,
+    /// unless libpq then sees the session as broken, confirm with an empty query.
+    func checkAlive() -> Bool {
+        guard let pg, PQstatus(pg) == CONNECTION_OK else { return false }
+        var fds = pollfd(fd: PQsocket(pg), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&fds, 1, 0)
+        if ready == 0 { return true }
+        for _ in 0..<2 where PQconsumeInput(pg) != 0 {}
+        guard PQstatus(pg) == CONNECTION_OK else { return false }
+        return (try? executeScript("")) != nil && PQstatus(pg) == CONNECTION_OK
+    }
+
+    // MARK: - Statements
+
+    /// Runs one statement with bound parameters (PQexecParams, text format) and returns its rows.
+    @discardableResult
+    func query(_ sql: String, _ params: [PostgresValue?] = []) throws -> [Row] {
+        let result = try exec(sql, params)
+        defer { PQclear(result) }
+        return Self.rows(result)
+    }
+
+    /// Runs one statement and returns the affected row count (0 when the tag has none).
+    @discardableResult
+    func execute(_ sql: String, _ params: [PostgresValue?] = []) throws -> Int {
+        let result = try exec(sql, params)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// The first row, or nil.
+    func queryFirst(_ sql: String, _ params: [PostgresValue?] = []) throws -> Row? {
+        try query(sql, params).first
+    }
+
+    /// Runs a statement prepared once per session under `statement.name`.
+    @discardableResult
+    func query(_ statement: PreparedStatement, _ params: [PostgresValue?] = []) throws -> [Row] {
+        let pg = try handle()
+        if !prepared.contains(statement.name) {
+            let types = params.map { $0?.typeOID ?? 0 }
+            let res = types.withUnsafeBufferPointer { tp in
+                PQprepare(pg, statement.name, statement.sql, Int32(types.count), tp.baseAddress)
+            }
+            try check(res).map { PQclear($0) }
+            prepared.insert(statement.name)
+        }
+        let result = try withCParams(params) { values in
+            PQexecPrepared(pg, statement.name, Int32(params.count), values, nil, nil, 0)
+        }
+        let checked = try check(result)!
+        defer { PQclear(checked) }
+        return Self.rows(checked)
+    }
+
+    /// Runs SQL text without parameters through the simple query protocol, so it may hold
+    /// several statements (migrations, session settings, BEGIN/COMMIT).
+    func executeScript(_ sql: String) throws {
+        let pg = try handle()
+        let res = PQexec(pg, sql)
+        if let ok = try check(res) { PQclear(ok) }
+    }
+
+    // MARK: - Transactions
+
+    enum IsolationLevel: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    /// Inside an open transaction it nests as a SAVEPOINT.
+    func transaction<T>(isolation: IsolationLevel? = nil, _ body: (Connection) throws -> T) throws -> T {
+        if inTransaction {
+            savepointDepth += 1
+            let name = "acmeeh_sp\(savepointDepth)"
+            defer { savepointDepth -= 1 }
+            try executeScript("SAVEPOINT \(name)")
+            do {
+                let value = try body(self)
+                try executeScript("RELEASE SAVEPOINT \(name)")
+                return value
+            } catch {
+                try? executeScript("ROLLBACK TO SAVEPOINT \(name)")
+                throw error
+            }
+        }
+        try executeScript(isolation.map { "BEGIN ISOLATION LEVEL \($0.rawValue)" } ?? "BEGIN")
+        do {
+            let value = try body(self)
+            let pg = try handle()
+            let res = try check(PQexec(pg, "COMMIT"))!
+            let tag = String(cString: PQcmdStatus(res))
+            PQclear(res)
+            // COMMIT of a failed transaction answers "ROLLBACK" without an error.
+            if tag == "ROLLBACK" {
+                throw StoreError(.server, "transaction was rolled back: a statement in it failed", sqlState: "25P02")
+            }
+            return value
+        } catch {
+            if !isBroken && !isIdle { try? executeScript("ROLLBACK") }
+            throw error
+        }
+    }
+
+    // MARK: - libpq plumbing
+
+    private func handle() throws -> OpaquePointer {
+        guard let pg else { throw StoreError(.connectionLost, "connection to \(target) is closed") }
+        return pg
+    }
+
+    private func exec(_ sql: String, _ params: [PostgresValue?]) throws -> OpaquePointer {
+        let pg = try handle()
+        let types = params.map { $0?.typeOID ?? 0 }
+        let res = try types.withUnsafeBufferPointer { tp in
+            try withCParams(params) { values in
+                PQexecParams(pg, sql, Int32(params.count), tp.baseAddress, values, nil, nil, 0)
+            }
+        }
+        return try check(res)!
+    }
+
+    private func withCParams<R>(
+        _ params: [PostgresValue?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) throws -> R
+    ) throws -> R {
+        let copies: [UnsafeMutablePointer<CChar>?] = params.map { $0.map { strdup($0.textEncoding) } ?? nil }
+        defer { copies.forEach { free($0) } }
+        let constCopies: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+        return try constCopies.withUnsafeBufferPointer { try body($0.baseAddress) }
+    }
+
+    /// Returns the result when it is a success, else clears it and throws the error it carries.
+    private func check(_ res: OpaquePointer?) throws -> OpaquePointer? {
+        guard let pg else { throw StoreError(.connectionLost, "connection to \(target) is closed") }
+        guard let res else {
+            throw StoreError(PQstatus(pg) == CONNECTION_OK ? .server : .connectionLost, Self.lastError(pg))
+        }
+        let status = PQresultStatus(res)
+        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
+            return res
+        }
+        defer { PQclear(res) }
+        func field(_ code: Character) -> String? {
+            guard let p = PQresultErrorField(res, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: p)
+        }
+        let sqlState = field("C")
+        let message = field("M") ?? String(cString: PQresultErrorMessage(res)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let lost = PQstatus(pg) != CONNECTION_OK
+        if lost {
+            let libpq = Self.lastError(pg)
+            throw StoreError(.connectionLost, message.isEmpty ? libpq : message, sqlState: sqlState, detail: libpq == message ? nil : libpq)
+        }
+        throw StoreError(.server, message, sqlState: sqlState, detail: field("D"), constraint: field("n"))
+    }
+
+    private static func lastError(_ pg: OpaquePointer) -> String {
+        String(cString: PQerrorMessage(pg)).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static func rows(_ res: OpaquePointer) -> [Row] {
+        let nFields = PQnfields(res)
+        let nTuples = PQntuples(res)
+        guard nTuples > 0 else { return [] }
+        let columns = Row.ColumnIndex((0..<nFields).map { String(cString: PQfname(res, $0)) })
+        var rows: [Row] = []
+        rows.reserveCapacity(Int(nTuples))
+        for r in 0..<nTuples {
+            var values: [String?] = []
+            values.reserveCapacity(Int(nFields))
+            for c in 0..<nFields {
+                values.append(PQgetisnull(res, r, c) != 0 ? nil : String(cString: PQgetvalue(res, r, c)))
+            }
+            rows.append(Row(columns: columns, values: values))
+        }
+        return rows
+    }
+}
+
+/// A statement that is prepared once per session on first use, then executed by name.
+/// Name it after the repository function that owns it (`"account_by_thumbprint"`).
+struct PreparedStatement: Sendable, Hashable {
+    let name: String
+    let sql: String
+}
