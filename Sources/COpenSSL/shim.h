@@ -28,3 +28,4 @@ static inline void acmeeh_GENERAL_NAMES_free(GENERAL_NAMES *sk) { GENERAL_NAMES_
 static inline int acmeeh_sk_X509_EXTENSION_num(const STACK_OF(X509_EXTENSION) *sk) { return sk_X509_EXTENSION_num(sk); }
 static inline X509_EXTENSION *acmeeh_sk_X509_EXTENSION_value(const STACK_OF(X509_EXTENSION) *sk, int i) { return sk_X509_EXTENSION_value(sk, i); }
 static inline int acmeeh_sk_GENERAL_NAME_push(GENERAL_NAMES *sk, GENERAL_NAME *n) { return sk_GENERAL_NAME_push(sk, n); }
+static inline unsigned long acmeeh_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }

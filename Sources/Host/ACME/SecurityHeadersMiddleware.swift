@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Adds the headers every response carries (acmeeh-surface.md §1, "Headers"):
@@ -14,7 +15,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let requestID = Self.requestID(from: request.headers[Self.requestIDField])
+        let requestID = ExtraHeaders.requestID(from: request.headers[ExtraHeaders.requestID])
         var response: Response
         do {
             response = try await next(request, context)
@@ -27,15 +28,18 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
                 status: .internalServerError, contentType: "application/problem+json")
         }
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[Self.frameOptions] = "DENY"
+        response.headers[ExtraHeaders.frameOptions] = "DENY"
         response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
         if let hsts { response.headers[.strictTransportSecurity] = hsts }
-        response.headers[Self.requestIDField] = requestID
+        response.headers[ExtraHeaders.requestID] = requestID
         response.headers[.server] = "acmeeh"
         return response
     }
+}
 
-    static let requestIDField = HTTPField.Name("X-Request-ID")!
+/// Header names HTTPTypes does not predefine.
+enum ExtraHeaders {
+    static let requestID = HTTPField.Name("X-Request-ID")!
     static let frameOptions = HTTPField.Name("X-Frame-Options")!
 
     /// Echoes a client's request id when it is short and printable, else makes one.

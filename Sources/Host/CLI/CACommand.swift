@@ -41,7 +41,7 @@ struct TestSign: AsyncParsableCommand {
         } else {
             backendRef = config.ca.backend
         }
-        let registry = PluginRegistry(threadPool: PluginThreadPool(numberOfThreads: 2)) { Logger(label: "acmeeh.plugin.\($0)") }
+        let registry = PluginRegistry(threadPool: PluginThreadPool(numberOfThreads: 2)) { Logger(label: $0) }
         defer { Task { await registry.closeAll() } }
         let directory = PluginReference.directory(configured: config.plugins.directory)
         let ca = try await Runtime.loadCA(backendRef, configKey: backend == nil ? "ca.backend" : "--backend",
@@ -64,7 +64,7 @@ struct TestSign: AsyncParsableCommand {
                 outcome = try await ca.poll(handle: handle, timeout: timeout)
             }
         } catch {
-            throw CLIError("CA plugin \(backendRef) refused to sign: \(error.detail)")
+            throw CLIError("CA plugin \(backendRef) refused to sign: \((error as? PluginError)?.detail ?? "\(error)")")
         }
         guard case .issued(let pem, _, _, _) = outcome else {
             throw CLIError("CA plugin \(backendRef) was still pending after 120 s")

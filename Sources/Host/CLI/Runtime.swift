@@ -46,7 +46,7 @@ final class Runtime: Sendable {
         }
 
         let plugins = PluginRegistry(threadPool: PluginThreadPool(numberOfThreads: max(4, config.server.workers * 4))) {
-            Logger(label: "acmeeh.plugin.\($0)")
+            Logger(label: $0)
         }
         let directory = PluginReference.directory(configured: config.plugins.directory)
         let ca = try await loadCA(config.ca.backend, configKey: "ca.backend", config: config,
@@ -102,7 +102,7 @@ final class Runtime: Sendable {
                     try await ca.selfCheck(timeout: .seconds(5))
                     return .ok
                 } catch {
-                    return .failed(.error, error.detail)
+                    return .failed(.error, (error as? PluginError)?.detail ?? "\(error)")
                 }
             },
             crl: nil,

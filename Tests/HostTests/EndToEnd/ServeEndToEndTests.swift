@@ -16,7 +16,7 @@ final class ServeEndToEndTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        try? database?.drop()
+        database?.drop()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -98,8 +98,7 @@ final class ServeEndToEndTests: XCTestCase {
         XCTAssertEqual(ready.json?["ready"] as? Bool, true)
 
         // The database check is real: with the database gone, health and readiness fail.
-        try database.terminateConnections()
-        try database.drop()
+        database.drop()
         let degraded = try HTTP.get("\(server.baseURL)/healthz")
         XCTAssertEqual(degraded.status, 503)
         XCTAssertEqual(degraded.json?["status"] as? String, "degraded")

@@ -50,8 +50,8 @@ struct CertificateChain: Sendable {
             for index in 0..<acmeeh_sk_GENERAL_NAME_num(list) {
                 guard let name = acmeeh_sk_GENERAL_NAME_value(list, index) else { continue }
                 switch name.pointee.type {
-                case GEN_DNS: dns.append(asn1String(OpaquePointer(name.pointee.d.dNSName)))
-                case GEN_IPADD: ips.append(ipText(asn1Bytes(OpaquePointer(name.pointee.d.iPAddress))))
+                case GEN_DNS: dns.append(asn1String(name.pointee.d.dNSName))
+                case GEN_IPADD: ips.append(ipText(asn1Bytes(name.pointee.d.iPAddress)))
                 default: break
                 }
             }
@@ -76,33 +76,33 @@ struct CertificateChain: Sendable {
     private static func nameText(_ name: OpaquePointer?) -> String {
         guard let name, let bio = BIO_new(BIO_s_mem()) else { return "" }
         defer { BIO_free(bio) }
-        X509_NAME_print_ex(bio, name, 0, UInt(XN_FLAG_RFC2253))
+        X509_NAME_print_ex(bio, name, 0, acmeeh_XN_FLAG_RFC2253())
         var data: UnsafeMutablePointer<CChar>?
         let length = acmeeh_BIO_get_mem_data(bio, &data)
         guard let data, length > 0 else { return "" }
         return String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
     }
 
-    private static func serialHex(_ serial: OpaquePointer?) -> String {
+    private static func serialHex(_ serial: UnsafePointer<ASN1_INTEGER>?) -> String {
         guard let serial, let bn = ASN1_INTEGER_to_BN(serial, nil) else { return "" }
         defer { BN_free(bn) }
         guard let hex = BN_bn2hex(bn) else { return "" }
         defer { acmeeh_OPENSSL_free(hex) }
-        return String(cString: hex).lowercased()
+        return String(decoding: UnsafeRawBufferPointer(start: hex, count: strlen(hex)), as: UTF8.self).lowercased()
     }
 
-    private static func date(_ time: OpaquePointer?) -> Date {
+    private static func date(_ time: UnsafePointer<ASN1_TIME>?) -> Date {
         var tm = tm()
         guard let time, ASN1_TIME_to_tm(time, &tm) == 1 else { return .distantPast }
         return Date(timeIntervalSince1970: TimeInterval(timegm(&tm)))
     }
 
-    private static func asn1Bytes(_ string: OpaquePointer?) -> [UInt8] {
+    private static func asn1Bytes(_ string: UnsafePointer<ASN1_STRING>?) -> [UInt8] {
         guard let string, let data = ASN1_STRING_get0_data(string) else { return [] }
         return Array(UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(string))))
     }
 
-    private static func asn1String(_ string: OpaquePointer?) -> String {
+    private static func asn1String(_ string: UnsafePointer<ASN1_STRING>?) -> String {
         String(decoding: asn1Bytes(string), as: UTF8.self)
     }
 
@@ -111,6 +111,6 @@ struct CertificateChain: Sendable {
         guard family != -1 else { return bytes.map { String(format: "%02x", $0) }.joined() }
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
-        return String(cString: text)
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

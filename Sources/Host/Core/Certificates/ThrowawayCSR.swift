@@ -55,6 +55,7 @@ enum ThrowawayCSR {
         let code = ERR_get_error()
         var text = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &text, text.count)
-        return Failure(description: code == 0 ? what : "\(what): \(String(cString: text))")
+        let reason = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Failure(description: code == 0 ? what : "\(what): \(reason)")
     }
 }
