@@ -42,7 +42,16 @@ struct TestSign: AsyncParsableCommand {
             backendRef = config.ca.backend
         }
         let registry = PluginRegistry(threadPool: PluginThreadPool(numberOfThreads: 2)) { Logger(label: $0) }
-        defer { Task { await registry.closeAll() } }
+        do {
+            try await sign(config, backendRef, registry)
+            await registry.closeAll()
+        } catch {
+            await registry.closeAll()
+            throw error
+        }
+    }
+
+    private func sign(_ config: AppConfig, _ backendRef: CABackendRef, _ registry: PluginRegistry) async throws {
         let directory = PluginReference.directory(configured: config.plugins.directory)
         let ca = try await Runtime.loadCA(backendRef, configKey: backend == nil ? "ca.backend" : "--backend",
                                           config: config, plugins: registry, directory: directory)
@@ -94,8 +103,15 @@ struct TestSign: AsyncParsableCommand {
     private func serialFromDatabase(_ config: AppConfig, backend: CABackendRef) async throws -> String? {
         guard backend == .internal, config.ca.internal.serialSource == .database else { return nil }
         let database = Database(config: config.database, logger: Logger(label: "acmeeh.store"))
-        defer { Task { await database.shutdown() } }
-        try await database.start()
-        return try await database.nextSerial()
+        do {
+            try await database.start()
+            _ = try await Migrator(database: database).prepareForStartup()
+            let serial = try await database.nextSerial()
+            await database.shutdown()
+            return serial
+        } catch {
+            await database.shutdown()
+            throw error
+        }
     }
 }

@@ -30,19 +30,8 @@ final class Runtime: Sendable {
     static func start(config: AppConfig, logger: Logger, withValidators: Bool = true) async throws -> Runtime {
         let database = Database(config: config.database, logger: Logger(label: "acmeeh.store"))
         try await database.start()
-        let migrator = Migrator(database: database)
-        if config.database.autoSetup {
-            let applied = try await migrator.migrate()
-            for migration in applied {
-                logger.info("applied migration \(migration.version) \(migration.name)")
-            }
-        } else {
-            let status = await migrator.status()
-            if !status.pending.isEmpty {
-                throw CLIError("database schema is at version \(status.schemaVersion), this build needs "
-                    + "\(Migrations.all.map(\.version).max() ?? 0): run `acmeeh -c CONFIG db migrate` "
-                    + "or set database.auto_setup: true")
-            }
+        for migration in try await Migrator(database: database).prepareForStartup() {
+            logger.info("applied migration \(migration.version) \(migration.name)")
         }
 
         let plugins = PluginRegistry(threadPool: PluginThreadPool(numberOfThreads: max(4, config.server.workers * 4))) {

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Host
 import XCTest
 
 /// The walking skeleton end to end: the real `acmeeh` executable with the real CAFile
