@@ -1,0 +1,66 @@
+/// An ACME error (RFC 8555 §6.7): the value every refusal is raised as, from the
+/// place that decides it to the response that carries it (RFC 7807 problem document).
+struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+    var type: ProblemType
+    var detail: String
+    /// HTTP status of the response.
+    var status: Int
+    var subproblems: [Subproblem] = []
+    /// Extra response headers (`Retry-After`, `Location` of a conflicting account).
+    var headers: [String: String] = [:]
+
+    init(_ type: ProblemType, _ detail: String, status: Int? = nil,
+         subproblems: [Subproblem] = [], headers: [String: String] = [:]) {
+        self.type = type
+        self.detail = detail
+        self.status = status ?? type.defaultStatus
+        self.subproblems = subproblems
+        self.headers = headers
+    }
+
+    var description: String { "\(type.urn): \(detail)" }
+
+    /// One entry of `subproblems` (RFC 8555 §6.7.1), tied to an identifier.
+    struct Subproblem: Sendable, Equatable {
+        var type: ProblemType
+        var detail: String
+        var identifier: Identifier?
+    }
+}
+
+/// The ACME error types of RFC 8555 §6.7 (and RFC 9773's, draft profiles').
+enum ProblemType: String, Sendable, CaseIterable {
+    case accountDoesNotExist, alreadyReplaced, alreadyRevoked, badCSR, badNonce, badPublicKey
+    case badRevocationReason, badSignatureAlgorithm, caa, compound, connection, dns
+    case externalAccountRequired, incorrectResponse, invalidContact, invalidProfile, malformed
+    case orderNotReady, rateLimited, rejectedIdentifier, serverInternal, tls, unauthorized
+    case unsupportedContact, unsupportedIdentifier, userActionRequired
+
+    static let prefix = "urn:ietf:params:acme:error:"
+
+    var urn: String { Self.prefix + rawValue }
+
+    /// Parses a full URN (as plugins return them); nil for anything else.
+    init?(urn: String) {
+        guard urn.hasPrefix(Self.prefix) else { return nil }
+        self.init(rawValue: String(urn.dropFirst(Self.prefix.count)))
+    }
+
+    /// The status a problem of this type is sent with unless the raiser says otherwise.
+    var defaultStatus: Int {
+        switch self {
+        case .unauthorized, .orderNotReady, .caa, .userActionRequired: 403
+        case .accountDoesNotExist: 400
+        case .rateLimited: 429
+        case .serverInternal: 500
+        case .alreadyReplaced: 409
+        default: 400
+        }
+    }
+}
+
+/// An ACME identifier (RFC 8555 §9.7.7; RFC 8738 for `ip`).
+struct Identifier: Sendable, Hashable, Codable {
+    var type: String
+    var value: String
+}
