@@ -274,6 +274,34 @@ final class CAFileTests: XCTestCase {
                       error.description)
     }
 
+    func testIssuerWithoutSubjectKeyIdentifierIsRefused() async throws {
+        let pki = try CAFilePKI.shared()
+        // A CA certificate for the EC root's key, without SKI: leaves could get no AKI keyid.
+        let scratch = try scratchDirectory()
+        let config = scratch.appendingPathComponent("no-ski.cnf").path
+        try """
+            [req]
+            distinguished_name = dn
+            prompt = no
+            [dn]
+            [no_ski]
+            basicConstraints = critical,CA:TRUE
+            keyUsage = critical,keyCertSign,cRLSign
+            subjectKeyIdentifier = none
+            authorityKeyIdentifier = none
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let certificate = scratch.appendingPathComponent("no-ski-root.pem").path
+        try openssl(["req", "-config", config, "-x509", "-new", "-key", pki.ecRootKey, "-subj", "/CN=Test Root Without SKI",
+                     "-days", "30", "-extensions", "no_ski", "-out", certificate])
+        XCTAssertNil(try x509Extension(file: certificate, "subjectKeyIdentifier"))
+        XCTAssertEqual(try x509Extension(file: certificate, "basicConstraints")?.value, "CA:TRUE")
+
+        let error = try await loadError(["root_cert_path": certificate, "root_key_path": pki.ecRootKey])
+        XCTAssertTrue(error.description.contains("ca.internal.root_cert_path: \(certificate) has no subjectKeyIdentifier"),
+                      error.description)
+    }
+
     // MARK: - bad CSRs
 
     func testBadCSRsAreRefusedAsBadCSR() async throws {
@@ -374,6 +402,7 @@ extension CAFileTests {
             XCTAssertEqual(registry.entries().last?.state, .failed(error.description), file: file, line: line)
             return error
         }
+        XCTFail("create() succeeded; expected a refusal", file: file, line: line)
         throw CAFileTestFailure("create() succeeded; expected a refusal")
     }
 
