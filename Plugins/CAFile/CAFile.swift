@@ -66,6 +66,11 @@ final class CAFile: CAInstance, @unchecked Sendable {
         guard X509_check_ca(issuer) >= 1 else {
             throw PluginError.config("\(certKey): \(config.rootCertPath) is not a CA certificate (no basicConstraints CA:TRUE)")
         }
+        // Every leaf's authorityKeyIdentifier is the issuer's SKI (RFC 5280 §4.2.1.1, which
+        // §4.2.1.2 requires in CA certificates): without it no leaf could be signed.
+        guard X509_get_ext_by_NID(issuer, NID_subject_key_identifier, -1) >= 0 else {
+            throw PluginError.config("\(certKey): \(config.rootCertPath) has no subjectKeyIdentifier extension, which leaves need for their authorityKeyIdentifier (RFC 5280 §4.2.1.2)")
+        }
 
         let key = try Self.loadKey(config.rootKeyPath, key: "\(path).root_key_path", issuer: issuer)
         defer { if !ok { EVP_PKEY_free(key) } }
