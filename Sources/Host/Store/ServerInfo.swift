@@ -19,7 +19,9 @@ extension Connection {
         guard let row = try query("SELECT nextval('certificate_serial_seq') AS n").first else {
             throw StoreError(.decoding, "nextval returned no row")
         }
-        return String(try row.int64("n"), radix: 16)
+        // Canonical serial hex (acmeeh_plugin.h): lowercase, whole bytes, no leading zero byte.
+        let hex = String(try row.int64("n"), radix: 16)
+        return hex.count % 2 == 0 ? hex : "0" + hex
     }
 }
 

@@ -143,7 +143,8 @@ typedef struct acmeeh_ca_sign_request {
     int64_t not_before;       /* unix seconds; 0 = now */
     int64_t not_after;        /* unix seconds; 0 = not_before + validity_days */
     uint32_t validity_days;   /* already clamped to ca.max_validity_days by the host */
-    const char *serial_hex;   /* lowercase hex serial chosen by the host, or NULL: the plugin chooses */
+    const char *serial_hex;   /* serial chosen by the host in canonical form (lowercase hex, an even number
+                                 of digits, no leading zero byte), or NULL: the plugin chooses */
     int64_t deadline_ms;
 } acmeeh_ca_sign_request;
 
@@ -161,7 +162,7 @@ typedef struct acmeeh_ca_sign_result {
     uint32_t struct_size; /* set by the host */
     char *pem_chain;
     size_t pem_chain_len;
-    char *serial_hex; /* the leaf's serial: lowercase hex, whole bytes; the host's serial_hex when one was handed in */
+    char *serial_hex; /* the leaf's serial in canonical form (see the request); equal to the host's when one was handed in */
     int64_t not_before;
     int64_t not_after;
     char *pending_handle;
