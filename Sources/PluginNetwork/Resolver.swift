@@ -21,10 +21,13 @@ public struct ResolverError: Error, Sendable, CustomStringConvertible {
     public let kind: Kind
     /// For operators: which name, which resolver, what happened. No secrets.
     public let detail: String
+    /// "A", "AAAA", ... when the failure is about one query type.
+    public let queryType: String
 
-    public init(_ kind: Kind, _ detail: String) {
+    public init(_ kind: Kind, _ detail: String, queryType: String = "") {
         self.kind = kind
         self.detail = detail
+        self.queryType = queryType
     }
 
     public var retryable: Bool { kind == .serverFailure || kind == .deadline }
@@ -93,11 +96,15 @@ public struct Resolver: Sendable {
                 ? Deadline.fromNow(milliseconds: deadline.remainingMilliseconds / 2) : deadline
             do {
                 found += try lookup(name, type: type, deadline: stepDeadline)
+            } catch where error.kind == .deadline && !deadline.hasPassed {
+                // Only this query's share of the time ran out: a silent server, not the caller's deadline.
+                failures.append(ResolverError(.serverFailure, "DNS: no answer in time for \(name) \(error.queryType)"))
             } catch {
                 failures.append(error)
             }
         }
         if !found.isEmpty { return found }
+        if deadline.hasPassed, let late = failures.last(where: { $0.kind == .deadline }) { throw late }
         // Retryable failures first: "no AAAA" beside "A timed out" is not final.
         if let retryable = failures.first(where: \.retryable) { throw retryable }
         if let missing = failures.first(where: { $0.kind == .nameNotFound }) { throw missing }
@@ -118,7 +125,7 @@ public struct Resolver: Sendable {
         for (index, server) in attempts.enumerated() {
             let left = deadline.remainingMilliseconds
             guard left > 0 else {
-                throw ResolverError(.deadline, "DNS: the deadline passed while looking up \(name) \(typeName)")
+                throw ResolverError(.deadline, "DNS: the deadline passed while looking up \(name) \(typeName)", queryType: typeName)
             }
             // Share the time left between the resolvers still to ask.
             let budget = max(1, left / Int64(attempts.count - index))
@@ -140,7 +147,8 @@ public struct Resolver: Sendable {
             }
         }
         if deadline.hasPassed {
-            throw ResolverError(.deadline, "DNS: the deadline passed while looking up \(name) \(typeName) (\(lastFailure.detail))")
+            throw ResolverError(.deadline, "DNS: the deadline passed while looking up \(name) \(typeName) (\(lastFailure.detail))",
+                                queryType: typeName)
         }
         throw lastFailure
     }
