@@ -87,7 +87,8 @@ struct HTTPFetch {
         set(CURLOPT_USERAGENT, Self.userAgent)
         set(CURLOPT_TIMEOUT_MS, Int(max(1, timeoutMs)))
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(max(1, connectTimeoutMs)))
-        set(CURLOPT_MAXFILESIZE_LARGE, maxBytes)
+        // Refuses a declared Content-Length over the cap before reading; writeBody caps the rest.
+        ok = ok && acmeeh_curl_setopt_off_t(curl, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBytes)) == CURLE_OK
         set(CURLOPT_FORBID_REUSE, 1)
         set(CURLOPT_FRESH_CONNECT, 1)
         // RFC 8555 §8.3: the server does not verify the certificate of an https redirect target.

@@ -7,6 +7,9 @@
 static inline CURLcode acmeeh_curl_setopt_long(CURL *curl, CURLoption option, long value) {
     return curl_easy_setopt(curl, option, value);
 }
+static inline CURLcode acmeeh_curl_setopt_off_t(CURL *curl, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(curl, option, value);
+}
 static inline CURLcode acmeeh_curl_setopt_pointer(CURL *curl, CURLoption option, void *value) {
     return curl_easy_setopt(curl, option, value);
 }

@@ -101,6 +101,8 @@ public struct Resolver: Sendable {
                 failures.append(ResolverError(.serverFailure, "DNS: no answer in time for \(name) \(error.queryType)"))
             } catch {
                 failures.append(error)
+                // NXDOMAIN holds for every type: no need to ask for A.
+                if error.kind == .nameNotFound { break }
             }
         }
         if !found.isEmpty { return found }

@@ -116,6 +116,31 @@ final class ChallengeHTTP01Tests: XCTestCase {
         await v.close()
     }
 
+    func testConcurrentValidationsOnOneInstance() async throws {
+        let v = try await validator()
+        let failures = await withTaskGroup(of: PluginError?.self) { group in
+            for index in 0..<16 {
+                let token = "good-c\(index)"
+                let request = ChallengeValidationRequest(
+                    challengeType: "http-01", identifierType: "dns", identifierValue: index % 2 == 0 ? "good.test" : "v6.test",
+                    token: token, keyAuthorization: "\(token).thumb", accountURL: "https://ca.test/acct/1")
+                group.addTask { () async -> PluginError? in
+                    do throws(PluginError) {
+                        try await v.validate(request, timeout: .seconds(20))
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            var failures: [PluginError] = []
+            for await error in group { if let error { failures.append(error) } }
+            return failures
+        }
+        XCTAssertEqual(failures, [])
+        await v.close()
+    }
+
     // MARK: - the answer is wrong
 
     func testWrongBodyIsIncorrectResponse() async throws {
