@@ -43,7 +43,13 @@ let package = Package(
         .systemLibrary(name: "PluginAPI", path: "Sources/PluginAPI"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl"),
+        .systemLibrary(name: "CLDNS", path: "Sources/CLDNS", pkgConfig: "ldns"),
         .target(name: "PluginKit", dependencies: ["PluginAPI"]),
+        // Name resolution (libldns) and address guards for plugins that reach out to
+        // identifiers (http-01, dns-01, tls-alpn-01). Apart from PluginKit so that plugins
+        // which never resolve names do not link libldns.
+        .target(name: "PluginNetwork", dependencies: ["PluginKit", "CLDNS"]),
         .executableTarget(
             name: "Host",
             dependencies: [
@@ -61,7 +67,7 @@ let package = Package(
         ),
         plugin("CAFile", ["COpenSSL"]),
         plugin("CAExternal"),
-        plugin("ChallengeHTTP01"),
+        plugin("ChallengeHTTP01", ["CCurl", "PluginNetwork"]),
         plugin("ChallengeDNS01"),
         plugin("ChallengeTLSALPN"),
         .testTarget(

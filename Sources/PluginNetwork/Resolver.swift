@@ -1,0 +1,235 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CLDNS
+import PluginKit
+
+/// Why a lookup found no address.
+public struct ResolverError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The name does not exist (NXDOMAIN): final.
+        case nameNotFound
+        /// The name exists but has no record of the asked types: final.
+        case noRecords
+        /// SERVFAIL, REFUSED, a timeout or a network error: may work later.
+        case serverFailure
+        /// The deadline passed before an answer came.
+        case deadline
+    }
+    public let kind: Kind
+    /// For operators: which name, which resolver, what happened. No secrets.
+    public let detail: String
+    /// "A", "AAAA", ... when the failure is about one query type.
+    public let queryType: String
+
+    public init(_ kind: Kind, _ detail: String, queryType: String = "") {
+        self.kind = kind
+        self.detail = detail
+        self.queryType = queryType
+    }
+
+    public var retryable: Bool { kind == .serverFailure || kind == .deadline }
+    public var description: String { detail }
+
+    /// As an ACME `dns` problem (RFC 8555 §6.7): final for NXDOMAIN and no records,
+    /// retryable for server failures and timeouts.
+    public var pluginError: PluginError {
+        switch kind {
+        case .nameNotFound, .noRecords:
+            return .rejected(detail, problemType: ProblemType.dns)
+        case .serverFailure:
+            return .unavailable(detail, problemType: ProblemType.dns)
+        case .deadline:
+            return PluginError(code: PluginError.deadline().code, retryable: true, problemType: ProblemType.dns, detail: detail)
+        }
+    }
+}
+
+extension PluginError {
+    fileprivate static func unavailable(_ detail: String, problemType: String) -> PluginError {
+        var error = PluginError.unavailable(detail)
+        error.problemType = problemType
+        return error
+    }
+}
+
+/// A DNS stub resolver over libldns: the configured resolvers (`ip`, `ip:port`,
+/// `[v6]:port`, asked in order until one answers), or the system's (/etc/resolv.conf)
+/// when none are configured. Thread-safe: every lookup builds its own ldns resolver.
+public struct Resolver: Sendable {
+    /// One configured resolver.
+    public struct Server: Sendable, Hashable, CustomStringConvertible {
+        public let address: IPAddress
+        public let port: Int
+        public var description: String { port == 53 ? address.description : "\(address.urlHost):\(port)" }
+    }
+
+    /// Empty: the system's resolvers.
+    public let servers: [Server]
+    /// Where the system configuration is read from when `servers` is empty.
+    public let systemConfigPath: String
+
+    /// Parses `resolvers` (config syntax); throws the offending entry's text.
+    public init(resolvers: [String], systemConfigPath: String = "/etc/resolv.conf") throws(ResolverConfigError) {
+        var servers: [Server] = []
+        for text in resolvers {
+            guard let (host, port) = NetworkSyntax.resolver(text), let address = IPAddress(host) else {
+                throw ResolverConfigError(entry: text)
+            }
+            servers.append(Server(address: address, port: port))
+        }
+        self.servers = servers
+        self.systemConfigPath = systemConfigPath
+    }
+
+    /// The A and AAAA addresses of `name` (a domain name, with or without a final dot),
+    /// IPv6 first. Fails only when neither type gives an address; a server failure of
+    /// one type with addresses from the other still succeeds.
+    public func addresses(of name: String, deadline: Deadline) throws(ResolverError) -> [IPAddress] {
+        var failures: [ResolverError] = []
+        var found: [IPAddress] = []
+        for type in [LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_A] {
+            // A silent server must leave the second query half of the time.
+            let stepDeadline = type == LDNS_RR_TYPE_AAAA
+                ? Deadline.fromNow(milliseconds: deadline.remainingMilliseconds / 2) : deadline
+            do {
+                found += try lookup(name, type: type, deadline: stepDeadline)
+            } catch where error.kind == .deadline && !deadline.hasPassed {
+                // Only this query's share of the time ran out: a silent server, not the caller's deadline.
+                failures.append(ResolverError(.serverFailure, "DNS: no answer in time for \(name) \(error.queryType)"))
+            } catch {
+                failures.append(error)
+                // NXDOMAIN holds for every type: no need to ask for A.
+                if error.kind == .nameNotFound { break }
+            }
+        }
+        if !found.isEmpty { return found }
+        if deadline.hasPassed, let late = failures.last(where: { $0.kind == .deadline }) { throw late }
+        // Retryable failures first: "no AAAA" beside "A timed out" is not final.
+        if let retryable = failures.first(where: \.retryable) { throw retryable }
+        if let missing = failures.first(where: { $0.kind == .nameNotFound }) { throw missing }
+        throw ResolverError(.noRecords, "DNS: \(name) has no A or AAAA record")
+    }
+
+    /// The addresses in the answer section of one query for `type` (A or AAAA).
+    public func lookup(_ name: String, type: ldns_rr_type, deadline: Deadline) throws(ResolverError) -> [IPAddress] {
+        let typeName = type == LDNS_RR_TYPE_AAAA ? "AAAA" : "A"
+        let absolute = name.hasSuffix(".") ? name : name + "."
+        guard let owner = ldns_dname_new_frm_str(absolute) else {
+            throw ResolverError(.nameNotFound, "DNS: \"\(name)\" is not a valid domain name")
+        }
+        defer { ldns_rdf_deep_free(owner) }
+
+        let attempts: [Server?] = servers.isEmpty ? [nil] : servers.map { $0 }
+        var lastFailure = ResolverError(.serverFailure, "DNS: no resolver answered for \(name) \(typeName)")
+        for (index, server) in attempts.enumerated() {
+            let left = deadline.remainingMilliseconds
+            guard left > 0 else {
+                throw ResolverError(.deadline, "DNS: the deadline passed while looking up \(name) \(typeName)", queryType: typeName)
+            }
+            // Share the time left between the resolvers still to ask.
+            let budget = max(1, left / Int64(attempts.count - index))
+            let outcome = query(owner, type: type, server: server, timeoutMs: budget)
+            let via = server.map { "resolver \($0)" } ?? "the system resolver"
+            switch outcome {
+            case .failure(let detail):
+                lastFailure = ResolverError(.serverFailure, "DNS: no answer from \(via) for \(name) \(typeName): \(detail)")
+            case .answer(let rcode, let addresses):
+                switch rcode {
+                case LDNS_RCODE_NOERROR:
+                    if addresses.isEmpty { throw ResolverError(.noRecords, "DNS: \(name) has no \(typeName) record") }
+                    return addresses
+                case LDNS_RCODE_NXDOMAIN:
+                    throw ResolverError(.nameNotFound, "DNS: \(name) does not exist (NXDOMAIN from \(via))")
+                default:
+                    lastFailure = ResolverError(.serverFailure, "DNS: \(via) answered \(rcodeName(rcode)) for \(name) \(typeName)")
+                }
+            }
+        }
+        if deadline.hasPassed {
+            throw ResolverError(.deadline, "DNS: the deadline passed while looking up \(name) \(typeName) (\(lastFailure.detail))",
+                                queryType: typeName)
+        }
+        throw lastFailure
+    }
+
+    private enum Outcome {
+        case answer(ldns_pkt_rcode, [IPAddress])
+        case failure(String)
+    }
+
+    private func query(_ owner: UnsafeMutablePointer<ldns_rdf>, type: ldns_rr_type, server: Server?, timeoutMs: Int64) -> Outcome {
+        let r: UnsafeMutablePointer<ldns_resolver>
+        if let server {
+            guard let made = ldns_resolver_new() else { return .failure("out of memory") }
+            r = made
+            let rdfType = server.address.isIPv6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
+            guard let ns = ldns_rdf_new_frm_str(rdfType, server.address.description) else {
+                ldns_resolver_deep_free(r)
+                return .failure("bad resolver address")
+            }
+            let status = ldns_resolver_push_nameserver(r, ns)
+            ldns_rdf_deep_free(ns)
+            guard status == LDNS_STATUS_OK else {
+                ldns_resolver_deep_free(r)
+                return .failure(String(cString: ldns_get_errorstr_by_id(status)))
+            }
+            ldns_resolver_set_port(r, UInt16(server.port))
+        } else {
+            var made: UnsafeMutablePointer<ldns_resolver>? = nil
+            let status = ldns_resolver_new_frm_file(&made, systemConfigPath)
+            guard status == LDNS_STATUS_OK, let made else {
+                return .failure("cannot read \(systemConfigPath): \(String(cString: ldns_get_errorstr_by_id(status)))")
+            }
+            r = made
+        }
+        defer { ldns_resolver_deep_free(r) }
+        let nameservers = max(1, ldns_resolver_nameserver_count(r))
+        // ldns waits the timeout once per nameserver and retry: one try each, time shared.
+        let perServer = max(1, timeoutMs / Int64(nameservers))
+        ldns_resolver_set_timeout(r, timeval(tv_sec: Int(perServer / 1000), tv_usec: Int((perServer % 1000) * 1000)))
+        ldns_resolver_set_retry(r, 1)
+        ldns_resolver_set_retrans(r, 1)
+        ldns_resolver_set_recursive(r, 1)  // ldns's bool is a char here
+        ldns_resolver_set_defnames(r, 0)
+        ldns_resolver_set_dnsrch(r, 0)
+        ldns_resolver_set_fallback(r, 1)
+
+        var packet: UnsafeMutablePointer<ldns_pkt>? = nil
+        let status = ldns_resolver_send(&packet, r, owner, type, LDNS_RR_CLASS_IN, UInt16(LDNS_RD))
+        guard status == LDNS_STATUS_OK, let packet else {
+            if let packet { ldns_pkt_free(packet) }
+            return .failure(String(cString: ldns_get_errorstr_by_id(status)))
+        }
+        defer { ldns_pkt_free(packet) }
+        let rcode = ldns_pkt_get_rcode(packet)
+        var addresses: [IPAddress] = []
+        if let list = ldns_pkt_rr_list_by_type(packet, type, LDNS_SECTION_ANSWER) {
+            defer { ldns_rr_list_deep_free(list) }
+            for i in 0..<ldns_rr_list_rr_count(list) {
+                guard let rr = ldns_rr_list_rr(list, i), ldns_rr_rd_count(rr) > 0, let rdf = ldns_rr_rdf(rr, 0),
+                      let data = ldns_rdf_data(rdf) else { continue }
+                let bytes = Array(UnsafeBufferPointer(start: data, count: ldns_rdf_size(rdf)))
+                if let address = IPAddress(bytes: bytes), !addresses.contains(address) { addresses.append(address) }
+            }
+        }
+        return .answer(rcode, addresses)
+    }
+
+    private func rcodeName(_ rcode: ldns_pkt_rcode) -> String {
+        switch rcode {
+        case LDNS_RCODE_SERVFAIL: return "SERVFAIL"
+        case LDNS_RCODE_REFUSED: return "REFUSED"
+        case LDNS_RCODE_FORMERR: return "FORMERR"
+        case LDNS_RCODE_NOTIMPL: return "NOTIMPL"
+        default: return "rcode \(rcode.rawValue)"
+        }
+    }
+}
+
+/// A `resolvers` entry that is not `ip`, `ip:port` or `[v6]:port`.
+public struct ResolverConfigError: Error, Sendable {
+    public let entry: String
+}
