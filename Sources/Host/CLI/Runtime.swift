@@ -51,7 +51,7 @@ final class Runtime: Sendable {
             for (index, entry) in config.challenges.enabled.enumerated() {
                 let instance = try await plugins.loadChallenge(
                     entry: entry.description, configKey: "challenges.enabled[\(index)]", directory: directory,
-                    configJSON: config.pluginConfigJSON(at: entry.configPath ?? ""),
+                    configJSON: validatorConfigJSON(entry, config: config),
                     configPath: entry.configPath ?? "challenges.enabled[\(index)]")
                 for type in instance.challengeTypes { validators[type.challengeType] = instance }
             }
@@ -104,6 +104,20 @@ final class Runtime: Sendable {
         await plugins.closeAll()
         await database.shutdown()
     }
+}
+
+/// A validator's configuration: its `challenges.*` subtree, plus the `dns.resolvers`
+/// that http-01 resolves names through (the same resolvers CAA will use).
+func validatorConfigJSON(_ entry: ChallengeRef, config: AppConfig) -> String {
+    guard let path = entry.configPath else { return "{}" }
+    let subtree = config.pluginConfigJSON(at: path)
+    guard entry == .http01,
+          var object = (try? JSONSerialization.jsonObject(with: Data(subtree.utf8))) as? [String: Any],
+          object["resolvers"] == nil
+    else { return subtree }
+    object["resolvers"] = config.dns.resolvers
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return subtree }
+    return String(decoding: data, as: UTF8.self)
 }
 
 extension ChallengeRef {
