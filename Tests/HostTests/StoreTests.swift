@@ -549,7 +549,7 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try migrator.migrateSync().count, 0)
         XCTAssertTrue(migrator.statusSync().isCurrent)
         let serial = try db.withConnectionSync { try $0.nextSerial() }
-        XCTAssertEqual(serial, "1")
+        XCTAssertEqual(serial, "01", "canonical serials are whole bytes")
         XCTAssertThrowsError(try db.transactionSync { c in
             try c.execute("INSERT INTO server_settings (key, value) VALUES ('maintenance_mode', 'true')")
             try c.execute("INSERT INTO server_settings (key, value) VALUES ('maintenance_mode', 'false')")
