@@ -97,6 +97,27 @@ final class PebbleHarnessTests: XCTestCase {
         assertIssued(rsa, dns: ["rsa.lego.test"], keyAlgorithm: "RSA", root: root)
     }
 
+    /// lego 4.9.1 sends an IP as a `dns` identifier; the refusal reaches the test as a non-zero
+    /// exit with the problem in stderr (Pebble says `malformed`; acmeeh must say
+    /// `rejectedIdentifier`, asserted in ClientEndToEndTests).
+    func testLegoIPAsDNSIdentifierIsRefused() throws {
+        let lego = try Lego(endpoint: pebble.endpoint, httpPort: httpPort, directory: directory)
+        let refused = try lego.obtain(names: ["127.0.0.1"])
+        XCTAssertNotEqual(refused.status, 0, "\(refused)")
+        XCTAssertTrue(refused.result.stderr.contains("urn:ietf:params:acme:error:"), "\(refused)")
+        XCTAssertTrue(refused.result.stderr.contains("127.0.0.1"), "\(refused)")
+        XCTAssertEqual(refused.files?.missing.count, 3, "no certificate files")
+    }
+
+    /// A client that overruns its deadline is killed and the run reports it.
+    func testTimedCommandKillsAnOverrunningClient() throws {
+        let started = Date()
+        let result = try TimedCommand.run("/bin/sleep", ["60"], timeout: 1)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("killed: no exit within 1 s"), result.stderr)
+    }
+
     /// The EAB flags of both clients, against a Pebble that requires EAB.
     func testExternalAccountBindingFlags() throws {
         pebble.stop()
