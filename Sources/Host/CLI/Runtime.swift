@@ -49,11 +49,13 @@ final class Runtime: Sendable {
         var validators: [String: ChallengePluginInstance] = [:]
         if withValidators {
             for (index, entry) in config.challenges.enabled.enumerated() {
-                let instance = try await plugins.loadChallenge(
+                let instances = try await plugins.loadChallenges(
                     entry: entry.description, configKey: "challenges.enabled[\(index)]", directory: directory,
                     configJSON: validatorConfigJSON(entry, config: config),
                     configPath: entry.configPath ?? "challenges.enabled[\(index)]")
-                for type in instance.challengeTypes { validators[type.challengeType] = instance }
+                for instance in instances {
+                    for type in instance.challengeTypes { validators[type.challengeType] = instance }
+                }
             }
         }
         return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators)

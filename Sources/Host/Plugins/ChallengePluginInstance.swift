@@ -22,8 +22,10 @@ final class ChallengePluginInstance: Sendable {
     init(_ instance: PluginInstance) { self.instance = instance }
 
     var name: String { instance.library.name }
-    /// The types this instance serves: the entry's type for built-in names, every type the
-    /// plugin declares for `ext:` entries.
+    /// Every type the plugin library declares (an instance serves one of them).
+    var declaredChallengeTypes: [ChallengeTypeInfo] { instance.library.challengeTypes }
+
+    /// The one type this instance serves (create() was told which).
     var challengeTypes: [ChallengeTypeInfo] {
         guard let type = instance.challengeType else { return instance.library.challengeTypes }
         return instance.library.challengeTypes.filter { $0.challengeType == type }

@@ -65,15 +65,33 @@ final class PluginRegistry: Sendable {
 
     /// The validator for one `challenges.enabled[i]` entry (`http-01`, `dns-01`,
     /// `dns-persist-01`, `tls-alpn-01`, `ext:...`); `configKey` is `challenges.enabled[i]`.
+    /// `challengeType` picks one of the types an `ext:` plugin declares (default: its first).
     func loadChallenge(
         entry: String, configKey: String, directory: String,
-        configJSON: String = "{}", configPath: String
+        configJSON: String = "{}", configPath: String, challengeType: String? = nil
     ) async throws(PluginLoadError) -> ChallengePluginInstance {
         let instance = try await load(kind: .challenge, configKey: configKey, configPath: configPath, configJSON: configJSON) { () throws(PluginLoadError) in
             let resolved = try PluginReference.challengeLibrary(entry, configKey: configKey, directory: directory)
-            return (resolved.path, resolved.challengeType)
+            return (resolved.path, resolved.challengeType ?? challengeType)
         }
         return ChallengePluginInstance(instance)
+    }
+
+    /// Every validator one `challenges.enabled[i]` entry stands for: the built-in type, or
+    /// one instance per challenge type an `ext:` plugin declares.
+    func loadChallenges(
+        entry: String, configKey: String, directory: String,
+        configJSON: String = "{}", configPath: String
+    ) async throws(PluginLoadError) -> [ChallengePluginInstance] {
+        let first = try await loadChallenge(entry: entry, configKey: configKey, directory: directory,
+                                            configJSON: configJSON, configPath: configPath)
+        var all = [first]
+        let served = Set(first.challengeTypes.map(\.challengeType))
+        for type in first.declaredChallengeTypes.map(\.challengeType) where !served.contains(type) {
+            all.append(try await loadChallenge(entry: entry, configKey: configKey, directory: directory,
+                                               configJSON: configJSON, configPath: configPath, challengeType: type))
+        }
+        return all
     }
 
     /// A notifier (`smtp`, `webhook`, `ext:...`).
