@@ -249,6 +249,56 @@ final class AccountTests: XCTestCase {
             kid: revoked.kid, hmacKey: revoked.key, key: third))).0, "unauthorized", 403)
     }
 
+    func testReusableBindingIsOptionalUnlessRequired() throws {
+        let server = try TestServer(extra: """
+            acme:
+              eab_reusable: true
+            """)
+        defer { server.shutdown() }
+        let acme = try client(server)
+        // Without acme.eab_required a binding is optional …
+        XCTAssertEqual(try acme.newAccount(TestKey.ec()).0.status, 201)
+        // … and with acme.eab_reusable one credential binds several accounts.
+        let eab = try createEAB(server, kid: "shared")
+        for _ in 0..<2 {
+            let key = TestKey.ec()
+            let reply = try acme.newAccount(key, ["externalAccountBinding": acme.externalAccountBinding(
+                kid: eab.kid, hmacKey: eab.key, key: key)]).0
+            XCTAssertEqual(reply.status, 201, reply.text)
+        }
+        let bound = try server.sql {
+            try $0.queryFirst("SELECT count(*) AS n FROM accounts WHERE eab_kid = 'shared'")!.int("n")
+        }
+        XCTAssertEqual(bound, 2)
+    }
+
+    func testContactPolicyRules() throws {
+        var email = EmailConfig()
+        email.allowedDomains = ["Example.COM"]
+        let policy = ContactPolicy(email)
+        XCTAssertEqual(try policy.check(["mailto:a.b+c@example.com", "MAILTO:a.b+c@example.com"]),
+                       ["mailto:a.b+c@example.com"])
+        XCTAssertEqual(try policy.check(["mailto:ops%2Bteam@example.com"]), ["mailto:ops+team@example.com"])
+        XCTAssertEqual(try policy.check([]), [])
+        for bad in ["mailto:@example.com", "mailto:a@", "mailto:a@-x.example.com", "mailto:a..b@example.com",
+                    "mailto:a@example", "mailto:a@sub.example.com"] {
+            XCTAssertThrowsError(try policy.check([bad]), bad) { error in
+                XCTAssertEqual((error as? Problem)?.type, .invalidContact, bad)
+            }
+        }
+        XCTAssertThrowsError(try policy.check(["https://example.com"])) { error in
+            XCTAssertEqual((error as? Problem)?.type, .unsupportedContact)
+        }
+        email.requireContact = true
+        XCTAssertThrowsError(try ContactPolicy(email).check([])) { error in
+            XCTAssertEqual((error as? Problem)?.type, .invalidContact)
+        }
+        XCTAssertEqual(try RevocationReason.check(nil), nil)
+        XCTAssertEqual(try RevocationReason.check(10), 10)
+        XCTAssertThrowsError(try RevocationReason.check(7))
+        XCTAssertThrowsError(try RevocationReason.check(11))
+    }
+
     /// `acmeeh eab create --kid K --json`: the credential and its key.
     func createEAB(_ server: TestServer, kid: String, label: String? = nil) throws -> (kid: String, key: [UInt8]) {
         let result = try server.acmeeh(["eab", "create", "--kid", kid, "--json"] + (label.map { ["--label", $0] } ?? []))
