@@ -65,6 +65,15 @@ final class AccountTests: XCTestCase {
         XCTAssertNotNil(reply.header("Replay-Nonce"), "every response carries a nonce (RFC 8555 §6.5)", file: file, line: line)
     }
 
+    /// A value shared by the threads of `concurrentPerform`.
+    final class LockedBox<T>: @unchecked Sendable {
+        private var stored: T
+        private let lock = NSLock()
+        init(_ value: T) { stored = value }
+        var value: T { lock.withLock { stored } }
+        func append<E>(_ element: E) where T == [E] { lock.withLock { stored.append(element) } }
+    }
+
     static func id(of url: String) -> UUID { UUID(uuidString: String(url.split(separator: "/").last ?? ""))! }
 
     // MARK: newAccount (§7.3, §7.3.1)
@@ -102,6 +111,26 @@ final class AccountTests: XCTestCase {
         // Stored key: the RFC 7638 thumbprint of the signing key.
         let stored = try server.sql { try $0.account(id: Self.id(of: accountURL)) }
         XCTAssertEqual(stored?.thumbprint, key.thumbprint)
+    }
+
+    /// Concurrent newAccount requests with one key create one account; the others get it back.
+    func testConcurrentNewAccountWithOneKey() throws {
+        let acme = try client(try Self.openServer())
+        let key = TestKey.ec()
+        let count = 6
+        let nonces = try (0..<count).map { _ in try acme.newNonce() }
+        let results = LockedBox<[(Int, String)]>([])
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            if let reply = try? acme.post(acme.url("newAccount"), .json(["termsOfServiceAgreed": true]),
+                                          key: key, nonce: nonces[index]) {
+                results.append((reply.status, reply.location ?? ""))
+            }
+        }
+        let replies = results.value
+        XCTAssertEqual(replies.count, count)
+        XCTAssertEqual(replies.filter { $0.0 == 201 }.count, 1, "\(replies)")
+        XCTAssertEqual(replies.filter { $0.0 == 200 }.count, count - 1, "\(replies)")
+        XCTAssertEqual(Set(replies.map(\.1)).count, 1, "one account URL for all")
     }
 
     func testContactPolicy() throws {

@@ -152,8 +152,8 @@ enum Base64URLTest {
 }
 
 /// A hand-rolled ACME client for tests: it builds every JWS itself so that tests can get
-/// each part wrong on purpose.
-final class ACMETestClient {
+/// each part wrong on purpose. Immutable after `init`, so threads may share one.
+final class ACMETestClient: @unchecked Sendable {
     let directoryURL: String
     let directory: [String: Any]
 
