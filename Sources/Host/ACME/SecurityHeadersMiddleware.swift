@@ -41,6 +41,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 enum ExtraHeaders {
     static let requestID = HTTPField.Name("X-Request-ID")!
     static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let replayNonce = HTTPField.Name("Replay-Nonce")!
 
     /// Echoes a client's request id when it is short and printable, else makes one.
     static func requestID(from header: String?) -> String {

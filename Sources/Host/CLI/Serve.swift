@@ -26,7 +26,8 @@ struct Serve: AsyncParsableCommand {
             probes: runtime.healthProbes(workers: { ["challenge": false, "cleanup": false, "expiration": false] }),
             lifecycle: lifecycle)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.server.workers)
-        let application = HTTPServer(config: config, health: health, logger: logger)
+        let acme = ACMEServices(runtime: runtime, logger: Logger(label: "acmeeh.acme"))
+        let application = HTTPServer(config: config, health: health, acme: acme, logger: logger)
             .makeApplication(eventLoopGroup: eventLoops)
 
         // Services stop in reverse order: the watcher first marks the shutdown for /healthz.

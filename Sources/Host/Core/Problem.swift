@@ -8,6 +8,8 @@ struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
     var subproblems: [Subproblem] = []
     /// Extra response headers (`Retry-After`, `Location` of a conflicting account).
     var headers: [String: String] = [:]
+    /// For `badSignatureAlgorithm`: the algorithms the server accepts (RFC 8555 §6.2).
+    var algorithms: [String]? = nil
 
     init(_ type: ProblemType, _ detail: String, status: Int? = nil,
          subproblems: [Subproblem] = [], headers: [String: String] = [:]) {
@@ -19,6 +21,12 @@ struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     var description: String { "\(type.urn): \(detail)" }
+
+    func withAlgorithms(_ algorithms: [String]) -> Problem {
+        var copy = self
+        copy.algorithms = algorithms
+        return copy
+    }
 
     /// One entry of `subproblems` (RFC 8555 §6.7.1), tied to an identifier.
     struct Subproblem: Sendable, Equatable {

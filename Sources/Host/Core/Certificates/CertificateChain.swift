@@ -13,6 +13,13 @@ struct CertificateChain: Sendable {
         var notBefore: Date
         var notAfter: Date
         var der: [UInt8]
+        /// The DER SubjectPublicKeyInfo of the certified key.
+        var subjectPublicKeyInfo: [UInt8]
+
+        /// `certificates.fingerprint`: SHA-256 hex (lowercase) of the DER certificate.
+        var fingerprint: String { CertificateChain.sha256Hex(der) }
+        /// `certificates.public_key_fingerprint`: SHA-256 hex of the DER SubjectPublicKeyInfo.
+        var publicKeyFingerprint: String { CertificateChain.sha256Hex(subjectPublicKeyInfo) }
     }
 
     let leaf: Leaf
@@ -42,6 +49,46 @@ struct CertificateChain: Sendable {
         count = certificates.count
     }
 
+    /// Parses one DER certificate (as revokeCert carries it, RFC 8555 §7.6); the whole
+    /// input must be the certificate.
+    static func leaf(der: [UInt8]) throws -> Leaf {
+        let x509 = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            guard let base = buffer.baseAddress else { return nil }
+            var cursor: UnsafePointer<UInt8>? = base
+            guard let x509 = d2i_X509(nil, &cursor, buffer.count) else { return nil }
+            guard cursor == base + buffer.count else {
+                X509_free(x509)
+                return nil
+            }
+            return x509
+        }
+        guard let x509 else {
+            ERR_clear_error()
+            throw ParseError(description: "not a DER X.509 certificate")
+        }
+        defer { X509_free(x509) }
+        return try leaf(x509)
+    }
+
+    /// The DER SubjectPublicKeyInfo of an OpenSSL key (to compare a JWK with a certificate's key).
+    static func subjectPublicKeyInfo(of pkey: OpaquePointer) -> [UInt8]? {
+        let length = i2d_PUBKEY(pkey, nil)
+        guard length > 0 else { return nil }
+        var der = [UInt8](repeating: 0, count: Int(length))
+        let written = der.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
+            return i2d_PUBKEY(pkey, &pointer)
+        }
+        return written == length ? der : nil
+    }
+
+    /// Lowercase hex of SHA-256.
+    static func sha256Hex(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        bytes.withUnsafeBufferPointer { _ = SHA256($0.baseAddress, $0.count, &digest) }
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
     private static func leaf(_ x509: OpaquePointer) throws -> Leaf {
         var (dns, ips) = ([String](), [String]())
         if let names = X509_get_ext_d2i(x509, NID_subject_alt_name, nil, nil) {
@@ -63,6 +110,9 @@ struct CertificateChain: Sendable {
             var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
             _ = i2d_X509(x509, &pointer)
         }
+        guard let pkey = X509_get0_pubkey(x509), let spki = subjectPublicKeyInfo(of: pkey) else {
+            throw ParseError(description: "cannot encode the certificate's public key")
+        }
         return Leaf(
             subject: nameText(X509_get_subject_name(x509)),
             issuer: nameText(X509_get_issuer_name(x509)),
@@ -70,7 +120,7 @@ struct CertificateChain: Sendable {
             dnsNames: dns, ipAddresses: ips,
             notBefore: date(X509_get0_notBefore(x509)),
             notAfter: date(X509_get0_notAfter(x509)),
-            der: der)
+            der: der, subjectPublicKeyInfo: spki)
     }
 
     private static func nameText(_ name: OpaquePointer?) -> String {

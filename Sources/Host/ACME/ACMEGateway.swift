@@ -1,0 +1,202 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The one wrapper around every ACME resource: it applies the protocol-wide rules of
+/// RFC 8555 so that no route can forget one — a fresh `Replay-Nonce` (§6.5),
+/// `Link: <directory>;rel="index"` (§7.1), `Cache-Control: no-store`, the request body
+/// limit, `application/jose+json` (§6.2), JWS verification, nonce redemption, the
+/// signer's account — and renders every `Problem` as an RFC 7807 document.
+struct ACMEGateway: Sendable {
+    /// Who may sign a resource's requests (RFC 8555 §6.2).
+    enum Signer: Sendable {
+        /// `kid` of an existing, valid account.
+        case account
+        /// `jwk`: newAccount.
+        case key
+        /// Either: revokeCert (§7.6).
+        case accountOrKey
+    }
+
+    let config: AppConfig
+    let urls: ACMEURLs
+    let database: Database
+    let nonces: Nonces
+    let logger: Logger
+
+    // MARK: Routes
+
+    /// Registers a POST resource.
+    func post(_ router: Router<BasicRequestContext>, _ path: String, signer: Signer,
+              _ handler: @escaping @Sendable (ACMERequest) async throws -> ACMEReply) {
+        router.post(RouterPath(path)) { request, _ in
+            await self.respond { try await handler(self.verify(request, signer: signer)) }
+        }
+        refuseOtherMethods(router, path, allowed: "POST")
+    }
+
+    /// Registers newNonce (§7.2): HEAD 200, GET 204, both with a nonce.
+    func newNonce(_ router: Router<BasicRequestContext>, _ path: String) {
+        router.head(RouterPath(path)) { _, _ in await self.respond { ACMEReply(status: 200, .empty) } }
+        router.get(RouterPath(path)) { _, _ in await self.respond { ACMEReply(status: 204, .empty) } }
+    }
+
+    /// GET on a POST-only resource gets a problem with `Allow`, not a bare 404.
+    private func refuseOtherMethods(_ router: Router<BasicRequestContext>, _ path: String, allowed: String) {
+        router.get(RouterPath(path)) { _, _ in
+            await self.respond {
+                var problem = Problem(.malformed, "this resource accepts \(allowed) only (RFC 8555 §6.3: POST-as-GET)",
+                                      status: 405)
+                problem.headers["Allow"] = allowed
+                throw problem
+            }
+        }
+    }
+
+    // MARK: Verification (RFC 8555 §6.2–6.5)
+
+    private func verify(_ request: Request, signer: Signer) async throws -> ACMERequest {
+        // §6.2: the JWS media type.
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.lowercased().hasPrefix("application/jose+json") else {
+            throw Problem(.malformed, "Content-Type must be application/jose+json", status: 415)
+        }
+        let limit = config.security.maxRequestBodyBytes
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch {
+            throw Problem(.malformed, "request body exceeds \(limit) bytes", status: 413)
+        }
+        let jws = try FlattenedJWS.parse(Array(body.readableBytesView))
+        let header = jws.header
+
+        // §6.2: only the algorithms this server allows.
+        let allowed = config.security.allowedAlgorithms.map(\.rawValue)
+        guard allowed.contains(header.alg.rawValue) else {
+            throw Problem(.badSignatureAlgorithm,
+                          "algorithm \(header.alg.rawValue) is not allowed here (allowed: \(allowed.joined(separator: ", ")))",
+                          headers: [:]).withAlgorithms(allowed)
+        }
+        // §6.4: the signed URL is the URL of the request.
+        let requestURL = urls.base + request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+        let url = header.url
+        guard url == requestURL else {
+            throw Problem(.unauthorized, "the signed url \(url) is not the request URL \(requestURL)")
+        }
+        guard let nonce = header.nonce else { throw Problem(.badNonce, "protected header lacks \"nonce\"") }
+
+        // §6.2: jwk for newAccount (and revokeCert by certificate key), kid otherwise.
+        var account: Account?
+        let key: JWK
+        switch (signer, header.kid, header.jwk) {
+        case (.account, let kid?, nil), (.accountOrKey, let kid?, nil):
+            let found = try await lookUpAccount(kid: kid)
+            account = found
+            key = try JWK(json: Array(found.jwk.utf8))
+        case (.key, nil, let jwk?), (.accountOrKey, nil, let jwk?):
+            try keyPolicy.check(jwk)
+            key = jwk
+        case (.account, nil, _):
+            throw Problem(.malformed, "this resource must be signed with \"kid\", the account URL")
+        case (.key, _, nil):
+            throw Problem(.malformed, "this resource must be signed with \"jwk\", the account key")
+        default:
+            throw Problem(.malformed, "protected header must carry exactly one of \"jwk\" and \"kid\"")
+        }
+        try header.alg.checkKey(key)
+        guard jws.verify(key: key) else {
+            throw Problem(.malformed, "JWS signature verification failed")
+        }
+        // §6.5: each nonce once.
+        guard try await nonces.redeem(nonce) else {
+            throw Problem(.badNonce, "the nonce is unknown, expired or already used")
+        }
+        // §7.3.6: a deactivated or revoked account can do nothing.
+        if let account, account.status != .valid {
+            throw Problem(.unauthorized, "account is \(account.status.rawValue)")
+        }
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+        return ACMERequest(url: url, jws: jws, account: account, key: key, query: query)
+    }
+
+    var keyPolicy: KeyPolicy {
+        KeyPolicy(config.security)
+    }
+
+    /// The account a `kid` names: `<base>/acct/<uuid>`.
+    private func lookUpAccount(kid: String) async throws -> Account {
+        let prefix = urls.absolute("/acct/")
+        guard kid.hasPrefix(prefix), let id = UUID(uuidString: String(kid.dropFirst(prefix.count))) else {
+            throw Problem(.accountDoesNotExist, "kid \(kid) is not an account URL of this server")
+        }
+        guard let account = try await database.withConnection({ try $0.account(id: id) }) else {
+            throw Problem(.accountDoesNotExist, "no account \(kid)")
+        }
+        return account
+    }
+
+    // MARK: Responses
+
+    /// `Link` (RFC 8288); HTTPTypes has no predefined name for it.
+    static let link = HTTPField.Name("Link")!
+
+    /// Runs a handler and renders its reply or its problem, with the protocol-wide headers.
+    func respond(_ body: @Sendable () async throws -> ACMEReply) async -> Response {
+        var headers: HTTPFields = [:]
+        headers.append(HTTPField(name: Self.link, value: "<\(urls.directory)>;rel=\"index\""))
+        headers[.cacheControl] = "no-store"
+        let status: Int
+        let bytes: [UInt8]
+        do {
+            let reply = try await body()
+            status = reply.status
+            if let location = reply.location { headers[.location] = location }
+            for (url, rel) in reply.links { headers.append(HTTPField(name: Self.link, value: "<\(url)>;rel=\"\(rel)\"")) }
+            if let retryAfter = reply.retryAfter { headers[.retryAfter] = String(retryAfter) }
+            for (name, value) in reply.extraHeaders { if let name = HTTPField.Name(name) { headers[name] = value } }
+            switch reply.body {
+            case .json(let object):
+                headers[.contentType] = "application/json"
+                bytes = Self.json(object)
+            case .pemChain(let pem):
+                headers[.contentType] = "application/pem-certificate-chain"
+                bytes = Array(pem.utf8)
+            case .empty:
+                bytes = []
+            }
+        } catch {
+            let problem = Self.problem(from: error, logger: logger)
+            status = problem.status
+            headers[.contentType] = "application/problem+json"
+            for (name, value) in problem.headers { if let name = HTTPField.Name(name) { headers[name] = value } }
+            bytes = Self.json(problem.document)
+        }
+        // §6.5: every response carries a fresh nonce, errors included (badNonce above all).
+        do {
+            headers[ExtraHeaders.replayNonce] = try await nonces.issue()
+        } catch {
+            logger.error("cannot issue a nonce", metadata: ["error": "\(error)"])
+        }
+        return Response(status: .init(code: status), headers: headers,
+                         body: bytes.isEmpty ? .init() : .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func problem(from error: any Error, logger: Logger) -> Problem {
+        if let problem = error as? Problem { return problem }
+        if let store = error as? StoreError, store.isUnavailable {
+            return Problem(.serverInternal, "the database is unavailable; try again", status: 503,
+                           headers: ["Retry-After": "5"])
+        }
+        logger.error("request failed", metadata: ["error": "\(error)"])
+        return Problem(.serverInternal, "internal error")
+    }
+
+    static func json(_ object: [String: any Sendable]) -> [UInt8] {
+        let data = (try? JSONSerialization.data(
+            withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return Array(data)
+    }
+}

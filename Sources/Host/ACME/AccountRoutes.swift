@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+
+/// The account resources of RFC 8555 §7.3 and revocation (§7.6): newAccount, the account
+/// URL, its orders list, keyChange and revokeCert.
+extension ACMEServices {
+    func registerAccountRoutes(on router: Router<BasicRequestContext>) {
+        let paths = urls.paths
+        gateway.post(router, urls.route(paths.newAccount), signer: .key) { try await self.newAccount($0) }
+        gateway.post(router, urls.route("/acct/:id"), signer: .account) { try await self.accountResource($0) }
+        gateway.post(router, urls.route("/acct/:id/orders"), signer: .account) { try await self.ordersList($0) }
+        gateway.post(router, urls.route(paths.keyChange), signer: .account) { try await self.keyChange($0) }
+        gateway.post(router, urls.route(paths.revokeCert), signer: .accountOrKey) { try await self.revokeCert($0) }
+    }
+
+    // MARK: Account (RFC 8555 §7.3.2, §7.3.3, §7.3.6)
+
+    /// POST-as-GET fetch, contact update, terms agreement or deactivation of the account
+    /// the request is signed by.
+    func accountResource(_ request: ACMERequest) async throws -> ACMEReply {
+        let account = try request.signer
+        let accountURL = url("acct", account.id)
+        // RFC 8555 §7.3.2: the account URL is the kid; another account's URL is not yours.
+        guard request.url == accountURL else {
+            throw Problem(.unauthorized, "the request is signed by \(accountURL), not by the account at \(request.url)")
+        }
+        if request.isPostAsGet { return ACMEReply(.json(accountJSON(account)), location: accountURL) }
+
+        let update = try request.object()
+        if let status = update["status"] {
+            // RFC 8555 §7.3.6: the only status a client may set is "deactivated".
+            guard let value = status as? String, value == "deactivated" else {
+                throw Problem(.malformed, "\"status\" may only be set to \"deactivated\"")
+            }
+            guard config.account.allowDeactivation else {
+                throw Problem(.unauthorized, "account deactivation is disabled on this server")
+            }
+            _ = try await database.withConnection { try $0.deactivateAccount(account.id) }
+            logger.info("account deactivated", metadata: ["account": "\(account.id)"])
+            return try await reloaded(account.id, location: accountURL)
+        }
+        var contacts: [String]? = nil
+        if let contact = update["contact"] {
+            guard config.account.allowContactUpdate else {
+                throw Problem(.unauthorized, "contact updates are disabled on this server")
+            }
+            contacts = try ContactPolicy(config.email).check(try Self.contactList(contact))
+        }
+        var agrees = false
+        if let agreed = update["termsOfServiceAgreed"] {
+            guard let value = agreed as? Bool else { throw Problem(.malformed, "\"termsOfServiceAgreed\" must be a boolean") }
+            agrees = value
+        }
+        // RFC 8555 §7.3.2: "orders" and other fields are ignored.
+        if contacts != nil || agrees {
+            let (newContacts, agreeing) = (contacts, agrees)
+            try await database.transaction { db in
+                if let newContacts { try db.replaceContacts(accountID: account.id, newContacts) }
+                if agreeing { try db.setTermsOfServiceAgreed(account.id) }
+            }
+        }
+        return try await reloaded(account.id, location: accountURL)
+    }
+
+    // MARK: Orders list (RFC 8555 §7.1.2.1)
+
+    /// `{"orders": [urls]}`, `acme.orders_page_size` per page, newest first; `?cursor=<order id>`
+    /// continues after that order, and `Link: <next>;rel="next"` names the next page.
+    func ordersList(_ request: ACMERequest) async throws -> ACMEReply {
+        let account = try request.signer
+        let accountURL = url("acct", account.id)
+        let listURL = accountURL + "/orders"
+        guard request.url == listURL || request.url.hasPrefix(listURL + "?") else {
+            throw Problem(.unauthorized, "the request is signed by \(accountURL), not by the owner of \(request.url)")
+        }
+        var cursor: UUID? = nil
+        if let text = request.query["cursor"] {
+            guard let id = UUID(uuidString: text) else { throw Problem(.malformed, "cursor \"\(text)\" is not an order id") }
+            cursor = id
+        }
+        let size = config.acme.ordersPageSize
+        let after = cursor
+        let page = try await database.withConnection { db -> (ids: [UUID], more: Bool)? in
+            if let after, try !db.accountOwnsOrder(accountID: account.id, orderID: after) { return nil }
+            return try db.accountOrders(accountID: account.id, after: after, limit: size)
+        }
+        guard let page else { throw Problem(.malformed, "cursor does not name one of this account's orders") }
+        var reply = ACMEReply(.json(["orders": page.ids.map { url("order", $0) }]))
+        if page.more, let last = page.ids.last {
+            reply.links.append((listURL + "?cursor=" + last.uuidString.lowercased(), "next"))
+        }
+        return reply
+    }
+
+    // MARK: Rendering
+
+    /// The account object of RFC 8555 §7.1.2.
+    func accountJSON(_ account: Account) -> [String: any Sendable] {
+        [
+            "status": account.status.rawValue,
+            "contact": account.contacts,
+            "termsOfServiceAgreed": account.termsOfServiceAgreed,
+            "orders": url("acct", account.id) + "/orders",
+        ]
+    }
+
+    private func reloaded(_ id: UUID, location: String) async throws -> ACMEReply {
+        guard let account = try await database.withConnection({ try $0.account(id: id) }) else {
+            throw Problem(.accountDoesNotExist, "account \(location) no longer exists")
+        }
+        return ACMEReply(.json(accountJSON(account)), location: location)
+    }
+
+    /// `contact`: an array of strings (RFC 8555 §7.1.2).
+    static func contactList(_ value: Any) throws(Problem) -> [String] {
+        guard let list = value as? [Any], let strings = list as? [String] else {
+            throw Problem(.malformed, "\"contact\" must be an array of URL strings")
+        }
+        return strings
+    }
+}

@@ -1,0 +1,17 @@
+/// RFC 7807 rendering of a `Problem` (RFC 8555 §6.7).
+extension Problem {
+    var document: [String: any Sendable] {
+        var object: [String: any Sendable] = ["type": type.urn, "detail": detail, "status": status]
+        if !subproblems.isEmpty {
+            object["subproblems"] = subproblems.map { sub -> [String: any Sendable] in
+                var entry: [String: any Sendable] = ["type": sub.type.urn, "detail": sub.detail]
+                if let identifier = sub.identifier {
+                    entry["identifier"] = ["type": identifier.type, "value": identifier.value]
+                }
+                return entry
+            }
+        }
+        if let algorithms { object["algorithms"] = algorithms }
+        return object
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// The `accounts` and `account_contacts` tables.
+extension Connection {
+    private static let accountColumns = """
+        a.id, a.jwk::text AS jwk, a.jwk_thumbprint, a.status, a.tos_agreed, a.eab_kid, a.created_at,
+        COALESCE((SELECT array_agg(c.uri ORDER BY c.id) FROM account_contacts c WHERE c.account_id = a.id), '{}') AS contacts
+        """
+
+    func account(id: UUID) throws -> Account? {
+        try queryFirst("SELECT \(Self.accountColumns) FROM accounts a WHERE a.id = $1", [.uuid(id)]).map(Self.account)
+    }
+
+    func account(thumbprint: String) throws -> Account? {
+        try queryFirst("SELECT \(Self.accountColumns) FROM accounts a WHERE a.jwk_thumbprint = $1",
+                       [.string(thumbprint)]).map(Self.account)
+    }
+
+    /// Inserts a new account with its contacts; a concurrent insert of the same key
+    /// surfaces as a unique violation.
+    func insertAccount(jwk: String, thumbprint: String, contacts: [String], termsOfServiceAgreed: Bool,
+                       eabKID: String?) throws -> Account {
+        guard let row = try queryFirst(
+            """
+            INSERT INTO accounts (jwk, jwk_thumbprint, tos_agreed, eab_kid) VALUES ($1, $2, $3, $4)
+            RETURNING id
+            """, [.jsonb(jwk), .string(thumbprint), .bool(termsOfServiceAgreed), eabKID.map { .string($0) }])
+        else { throw StoreError(.decoding, "INSERT INTO accounts returned no row") }
+        let id = try row.uuid("id")
+        try replaceContacts(accountID: id, contacts)
+        guard let account = try account(id: id) else { throw StoreError(.decoding, "account \(id) vanished") }
+        return account
+    }
+
+    func replaceContacts(accountID: UUID, _ contacts: [String]) throws {
+        try execute("DELETE FROM account_contacts WHERE account_id = $1", [.uuid(accountID)])
+        for uri in contacts {
+            try execute("INSERT INTO account_contacts (account_id, uri) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                        [.uuid(accountID), .string(uri)])
+        }
+    }
+
+    func setAccountStatus(_ id: UUID, _ status: Account.Status) throws {
+        try execute("UPDATE accounts SET status = $2 WHERE id = $1", [.uuid(id), .string(status.rawValue)])
+    }
+
+    func setAccountKey(_ id: UUID, jwk: String, thumbprint: String) throws {
+        try execute("UPDATE accounts SET jwk = $2, jwk_thumbprint = $3 WHERE id = $1",
+                    [.uuid(id), .jsonb(jwk), .string(thumbprint)])
+    }
+
+    private static func account(_ row: Row) throws -> Account {
+        Account(
+            id: try row.uuid("id"),
+            jwk: try row.string("jwk"),
+            thumbprint: try row.string("jwk_thumbprint"),
+            status: Account.Status(rawValue: try row.string("status")) ?? .revoked,
+            contacts: try row.stringArray("contacts"),
+            termsOfServiceAgreed: try row.bool("tos_agreed"),
+            eabKID: try row.stringIfPresent("eab_kid"),
+            createdAt: try row.date("created_at"))
+    }
+}
+
+// MARK: - Account resource (RFC 8555 §7.3.2, §7.3.5, §7.3.6, §7.1.2.1)
+
+extension Connection {
+    /// RFC 8555 §7.3.3: the client agrees to the (current) terms of service.
+    func setTermsOfServiceAgreed(_ id: UUID) throws {
+        try execute("UPDATE accounts SET tos_agreed = true WHERE id = $1 AND NOT tos_agreed", [.uuid(id)])
+    }
+
+    /// RFC 8555 §7.3.6: deactivates a valid account and, in the same transaction, what it
+    /// had in flight: its pending and valid authorizations become `deactivated`, its pending
+    /// and ready orders `invalid` ("the server SHOULD cancel any pending operations").
+    /// Returns false when the account was no longer valid.
+    func deactivateAccount(_ id: UUID) throws -> Bool {
+        try transaction { db in
+            let changed = try db.execute(
+                "UPDATE accounts SET status = 'deactivated' WHERE id = $1 AND status = 'valid'", [.uuid(id)])
+            guard changed == 1 else { return false }
+            try db.execute(
+                """
+                UPDATE authorizations SET status = 'deactivated'
+                WHERE account_id = $1 AND status IN ('pending', 'valid')
+                """, [.uuid(id)])
+            try db.execute(
+                """
+                UPDATE orders SET status = 'invalid',
+                    error = '{"type":"urn:ietf:params:acme:error:unauthorized","detail":"the account was deactivated","status":403}'::jsonb
+                WHERE account_id = $1 AND status IN ('pending', 'ready')
+                """, [.uuid(id)])
+            return true
+        }
+    }
+
+    /// One page of an account's orders list (RFC 8555 §7.1.2.1), newest first: every order
+    /// that is not invalid, and not a pending/ready one past its expiry ("SHOULD include
+    /// pending orders and SHOULD NOT include orders that are invalid"). `after` is the last
+    /// order of the previous page. Returns the ids and whether more follow.
+    func accountOrders(accountID: UUID, after cursor: UUID?, limit: Int) throws -> (ids: [UUID], more: Bool) {
+        let listed = """
+            o.account_id = $1 AND o.status <> 'invalid'
+            AND NOT (o.status IN ('pending', 'ready') AND o.expires <= now())
+            """
+        let rows: [Row]
+        if let cursor {
+            rows = try query(
+                """
+                SELECT o.id FROM orders o, orders c
+                WHERE \(listed) AND c.id = $2 AND c.account_id = $1
+                  AND (o.created_at < c.created_at OR (o.created_at = c.created_at AND o.id < c.id))
+                ORDER BY o.created_at DESC, o.id DESC LIMIT $3
+                """, [.uuid(accountID), .uuid(cursor), .int(limit + 1)])
+        } else {
+            rows = try query(
+                "SELECT o.id FROM orders o WHERE \(listed) ORDER BY o.created_at DESC, o.id DESC LIMIT $2",
+                [.uuid(accountID), .int(limit + 1)])
+        }
+        let ids = try rows.map { try $0.uuid("id") }
+        return (Array(ids.prefix(limit)), ids.count > limit)
+    }
+
+    /// Whether `orderID` is one of the account's orders (a valid orders-list cursor).
+    func accountOwnsOrder(accountID: UUID, orderID: UUID) throws -> Bool {
+        try queryFirst("SELECT 1 FROM orders WHERE id = $1 AND account_id = $2",
+                       [.uuid(orderID), .uuid(accountID)]) != nil
+    }
+
+    /// RFC 8555 §7.3.5: replaces the account key if it is still `oldThumbprint` (a
+    /// concurrent key change loses). A key another account holds surfaces as a unique
+    /// violation of `jwk_thumbprint`.
+    func replaceAccountKey(_ id: UUID, oldThumbprint: String, jwk: String, thumbprint: String) throws -> Bool {
+        try execute(
+            "UPDATE accounts SET jwk = $3, jwk_thumbprint = $4 WHERE id = $1 AND jwk_thumbprint = $2 AND status = 'valid'",
+            [.uuid(id), .string(oldThumbprint), .jsonb(jwk), .string(thumbprint)]) == 1
+    }
+}
