@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+
+/// Order finalization (RFC 8555 §7.4): checks the CSR, moves the order
+/// ready → processing (compare-and-set), asks the CA plugin to sign, and records the
+/// certificate and the valid order in one transaction. Any refusal or final CA error
+/// makes the order invalid with the problem.
+struct Issuance: Sendable {
+    let config: AppConfig
+    let database: Database
+    let ca: CAPluginInstance
+    let timeout: Duration
+    let logger: Logger
+
+    /// Returns the order as it stands afterwards (valid, or processing when the CA defers).
+    func finalize(order: Order, account: Account, csrDER: [UInt8]) async throws -> Order {
+        let database = self.database
+        // RFC 8555 §7.4: the CSR must match the order; a bad one ends the order.
+        do {
+            _ = try CSRPolicy(security: config.security).check(
+                der: csrDER, identifiers: order.identifiers, accountThumbprint: account.thumbprint)
+        } catch {
+            try await database.withConnection {
+                try $0.setOrderStatus(order.id, to: .invalid, from: [.ready], error: error.documentJSON)
+            }
+            throw error
+        }
+        let claimed = try await database.withConnection { try $0.setOrderStatus(order.id, to: .processing, from: [.ready]) }
+        guard claimed else {
+            // Someone else finalized it meanwhile: answer with its state.
+            guard let current = try await database.withConnection({ try $0.order(id: order.id) }) else {
+                throw Problem(.malformed, "no such order", status: 404)
+            }
+            if current.status == .processing || current.status == .valid { return current }
+            throw Problem(.orderNotReady, "order is \(current.status.rawValue), not ready")
+        }
+
+        let profileName = order.profile ?? "default"
+        let profile = config.ca.profiles[profileName] ?? config.ca.profiles["default"]
+        var validityDays = min(profile?.validityDays ?? config.ca.defaultValidityDays, config.ca.maxValidityDays)
+        if let cap = profile?.maxValidityDays { validityDays = min(validityDays, cap) }
+        var serialHex: String? = nil
+        if case .internal = config.ca.backend, config.ca.internal.serialSource == .database {
+            serialHex = try await database.withConnection { try $0.nextCertificateSerial() }
+        }
+        let request = CASignRequest(
+            csrDER: csrDER, profile: profileName, profileJSON: Self.profileJSON(profile),
+            notBefore: order.notBefore.map { Int64($0.timeIntervalSince1970) } ?? 0,
+            notAfter: order.notAfter.map { Int64($0.timeIntervalSince1970) } ?? 0,
+            validityDays: UInt32(validityDays), serialHex: serialHex)
+
+        let outcome: CASignOutcome
+        do {
+            outcome = try await ca.sign(request, timeout: timeout)
+        } catch {
+            logger.error("CA refused to sign", metadata: ["order": "\(order.id)", "error": "\(error)"])
+            let problem = Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail)
+            try await database.withConnection {
+                try $0.setOrderStatus(order.id, to: .invalid, from: [.processing], error: problem.documentJSON)
+            }
+            throw problem
+        }
+        switch outcome {
+        case .pending(let handle, _):
+            // Deferred signing: the order stays processing. Polling is not implemented yet.
+            logger.notice("CA deferred signing; the order stays processing", metadata: ["order": "\(order.id)", "handle": "\(handle)"])
+            return try await reload(order.id)
+        case .issued(let chain, _, _, _):
+            let leaf = try CertificateChain(pem: chain).leaf
+            guard let spki = LeafCertificate.publicKeyFingerprint(leaf.der) else {
+                throw Problem(.serverInternal, "the CA returned a certificate acmeeh cannot parse")
+            }
+            let backend = config.ca.backend.description
+            try await database.transaction { connection in
+                let id = try connection.insertCertificate(
+                    accountID: account.id, orderID: order.id, serial: CertificateID.normalisedSerial(leaf.serialHex),
+                    fingerprint: PostgresHex.encode(Digest.sha256(leaf.der)), pemChain: chain,
+                    notBefore: leaf.notBefore, notAfter: leaf.notAfter, publicKeyFingerprint: spki,
+                    sanValues: order.identifiers.map(\.value), caBackend: backend)
+                guard try connection.setOrderCertificate(order.id, certificateID: id) else {
+                    throw Problem(.serverInternal, "order \(order.id) left processing while signing")
+                }
+            }
+            logger.info("certificate issued", metadata: ["order": "\(order.id)", "serial": "\(leaf.serialHex)"])
+            return try await reload(order.id)
+        }
+    }
+
+    private func reload(_ id: UUID) async throws -> Order {
+        guard let order = try await database.withConnection({ try $0.order(id: id) }) else {
+            throw Problem(.malformed, "no such order", status: 404)
+        }
+        return order
+    }
+
+    /// The profile's key usages and validity for the CA plugin, as JSON.
+    private static func profileJSON(_ profile: CertificateProfile?) -> String {
+        guard let profile else { return "{}" }
+        var object: [String: Any] = ["key_usages": profile.keyUsages, "extended_key_usages": profile.extendedKeyUsages]
+        if let days = profile.validityDays { object["validity_days"] = days }
+        if let days = profile.maxValidityDays { object["max_validity_days"] = days }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
