@@ -32,7 +32,7 @@ final class OrderTests: XCTestCase {
 
     /// Starts a server; `extra` is YAML appended to the configuration.
     func start(extra: String = "", identifierPolicy: String = "") throws {
-        let library = try FileValidatorFixture.library.get()
+        let libraries = try FileValidatorFixture.libraries.get()
         let port = try ServerProcess.freePort()
         let db = database.config
         let ca = directory.appendingPathComponent("ca")
@@ -58,7 +58,7 @@ final class OrderTests: XCTestCase {
             root_key_path: \(ca.appendingPathComponent("root-key.pem").path)
             serial_source: database
         challenges:
-          enabled: ["ext:\(library)"]
+          enabled: ["ext:\(libraries.http)", "ext:\(libraries.dns)"]
           backoff_base_seconds: 1
           backoff_max_seconds: 2
           http01:

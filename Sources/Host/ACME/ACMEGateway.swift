@@ -74,14 +74,14 @@ struct ACMEGateway: Sendable {
 
         // §6.2: only the algorithms this server allows.
         let allowed = config.security.allowedAlgorithms.map(\.rawValue)
-        guard allowed.contains(header.alg) else {
+        guard allowed.contains(header.alg.rawValue) else {
             throw Problem(.badSignatureAlgorithm,
-                          "algorithm \(header.alg) is not allowed here (allowed: \(allowed.joined(separator: ", ")))",
+                          "algorithm \(header.alg.rawValue) is not allowed here (allowed: \(allowed.joined(separator: ", ")))",
                           headers: [:]).withAlgorithms(allowed)
         }
         // §6.4: the signed URL is the URL of the request.
         let requestURL = urls.base + request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-        guard let url = header.url else { throw Problem(.malformed, "protected header lacks \"url\"") }
+        let url = header.url
         guard url == requestURL else {
             throw Problem(.unauthorized, "the signed url \(url) is not the request URL \(requestURL)")
         }
@@ -94,9 +94,9 @@ struct ACMEGateway: Sendable {
         case (.account, let kid?, nil), (.accountOrKey, let kid?, nil):
             let found = try await lookUpAccount(kid: kid)
             account = found
-            key = try JWK.parse(jsonText: found.jwk)
+            key = try JWK(json: Array(found.jwk.utf8))
         case (.key, nil, let jwk?), (.accountOrKey, nil, let jwk?):
-            try jwk.check(policy: keyPolicy)
+            try keyPolicy.check(jwk)
             key = jwk
         case (.account, nil, _):
             throw Problem(.malformed, "this resource must be signed with \"kid\", the account URL")
@@ -105,6 +105,7 @@ struct ACMEGateway: Sendable {
         default:
             throw Problem(.malformed, "protected header must carry exactly one of \"jwk\" and \"kid\"")
         }
+        try header.alg.checkKey(key)
         guard jws.verify(key: key) else {
             throw Problem(.malformed, "JWS signature verification failed")
         }
@@ -122,8 +123,7 @@ struct ACMEGateway: Sendable {
     }
 
     var keyPolicy: KeyPolicy {
-        KeyPolicy(minRSABits: config.security.minRSAKeySize, maxRSABits: config.security.maxRSAKeySize,
-                  ecCurves: config.security.allowedECCurves.map(\.rawValue))
+        KeyPolicy(config.security)
     }
 
     /// The account a `kid` names: `<base>/acct/<uuid>`.
@@ -140,10 +140,13 @@ struct ACMEGateway: Sendable {
 
     // MARK: Responses
 
+    /// `Link` (RFC 8288); HTTPTypes has no predefined name for it.
+    static let link = HTTPField.Name("Link")!
+
     /// Runs a handler and renders its reply or its problem, with the protocol-wide headers.
     func respond(_ body: @Sendable () async throws -> ACMEReply) async -> Response {
         var headers: HTTPFields = [:]
-        headers.append(HTTPField(name: .link, value: "<\(urls.directory)>;rel=\"index\""))
+        headers.append(HTTPField(name: Self.link, value: "<\(urls.directory)>;rel=\"index\""))
         headers[.cacheControl] = "no-store"
         let status: Int
         let bytes: [UInt8]
@@ -151,7 +154,7 @@ struct ACMEGateway: Sendable {
             let reply = try await body()
             status = reply.status
             if let location = reply.location { headers[.location] = location }
-            for (url, rel) in reply.links { headers.append(HTTPField(name: .link, value: "<\(url)>;rel=\"\(rel)\"")) }
+            for (url, rel) in reply.links { headers.append(HTTPField(name: Self.link, value: "<\(url)>;rel=\"\(rel)\"")) }
             if let retryAfter = reply.retryAfter { headers[.retryAfter] = String(retryAfter) }
             for (name, value) in reply.extraHeaders { if let name = HTTPField.Name(name) { headers[name] = value } }
             switch reply.body {

@@ -149,14 +149,17 @@ enum TestCSR {
 
 /// The C challenge validator of Fixtures/file_validator.c, compiled once per run.
 enum FileValidatorFixture {
-    static let library: Result<String, Fixtures.FixtureError> = Result { () throws(Fixtures.FixtureError) in
+    /// (http-01 library, dns-01 library): an `ext:` entry serves the first type its plugin declares.
+    static let libraries: Result<(http: String, dns: String), Fixtures.FixtureError> = Result { () throws(Fixtures.FixtureError) in
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("acmeeh-order-fixtures-\(UUID().uuidString)").path
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch { throw Fixtures.FixtureError(description: "mkdir \(directory): \(error)") }
-        let output = directory + "/libFileValidatorC.so"
-        try Fixtures.compile(Fixtures.repository + "/Tests/HostTests/Fixtures/file_validator.c", to: output, defines: [])
-        return output
+        let source = Fixtures.repository + "/Tests/HostTests/Fixtures/file_validator.c"
+        let http = directory + "/libFileValidatorHTTP.so", dns = directory + "/libFileValidatorDNS.so"
+        try Fixtures.compile(source, to: http, defines: [])
+        try Fixtures.compile(source, to: dns, defines: ["-DDNS_FIRST"])
+        return (http, dns)
     }
 }
