@@ -31,7 +31,7 @@ final class OrderTests: XCTestCase {
     }
 
     /// Starts a server; `extra` is YAML appended to the configuration.
-    func start(extra: String = "", identifierPolicy: String = "") throws {
+    func start(extra: String = "", allowIP: Bool = false) throws {
         let libraries = try FileValidatorFixture.libraries.get()
         let port = try ServerProcess.freePort()
         let db = database.config
@@ -69,7 +69,7 @@ final class OrderTests: XCTestCase {
           identifier_policy:
             allowed_domains: ["*.example.test"]
             forbidden_domains: ["bad.example.test"]
-        \(identifierPolicy)
+            allow_ip: \(allowIP)
         ari:
           enabled: true
         logging:
@@ -266,6 +266,18 @@ final class OrderTests: XCTestCase {
         let finalize = try mallory.post(orderURL + "/finalize", ["csr": "AAAA"])
         XCTAssertEqual(problemType(finalize), "unauthorized")
 
+        // RFC 8555 §7.5.2: deactivation by the owner only; the order relying on it becomes invalid.
+        let foreign = try mallory.post(authzURL, ["status": "deactivated"])
+        XCTAssertEqual(problemType(foreign), "unauthorized")
+        let wrong = try alice.post(authzURL, ["status": "valid"])
+        XCTAssertEqual(problemType(wrong), "malformed")
+        let deactivated = try alice.post(authzURL, ["status": "deactivated"])
+        XCTAssertEqual(deactivated.status, 200, text(deactivated))
+        XCTAssertEqual(deactivated.json?["status"] as? String, "deactivated")
+        XCTAssertEqual(try alice.post(orderURL, nil).json?["status"] as? String, "invalid")
+        let twice = try alice.post(authzURL, ["status": "deactivated"])
+        XCTAssertEqual(problemType(twice), "malformed")
+
         let unknown = try alice.post(server.baseURL + "/order/" + UUID().uuidString.lowercased(), nil)
         XCTAssertEqual(unknown.status, 404)
         XCTAssertEqual(problemType(unknown), "malformed")
@@ -319,6 +331,20 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual((authz["identifier"] as? [String: Any])?["value"] as? String, "wild.example.test")
         let types = (authz["challenges"] as? [[String: Any]])?.compactMap { $0["type"] as? String }
         XCTAssertEqual(types, ["dns-01"])
+        // dns-01 has auto_validate false: the trigger queues it and the worker validates it.
+        let dns = try XCTUnwrap((authz["challenges"] as? [[String: Any]])?.first)
+        let queued = try solve(client, dns)
+        XCTAssertEqual(queued.json?["status"] as? String, "processing", text(queued))
+        XCTAssertNotNil(queued.header("Retry-After"))
+        let wildcardURL = try XCTUnwrap(wildcard.header("Location"))
+        let deadline = Date().addingTimeInterval(20)
+        var wildcardStatus = ""
+        while Date() < deadline {
+            wildcardStatus = try client.post(wildcardURL, nil).json?["status"] as? String ?? ""
+            if wildcardStatus != "pending" { break }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        XCTAssertEqual(wildcardStatus, "ready", server.log)
 
         // Validity limits and profiles.
         let tooLong = try client.newOrder(["v.example.test"], extra: [
@@ -393,7 +419,7 @@ final class OrderTests: XCTestCase {
     }
 
     func testRetriesExhaustedMakeTheChallengeInvalid() throws {
-        try start(extra: "", identifierPolicy: "")
+        try start()
         let client = try client()
         let order = try client.newOrder(["gone.example.test"])
         let orderURL = try XCTUnwrap(order.header("Location"))
@@ -413,5 +439,31 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual(try client.post(orderURL, nil).json?["status"] as? String, "invalid")
         let calls = try String(contentsOf: challengeDirectory.appendingPathComponent("calls.log"), encoding: .utf8)
         XCTAssertEqual(calls.split(separator: "\n").count, 4, calls)
+    }
+
+    func testIPIdentifierGetsHTTP01AndACertificate() throws {
+        try start(allowIP: true)
+        let client = try client()
+        let order = try client.post(server.baseURL + "/new-order", ["identifiers": [["type": "ip", "value": "192.0.2.10"]]])
+        XCTAssertEqual(order.status, 201, text(order))
+        let orderURL = try XCTUnwrap(order.header("Location"))
+        let authzURL = try XCTUnwrap((order.json?["authorizations"] as? [String])?.first)
+        let authz = try XCTUnwrap(try client.post(authzURL, nil).json)
+        XCTAssertEqual((authz["identifier"] as? [String: Any])?["type"] as? String, "ip")
+        // RFC 8738 §7: no DNS-based challenge for an IP address.
+        let challenges = try XCTUnwrap(authz["challenges"] as? [[String: Any]])
+        XCTAssertEqual(challenges.compactMap { $0["type"] as? String }, ["http-01"])
+        XCTAssertEqual(try solve(client, challenges[0]).json?["status"] as? String, "valid")
+        XCTAssertEqual(try client.post(orderURL, nil).json?["status"] as? String, "ready")
+
+        let keyPath = try TestCSR.newKey(in: directory)
+        let csr = try TestCSR.make(names: ["IP:192.0.2.10"], keyPath: keyPath, in: directory)
+        let finalized = try client.post(orderURL + "/finalize", ["csr": csr])
+        XCTAssertEqual(finalized.json?["status"] as? String, "valid", text(finalized))
+        let certificate = try client.post(try XCTUnwrap(finalized.json?["certificate"] as? String), nil)
+        let chain = directory.appendingPathComponent("ip.pem")
+        try certificate.body.write(to: chain)
+        let sans = try Command.tool("openssl", ["x509", "-in", chain.path, "-noout", "-ext", "subjectAltName"])
+        XCTAssertTrue(sans.stdout.contains("IP Address:192.0.2.10"), sans.stdout)
     }
 }

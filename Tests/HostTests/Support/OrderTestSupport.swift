@@ -135,12 +135,12 @@ enum TestCSR {
         return path
     }
 
-    /// base64url DER of a CSR for `names` (DNS SANs), signed with the key at `keyPath`.
+    /// base64url DER of a CSR for `names` (DNS SANs, or `IP:` ones), signed with the key at `keyPath`.
     static func make(names: [String], keyPath: String, commonName: String? = nil, in directory: URL) throws -> String {
         let out = directory.appendingPathComponent("\(UUID().uuidString).csr").path
         var arguments = ["req", "-new", "-key", keyPath, "-outform", "DER", "-out", out,
                          "-subj", commonName.map { "/CN=\($0)" } ?? "/"]
-        if !names.isEmpty { arguments += ["-addext", "subjectAltName=" + names.map { "DNS:\($0)" }.joined(separator: ",")] }
+        if !names.isEmpty { arguments += ["-addext", "subjectAltName=" + names.map { $0.hasPrefix("IP:") ? $0 : "DNS:\($0)" }.joined(separator: ",")] }
         let result = try Command.tool("openssl", arguments)
         guard result.status == 0 else { throw CLIFailure("openssl req: \(result.stderr)") }
         return Base64URL.encode(Array(try Data(contentsOf: URL(fileURLWithPath: out))))
