@@ -130,6 +130,28 @@ final class OrderTests: XCTestCase {
 
     // MARK: Tests
 
+    func testPunycodeAndDomainMatching() throws {
+        // RFC 3492 §7.1 samples and common IDNs.
+        XCTAssertEqual(Punycode.encode("bücher"), "bcher-kva")
+        XCTAssertEqual(Punycode.encode("münchen"), "mnchen-3ya")
+        XCTAssertEqual(Punycode.encode("他们为什么不说中文"), "ihqwcrb4cv8a8dqg056pqjye")
+        XCTAssertEqual(Punycode.toASCII("www.bücher.de"), "www.xn--bcher-kva.de")
+        XCTAssertTrue(IdentifierPolicy.matches("*.example.test", "example.test"))
+        XCTAssertTrue(IdentifierPolicy.matches("*.example.test", "a.b.example.test"))
+        XCTAssertFalse(IdentifierPolicy.matches("*.example.test", "badexample.test"))
+        XCTAssertFalse(IdentifierPolicy.matches("example.test", "a.example.test"))
+        var config = IdentifierPolicyConfig()
+        config.forbiddenDomains = ["secret.example.test"]
+        let policy = IdentifierPolicy(config: config)
+        // A wildcard covering a forbidden name is refused.
+        XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "*.example.test")))
+        XCTAssertEqual(try policy.check(Identifier(type: "dns", value: "*.Other.Example.test")).value, "*.other.example.test")
+        XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "*.*.example.test")))
+        XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "localhost")))
+        XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "::1")))
+        XCTAssertEqual(IPAddress.canonical("2001:DB8:0:0::1"), "2001:db8::1")
+    }
+
     func testHappyPathToCertificateAndRenewalInfo() throws {
         try start()
         let client = try client()

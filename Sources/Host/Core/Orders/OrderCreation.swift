@@ -151,8 +151,9 @@ struct OrderCreation: Sendable {
               let actual = try? CertificateID(pemChain: certificate.pemChain), actual == id else {
             throw Problem(.malformed, "replaces: no certificate \(text) was issued here")
         }
+        // Another account's certificate is reported like an unknown one (no disclosure).
         guard certificate.accountID == account.id else {
-            throw Problem(.unauthorized, "replaces: certificate \(text) belongs to another account")
+            throw Problem(.malformed, "replaces: no certificate \(text) was issued to this account")
         }
         if try connection.orderReplacing(text) != nil {
             throw Problem(.alreadyReplaced, "certificate \(text) has already been replaced by another order")
