@@ -31,7 +31,7 @@ final class OrderTests: XCTestCase {
     }
 
     /// Starts a server; `extra` is YAML appended to the configuration.
-    func start(extra: String = "", allowIP: Bool = false) throws {
+    func start(extra: String = "", allowIP: Bool = false, caBackend: String = "internal") throws {
         let libraries = try FileValidatorFixture.libraries.get()
         let port = try ServerProcess.freePort()
         let db = database.config
@@ -51,8 +51,11 @@ final class OrderTests: XCTestCase {
           max_connections: 6
           auto_setup: true
         ca:
-          backend: internal
+          backend: \(caBackend)
           max_validity_days: 100
+          profiles:
+            reject: {}
+            pending: {}
           internal:
             root_cert_path: \(ca.appendingPathComponent("root.pem").path)
             root_key_path: \(ca.appendingPathComponent("root-key.pem").path)
@@ -112,8 +115,8 @@ final class OrderTests: XCTestCase {
     }
 
     /// newOrder + authorize every authorization: the order, ready.
-    func readyOrder(_ client: OrderTestClient, _ names: [String]) throws -> (url: String, json: [String: Any]) {
-        let created = try client.newOrder(names)
+    func readyOrder(_ client: OrderTestClient, _ names: [String], extra: [String: Any] = [:]) throws -> (url: String, json: [String: Any]) {
+        let created = try client.newOrder(names, extra: extra)
         XCTAssertTrue([200, 201].contains(created.status), text(created))
         let url = try XCTUnwrap(created.header("Location"))
         for authzURL in try XCTUnwrap(created.json?["authorizations"] as? [String]) {
@@ -487,5 +490,37 @@ final class OrderTests: XCTestCase {
         try certificate.body.write(to: chain)
         let sans = try Command.tool("openssl", ["x509", "-in", chain.path, "-noout", "-ext", "subjectAltName"])
         XCTAssertTrue(sans.stdout.contains("IP Address:192.0.2.10"), sans.stdout)
+    }
+
+    /// The C CA of PluginLoaderTests (Fixtures/counting_ca.c): it refuses the "reject"
+    /// profile with badCSR, defers "pending", and answers "default" with a fake chain.
+    func testCAErrorsMakeTheOrderInvalid() throws {
+        let fixtures = try Fixtures.shared.get()
+        try start(caBackend: "ext:\(fixtures.directory)/libCountingCA.so")
+        let client = try client()
+        let keyPath = try TestCSR.newKey(in: directory)
+        func finalize(_ name: String, profile: String?) throws -> (String, HTTP.Response) {
+            let order = try readyOrder(client, [name], extra: profile.map { ["profile": $0] } ?? [:])
+            XCTAssertEqual(order.json["profile"] as? String, profile)
+            let csr = try TestCSR.make(names: [name], keyPath: keyPath, in: directory)
+            return (order.url, try client.post(order.url + "/finalize", ["csr": csr]))
+        }
+        // A final CA refusal: the plugin's problem, the order invalid with it.
+        let (rejectedURL, rejected) = try finalize("reject.example.test", profile: "reject")
+        XCTAssertEqual(problemType(rejected), "badCSR", text(rejected))
+        let rejectedOrder = try client.post(rejectedURL, nil).json
+        XCTAssertEqual(rejectedOrder?["status"] as? String, "invalid")
+        XCTAssertEqual((rejectedOrder?["error"] as? [String: Any])?["type"] as? String, Self.urn + "badCSR")
+
+        // Deferred signing: the order stays processing, with Retry-After.
+        let (_, pending) = try finalize("pending.example.test", profile: "pending")
+        XCTAssertEqual(pending.status, 200, text(pending))
+        XCTAssertEqual(pending.json?["status"] as? String, "processing")
+        XCTAssertNotNil(pending.header("Retry-After"))
+
+        // A chain that cannot be parsed is not served: the order is invalid (serverInternal).
+        let (brokenURL, broken) = try finalize("broken.example.test", profile: nil)
+        XCTAssertEqual(problemType(broken), "serverInternal", text(broken))
+        XCTAssertEqual(try client.post(brokenURL, nil).json?["status"] as? String, "invalid")
     }
 }

@@ -66,9 +66,15 @@ struct Issuance: Sendable {
             logger.notice("CA deferred signing; the order stays processing", metadata: ["order": "\(order.id)", "handle": "\(handle)"])
             return try await reload(order.id)
         case .issued(let chain, _, _, _):
-            let leaf = try CertificateChain(pem: chain).leaf
-            guard let spki = LeafCertificate.publicKeyFingerprint(leaf.der) else {
-                throw Problem(.serverInternal, "the CA returned a certificate acmeeh cannot parse")
+            guard let leaf = try? CertificateChain(pem: chain).leaf,
+                  let spki = LeafCertificate.publicKeyFingerprint(leaf.der) else {
+                // A chain acmeeh cannot read cannot be served: the order ends here.
+                logger.error("CA returned an unreadable certificate chain", metadata: ["order": "\(order.id)"])
+                let problem = Problem(.serverInternal, "the CA returned a certificate that cannot be parsed")
+                try await database.withConnection {
+                    try $0.setOrderStatus(order.id, to: .invalid, from: [.processing], error: problem.documentJSON)
+                }
+                throw problem
             }
             let backend = config.ca.backend.description
             try await database.transaction { connection in
