@@ -512,11 +512,21 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual(rejectedOrder?["status"] as? String, "invalid")
         XCTAssertEqual((rejectedOrder?["error"] as? [String: Any])?["type"] as? String, Self.urn + "badCSR")
 
-        // Deferred signing: the order stays processing, with Retry-After.
-        let (_, pending) = try finalize("pending.example.test", profile: "pending")
+        // Deferred signing: the order stays processing, with Retry-After, until the poller
+        // asks the CA again (after its 3 s); this CA then answers with its fake chain.
+        let (pendingURL, pending) = try finalize("pending.example.test", profile: "pending")
         XCTAssertEqual(pending.status, 200, text(pending))
         XCTAssertEqual(pending.json?["status"] as? String, "processing")
         XCTAssertNotNil(pending.header("Retry-After"))
+        let deadline = Date().addingTimeInterval(20)
+        var polled: [String: Any] = [:]
+        while Date() < deadline {
+            polled = try client.post(pendingURL, nil).json ?? [:]
+            if polled["status"] as? String != "processing" { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        XCTAssertEqual(polled["status"] as? String, "invalid", "\(polled)")
+        XCTAssertTrue(((polled["error"] as? [String: Any])?["detail"] as? String ?? "").contains("cannot be parsed"), "\(polled)")
 
         // A chain that cannot be parsed is not served: the order is invalid (serverInternal).
         let (brokenURL, broken) = try finalize("broken.example.test", profile: nil)

@@ -21,8 +21,6 @@ extension ACMEServices {
         guard let der = Base64URL.decode(text), !der.isEmpty else {
             throw Problem(.badCSR, "csr is not base64url-encoded DER")
         }
-        let issuance = Issuance(config: config, database: database, ca: runtime.ca,
-                                timeout: runtime.pluginTimeout, logger: logger)
         let updated = try await issuance.finalize(order: order, account: account, csrDER: der)
         return orderReply(updated)
     }

@@ -33,6 +33,20 @@ extension ACMEServices {
                         staleSeconds: config.challenges.backgroundWorker.staleSeconds)
     }
 
+    var issuance: Issuance {
+        Issuance(config: config, database: database, ca: runtime.ca, timeout: runtime.pluginTimeout, logger: logger)
+    }
+
+    /// The background work of the order side until cancelled: queued and retried challenge
+    /// validations (RFC 8555 §8.2) and polls of deferred signings.
+    func runOrderWorkers() async {
+        let pollSeconds = config.challenges.backgroundWorker.pollSeconds
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await challengeWorker.run() }
+            group.addTask { await IssuancePoller(issuance: issuance, pollSeconds: pollSeconds).run() }
+        }
+    }
+
     /// The id in a resource URL `<base>/<kind>/<uuid>[/suffix]`; unknown ids are 404 `malformed`.
     func resourceID(_ request: ACMERequest, _ kind: String, suffix: String = "") throws(Problem) -> UUID {
         let prefix = urls.absolute("/\(kind)/")

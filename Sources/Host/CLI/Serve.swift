@@ -27,8 +27,8 @@ struct Serve: AsyncParsableCommand {
             lifecycle: lifecycle)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.server.workers)
         let acme = ACMEServices(runtime: runtime, logger: Logger(label: "acmeeh.acme"))
-        // RFC 8555 §8.2: queued and retried challenge validations run in the background.
-        let challengeWorker = Task { await acme.challengeWorker.run() }
+        // Queued and retried challenge validations (RFC 8555 §8.2), deferred signings.
+        let challengeWorker = Task { await acme.runOrderWorkers() }
         let application = HTTPServer(config: config, health: health, acme: acme, logger: logger)
             .makeApplication(eventLoopGroup: eventLoops)
 

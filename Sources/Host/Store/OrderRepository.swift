@@ -57,7 +57,11 @@ extension Connection {
     }
 
     func setOrderCertificate(_ id: UUID, certificateID: UUID) throws -> Bool {
-        try execute("UPDATE orders SET status = 'valid', certificate_id = $2 WHERE id = $1 AND status = 'processing'",
+        try execute(
+            """
+            UPDATE orders SET status = 'valid', certificate_id = $2, ca_pending_handle = NULL, ca_poll_at = NULL
+            WHERE id = $1 AND status = 'processing'
+            """,
                     [.uuid(id), .uuid(certificateID)]) == 1
     }
 
@@ -81,6 +85,31 @@ extension Connection {
             WHERE status = ANY($3)
               AND id IN (SELECT order_id FROM order_authorizations WHERE authorization_id = $1)
             """, [.uuid(authorizationID), .jsonb(error), .textArray(statuses.map(\.rawValue))])
+    }
+
+    /// Deferred signing: remembers the CA's handle and when to poll it.
+    func setOrderPendingSigning(_ id: UUID, handle: String, pollAt: Date) throws {
+        try execute(
+            """
+            UPDATE orders SET ca_pending_handle = $2, ca_poll_at = $3, ca_pending_since = COALESCE(ca_pending_since, now())
+            WHERE id = $1 AND status = 'processing'
+            """,
+                    [.uuid(id), .string(handle), .date(pollAt)])
+    }
+
+    /// Processing orders whose CA poll is due, leased for `leaseSeconds` (`FOR UPDATE SKIP
+    /// LOCKED`: several instances share them): (order id, handle, processing since).
+    func claimDueSigningPolls(limit: Int, leaseSeconds: Int) throws -> [(UUID, String, Date)] {
+        try query(
+            """
+            UPDATE orders o SET ca_poll_at = now() + make_interval(secs => $2)
+            WHERE o.id IN (SELECT id FROM orders
+                           WHERE status = 'processing' AND ca_pending_handle IS NOT NULL AND ca_poll_at <= now()
+                           ORDER BY ca_poll_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING o.id, o.ca_pending_handle, o.ca_pending_since
+            """, [.int(limit), .int(leaseSeconds)]).map {
+            (try $0.uuid("id"), try $0.string("ca_pending_handle"), try $0.date("ca_pending_since"))
+        }
     }
 
     /// RFC 9773 §5: an order, not invalid, that already replaces this certID.

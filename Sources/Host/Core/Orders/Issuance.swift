@@ -54,32 +54,35 @@ struct Issuance: Sendable {
             outcome = try await ca.sign(request, timeout: timeout)
         } catch {
             logger.error("CA refused to sign", metadata: ["order": "\(order.id)", "error": "\(error)"])
-            let problem = Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail)
-            try await database.withConnection {
-                try $0.setOrderStatus(order.id, to: .invalid, from: [.processing], error: problem.documentJSON)
-            }
-            throw problem
+            try await fail(order.id, Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail))
         }
+        return try await complete(outcome, order: order)
+    }
+
+    /// Applies a sign or poll answer: records an issued certificate (certificate row and
+    /// valid order in one transaction), or schedules the next poll of a deferred one.
+    private func complete(_ outcome: CASignOutcome, order: Order) async throws -> Order {
+        let database = self.database
         switch outcome {
-        case .pending(let handle, _):
-            // Deferred signing: the order stays processing. Polling is not implemented yet.
-            logger.notice("CA deferred signing; the order stays processing", metadata: ["order": "\(order.id)", "handle": "\(handle)"])
+        case .pending(let handle, let retryAfter):
+            // Deferred signing: the order stays processing; the poller asks again.
+            let delay = max(1, Int(retryAfter.components.seconds))
+            logger.info("CA deferred signing", metadata: ["order": "\(order.id)", "retry_after": "\(delay)"])
+            try await database.withConnection {
+                try $0.setOrderPendingSigning(order.id, handle: handle, pollAt: Date().addingTimeInterval(TimeInterval(delay)))
+            }
             return try await reload(order.id)
         case .issued(let chain, _, _, _):
             guard let leaf = try? CertificateChain(pem: chain).leaf,
                   let spki = LeafCertificate.publicKeyFingerprint(leaf.der) else {
                 // A chain acmeeh cannot read cannot be served: the order ends here.
                 logger.error("CA returned an unreadable certificate chain", metadata: ["order": "\(order.id)"])
-                let problem = Problem(.serverInternal, "the CA returned a certificate that cannot be parsed")
-                try await database.withConnection {
-                    try $0.setOrderStatus(order.id, to: .invalid, from: [.processing], error: problem.documentJSON)
-                }
-                throw problem
+                try await fail(order.id, Problem(.serverInternal, "the CA returned a certificate that cannot be parsed"))
             }
             let backend = config.ca.backend.description
             try await database.transaction { connection in
                 let id = try connection.insertCertificate(
-                    accountID: account.id, orderID: order.id, serial: CertificateID.normalisedSerial(leaf.serialHex),
+                    accountID: order.accountID, orderID: order.id, serial: CertificateID.normalisedSerial(leaf.serialHex),
                     fingerprint: PostgresHex.encode(Digest.sha256(leaf.der)), pemChain: chain,
                     notBefore: leaf.notBefore, notAfter: leaf.notAfter, publicKeyFingerprint: spki,
                     sanValues: order.identifiers.map(\.value), caBackend: backend)
@@ -89,6 +92,38 @@ struct Issuance: Sendable {
             }
             logger.info("certificate issued", metadata: ["order": "\(order.id)", "serial": "\(leaf.serialHex)"])
             return try await reload(order.id)
+        }
+    }
+
+    /// processing → invalid with the problem, which is then thrown.
+    private func fail(_ id: UUID, _ problem: Problem) async throws -> Never {
+        try await database.withConnection {
+            try $0.setOrderStatus(id, to: .invalid, from: [.processing], error: problem.documentJSON)
+        }
+        throw problem
+    }
+
+    /// Polls one deferred signing (`ca_poll`); past `ca.deferred_signing_timeout` the order is invalid.
+    func poll(orderID: UUID, handle: String, since: Date) async {
+        do {
+            let order = try await reload(orderID)
+            guard order.status == .processing else { return }
+            if Date().timeIntervalSince(since) > TimeInterval(config.ca.deferredSigningTimeout) {
+                try await fail(orderID, Problem(.serverInternal, "the CA did not issue the certificate within \(config.ca.deferredSigningTimeout) seconds"))
+            }
+            let outcome: CASignOutcome
+            do {
+                outcome = try await ca.poll(handle: handle, timeout: timeout)
+            } catch {
+                if error.retryable {
+                    logger.warning("CA poll failed; will ask again", metadata: ["order": "\(orderID)", "error": "\(error)"])
+                    return
+                }
+                try await fail(orderID, Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail))
+            }
+            _ = try await complete(outcome, order: order)
+        } catch {
+            logger.info("deferred signing ended", metadata: ["order": "\(orderID)", "result": "\(error)"])
         }
     }
 
@@ -107,5 +142,27 @@ struct Issuance: Sendable {
         if let days = profile.maxValidityDays { object["max_validity_days"] = days }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The background half of deferred signing: polls the CA for processing orders whose
+/// poll time has come, several instances sharing them through `FOR UPDATE SKIP LOCKED`.
+struct IssuancePoller: Sendable {
+    let issuance: Issuance
+    let pollSeconds: Int
+
+    func run() async {
+        while !Task.isCancelled {
+            do {
+                let due = try await issuance.database.withConnection {
+                    try $0.claimDueSigningPolls(limit: 8, leaseSeconds: 60)
+                }
+                for (id, handle, since) in due { await issuance.poll(orderID: id, handle: handle, since: since) }
+                if !due.isEmpty { continue }
+            } catch {
+                issuance.logger.warning("deferred signing poll failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(pollSeconds))
+        }
     }
 }
