@@ -533,4 +533,32 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual(problemType(broken), "serverInternal", text(broken))
         XCTAssertEqual(try client.post(brokenURL, nil).json?["status"] as? String, "invalid")
     }
+
+    func testExpiredAuthorizationsAndOrdersMoveOn() throws {
+        try start(extra: "order:\n  authorization_expiry_seconds: 1")
+        let client = try client()
+        let order = try client.newOrder(["late.example.test"])
+        let orderURL = try XCTUnwrap(order.header("Location"))
+        let authzURL = try XCTUnwrap((order.json?["authorizations"] as? [String])?.first)
+        let deadline = Date().addingTimeInterval(15)
+        var stored: (String, String) = ("", "")
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.5)
+            let connection = try Connection(config: database.config)
+            defer { connection.close() }
+            let authz = try connection.queryFirst("SELECT status FROM authorizations")?.string("status") ?? ""
+            let orderStatus = try connection.queryFirst("SELECT status FROM orders")?.string("status") ?? ""
+            stored = (authz, orderStatus)
+            if stored == ("expired", "invalid") { break }
+        }
+        XCTAssertEqual(stored.0, "expired")
+        XCTAssertEqual(stored.1, "invalid")
+        XCTAssertEqual(try client.post(authzURL, nil).json?["status"] as? String, "expired")
+        let invalid = try client.post(orderURL, nil).json
+        XCTAssertEqual(invalid?["status"] as? String, "invalid")
+        XCTAssertNotNil(invalid?["error"])
+        // An expired authorization cannot be validated any more.
+        let challenge = try XCTUnwrap(((try client.post(authzURL, nil).json?["challenges"]) as? [[String: Any]])?.first)
+        XCTAssertEqual(try client.post(try XCTUnwrap(challenge["url"] as? String), [:]).json?["status"] as? String, "pending")
+    }
 }

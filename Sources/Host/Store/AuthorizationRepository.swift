@@ -48,6 +48,24 @@ extension Connection {
                     [.uuid(id), .string(status.rawValue), .textArray(from.map(\.rawValue))]) == 1
     }
 
+    /// RFC 8555 §7.1.6: pending authorizations past their expiry become expired, and the
+    /// open orders past theirs (or relying on an expired authorization) invalid.
+    /// Returns (authorizations expired, orders invalidated).
+    @discardableResult
+    func expireStaleAuthorizationsAndOrders(orderError: String) throws -> (Int, Int) {
+        let authorizations = try execute(
+            "UPDATE authorizations SET status = 'expired' WHERE status = 'pending' AND expires < now()")
+        let orders = try execute(
+            """
+            UPDATE orders o SET status = 'invalid', error = $1
+            WHERE o.status IN ('pending', 'ready')
+              AND (o.expires < now()
+                   OR EXISTS (SELECT 1 FROM order_authorizations oa JOIN authorizations a ON a.id = oa.authorization_id
+                              WHERE oa.order_id = o.id AND a.status = 'expired'))
+            """, [.jsonb(orderError)])
+        return (authorizations, orders)
+    }
+
     private static func authorization(_ row: Row) throws -> Authorization {
         Authorization(
             id: try row.uuid("id"), accountID: try row.uuid("account_id"),

@@ -96,7 +96,8 @@ struct ChallengeValidation: Sendable {
 /// The background half of challenge validation: picks up processing challenges that
 /// nobody holds and whose retry time has passed (queued by a trigger with
 /// `auto_validate: false`, or scheduled for a retry), several instances sharing the
-/// queue through `FOR UPDATE SKIP LOCKED`.
+/// queue through `FOR UPDATE SKIP LOCKED`. Each round also expires pending
+/// authorizations and open orders past their expiry.
 struct ChallengeWorker: Sendable {
     let validation: ChallengeValidation
     let pollSeconds: Int
@@ -108,7 +109,10 @@ struct ChallengeWorker: Sendable {
         while !Task.isCancelled {
             do {
                 let database = validation.database, name = self.name, stale = staleSeconds
+                let expiredProblem = Problem(.malformed, "the order or one of its authorizations expired").documentJSON
                 let due = try await database.withConnection { connection -> [Challenge] in
+                    // RFC 8555 §7.1.6: expiry moves pending authorizations and open orders on.
+                    try connection.expireStaleAuthorizationsAndOrders(orderError: expiredProblem)
                     try connection.releaseStaleChallengeLocks(olderThan: stale)
                     return try connection.claimDueChallenges(lockedBy: name, limit: 16)
                 }
