@@ -27,6 +27,8 @@ struct Serve: AsyncParsableCommand {
             lifecycle: lifecycle)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.server.workers)
         let acme = ACMEServices(runtime: runtime, logger: Logger(label: "acmeeh.acme"))
+        // Queued and retried challenge validations (RFC 8555 §8.2), deferred signings.
+        let challengeWorker = Task { await acme.runOrderWorkers() }
         let application = HTTPServer(config: config, health: health, acme: acme, logger: logger)
             .makeApplication(eventLoopGroup: eventLoops)
 
@@ -44,9 +46,11 @@ struct Serve: AsyncParsableCommand {
         do {
             try await ServiceGroup(configuration: groupConfig).run()
         } catch {
+            challengeWorker.cancel()
             await runtime.close()
             invocation.fail(error)
         }
+        challengeWorker.cancel()
         await runtime.close()
         try? await eventLoops.shutdownGracefully()
         logger.info("acmeeh stopped")

@@ -10,6 +10,7 @@ struct Migration: Sendable, Equatable {
 /// Every migration this build knows, in order. Append new ones at the end.
 enum Migrations {
     static let all: [Migration] = [
-        Migration0001.initial
+        Migration0001.initial,
+        Migration0002.deferredSigning,
     ]
 }

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+
+/// Runs one validation attempt of a challenge through its plugin and applies the
+/// outcome to the state machines of RFC 8555 §7.1.6 / §8.2: success makes the challenge
+/// and its authorization valid and every order whose authorizations are all valid
+/// ready; a retryable failure under `max_retries` keeps the challenge processing with a
+/// backoff (base·2^n, capped); a final failure makes the challenge and the
+/// authorization invalid and the pending orders using it invalid.
+struct ChallengeValidation: Sendable {
+    let database: Database
+    let validators: [String: ChallengePluginInstance]
+    let types: ChallengeTypes
+    let timeout: Duration
+    /// The account URL (`accounturi` of dns-persist-01, plugin logs).
+    let accountURL: @Sendable (UUID) -> String
+    let logger: Logger
+
+    /// Validates a challenge that this caller has claimed (status processing, locked).
+    func attempt(_ challenge: Challenge) async {
+        do {
+            try await run(challenge)
+        } catch {
+            logger.error("challenge validation failed to complete",
+                         metadata: ["challenge": "\(challenge.id)", "error": "\(error)"])
+            // Leave it for the worker: unlock so the stale-lock recovery is not needed.
+            let problem = Problem(.serverInternal, "validation could not be completed; it will be retried")
+            _ = try? await database.withConnection {
+                try $0.scheduleChallengeRetry(challenge.id, error: problem.documentJSON, at: Date().addingTimeInterval(5))
+            }
+        }
+    }
+
+    private func run(_ challenge: Challenge) async throws {
+        let (authorization, account) = try await database.withConnection { connection -> (Authorization?, Account?) in
+            let authorization = try connection.authorization(id: challenge.authorizationID)
+            return (authorization, try authorization.flatMap { try connection.account(id: $0.accountID) })
+        }
+        guard let authorization, let account else { return }
+        guard let validator = validators[challenge.type] else {
+            try await fail(challenge, authorization,
+                           Problem(.serverInternal, "challenge type \(challenge.type) is no longer enabled"))
+            return
+        }
+        // RFC 8555 §8.1: keyAuthorization = token || '.' || base64url(Thumbprint(accountKey)).
+        let request = ChallengeValidationRequest(
+            challengeType: challenge.type, identifierType: authorization.identifier.type,
+            identifierValue: authorization.identifier.value, token: challenge.token,
+            keyAuthorization: challenge.token.map { $0 + "." + account.thumbprint },
+            accountURL: accountURL(account.id), wildcard: authorization.wildcard)
+        do {
+            try await validator.validate(request, timeout: timeout)
+        } catch {
+            let problem = Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail, status: 400)
+            if error.retryable, challenge.retryCount < types.maxRetries(challenge.type) {
+                let delay = types.backoffSeconds(retry: challenge.retryCount)
+                logger.info("challenge validation will be retried",
+                            metadata: ["challenge": "\(challenge.id)", "type": "\(challenge.type)",
+                                       "retry": "\(challenge.retryCount + 1)", "backoff_seconds": "\(delay)",
+                                       "error": "\(error.detail)"])
+                try await database.withConnection {
+                    try $0.scheduleChallengeRetry(challenge.id, error: problem.documentJSON,
+                                                  at: Date().addingTimeInterval(TimeInterval(delay)))
+                }
+            } else {
+                logger.info("challenge invalid", metadata: ["challenge": "\(challenge.id)", "error": "\(error.detail)"])
+                try await fail(challenge, authorization, problem)
+            }
+            await validator.cleanup(request, timeout: timeout)
+            return
+        }
+        await validator.cleanup(request, timeout: timeout)
+        logger.info("challenge valid", metadata: ["challenge": "\(challenge.id)", "type": "\(challenge.type)",
+                                                   "identifier": "\(authorization.identifier.value)"])
+        try await database.transaction { connection in
+            try connection.setChallengeValid(challenge.id)
+            // RFC 8555 §7.1.6: one valid challenge makes the authorization valid.
+            try connection.setAuthorizationStatus(authorization.id, to: .valid, from: [.pending])
+            try connection.readyOrders(usingAuthorization: authorization.id)
+        }
+    }
+
+    private func fail(_ challenge: Challenge, _ authorization: Authorization, _ problem: Problem) async throws {
+        let orderProblem = Problem(.unauthorized, "authorization for \(authorization.identifier.value) failed",
+                                   status: 403, subproblems: [.init(type: problem.type, detail: problem.detail,
+                                                                    identifier: authorization.identifier)])
+        try await database.transaction { connection in
+            try connection.setChallengeInvalid(challenge.id, error: problem.documentJSON)
+            try connection.setAuthorizationStatus(authorization.id, to: .invalid, from: [.pending])
+            try connection.invalidateOrders(usingAuthorization: authorization.id, statuses: [.pending],
+                                            error: orderProblem.documentJSON)
+        }
+    }
+}
+
+/// The background half of challenge validation: picks up processing challenges that
+/// nobody holds and whose retry time has passed (queued by a trigger with
+/// `auto_validate: false`, or scheduled for a retry), several instances sharing the
+/// queue through `FOR UPDATE SKIP LOCKED`. Each round also expires pending
+/// authorizations and open orders past their expiry.
+struct ChallengeWorker: Sendable {
+    let validation: ChallengeValidation
+    let pollSeconds: Int
+    let staleSeconds: Int
+    let name = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+
+    /// Runs until the task is cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            do {
+                let database = validation.database, name = self.name, stale = staleSeconds
+                let expiredProblem = Problem(.malformed, "the order or one of its authorizations expired").documentJSON
+                let due = try await database.withConnection { connection -> [Challenge] in
+                    // RFC 8555 §7.1.6: expiry moves pending authorizations and open orders on.
+                    try connection.expireStaleAuthorizationsAndOrders(orderError: expiredProblem)
+                    try connection.releaseStaleChallengeLocks(olderThan: stale)
+                    return try connection.claimDueChallenges(lockedBy: name, limit: 16)
+                }
+                await withTaskGroup(of: Void.self) { group in
+                    for challenge in due { group.addTask { await validation.attempt(challenge) } }
+                }
+                if !due.isEmpty { continue }
+            } catch {
+                validation.logger.warning("challenge worker poll failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(pollSeconds))
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+
+/// Order finalization (RFC 8555 §7.4): checks the CSR, moves the order
+/// ready → processing (compare-and-set), asks the CA plugin to sign, and records the
+/// certificate and the valid order in one transaction. Any refusal or final CA error
+/// makes the order invalid with the problem.
+struct Issuance: Sendable {
+    let config: AppConfig
+    let database: Database
+    let ca: CAPluginInstance
+    let timeout: Duration
+    let logger: Logger
+
+    /// Returns the order as it stands afterwards (valid, or processing when the CA defers).
+    func finalize(order: Order, account: Account, csrDER: [UInt8]) async throws -> Order {
+        let database = self.database
+        // RFC 8555 §7.4: the CSR must match the order; a bad one ends the order.
+        do {
+            _ = try CSRPolicy(security: config.security).check(
+                der: csrDER, identifiers: order.identifiers, accountThumbprint: account.thumbprint)
+        } catch {
+            try await database.withConnection {
+                try $0.setOrderStatus(order.id, to: .invalid, from: [.ready], error: error.documentJSON)
+            }
+            throw error
+        }
+        let claimed = try await database.withConnection { try $0.setOrderStatus(order.id, to: .processing, from: [.ready]) }
+        guard claimed else {
+            // Someone else finalized it meanwhile: answer with its state.
+            guard let current = try await database.withConnection({ try $0.order(id: order.id) }) else {
+                throw Problem(.malformed, "no such order", status: 404)
+            }
+            if current.status == .processing || current.status == .valid { return current }
+            throw Problem(.orderNotReady, "order is \(current.status.rawValue), not ready")
+        }
+
+        let profileName = order.profile ?? "default"
+        let profile = config.ca.profiles[profileName] ?? config.ca.profiles["default"]
+        var validityDays = min(profile?.validityDays ?? config.ca.defaultValidityDays, config.ca.maxValidityDays)
+        if let cap = profile?.maxValidityDays { validityDays = min(validityDays, cap) }
+        var serialHex: String? = nil
+        if case .internal = config.ca.backend, config.ca.internal.serialSource == .database {
+            serialHex = try await database.withConnection { try $0.nextCertificateSerial() }
+        }
+        let request = CASignRequest(
+            csrDER: csrDER, profile: profileName, profileJSON: Self.profileJSON(profile),
+            notBefore: order.notBefore.map { Int64($0.timeIntervalSince1970) } ?? 0,
+            notAfter: order.notAfter.map { Int64($0.timeIntervalSince1970) } ?? 0,
+            validityDays: UInt32(validityDays), serialHex: serialHex)
+
+        let outcome: CASignOutcome
+        do {
+            outcome = try await ca.sign(request, timeout: timeout)
+        } catch {
+            logger.error("CA refused to sign", metadata: ["order": "\(order.id)", "error": "\(error)"])
+            try await fail(order.id, Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail))
+        }
+        return try await complete(outcome, order: order)
+    }
+
+    /// Applies a sign or poll answer: records an issued certificate (certificate row and
+    /// valid order in one transaction), or schedules the next poll of a deferred one.
+    private func complete(_ outcome: CASignOutcome, order: Order) async throws -> Order {
+        let database = self.database
+        switch outcome {
+        case .pending(let handle, let retryAfter):
+            // Deferred signing: the order stays processing; the poller asks again.
+            let delay = max(1, Int(retryAfter.components.seconds))
+            logger.info("CA deferred signing", metadata: ["order": "\(order.id)", "retry_after": "\(delay)"])
+            try await database.withConnection {
+                try $0.setOrderPendingSigning(order.id, handle: handle, pollAt: Date().addingTimeInterval(TimeInterval(delay)))
+            }
+            return try await reload(order.id)
+        case .issued(let chain, _, _, _):
+            guard let leaf = try? CertificateChain(pem: chain).leaf,
+                  let spki = LeafCertificate.publicKeyFingerprint(leaf.der) else {
+                // A chain acmeeh cannot read cannot be served: the order ends here.
+                logger.error("CA returned an unreadable certificate chain", metadata: ["order": "\(order.id)"])
+                try await fail(order.id, Problem(.serverInternal, "the CA returned a certificate that cannot be parsed"))
+            }
+            let backend = config.ca.backend.description
+            try await database.transaction { connection in
+                let id = try connection.insertCertificate(
+                    accountID: order.accountID, orderID: order.id, serial: CertificateID.normalisedSerial(leaf.serialHex),
+                    fingerprint: PostgresHex.encode(Digest.sha256(leaf.der)), pemChain: chain,
+                    notBefore: leaf.notBefore, notAfter: leaf.notAfter, publicKeyFingerprint: spki,
+                    sanValues: order.identifiers.map(\.value), caBackend: backend)
+                guard try connection.setOrderCertificate(order.id, certificateID: id) else {
+                    throw Problem(.serverInternal, "order \(order.id) left processing while signing")
+                }
+            }
+            logger.info("certificate issued", metadata: ["order": "\(order.id)", "serial": "\(leaf.serialHex)"])
+            return try await reload(order.id)
+        }
+    }
+
+    /// processing → invalid with the problem, which is then thrown.
+    private func fail(_ id: UUID, _ problem: Problem) async throws -> Never {
+        try await database.withConnection {
+            try $0.setOrderStatus(id, to: .invalid, from: [.processing], error: problem.documentJSON)
+        }
+        throw problem
+    }
+
+    /// Polls one deferred signing (`ca_poll`); past `ca.deferred_signing_timeout` the order is invalid.
+    func poll(orderID: UUID, handle: String, since: Date) async {
+        do {
+            let order = try await reload(orderID)
+            guard order.status == .processing else { return }
+            if Date().timeIntervalSince(since) > TimeInterval(config.ca.deferredSigningTimeout) {
+                try await fail(orderID, Problem(.serverInternal, "the CA did not issue the certificate within \(config.ca.deferredSigningTimeout) seconds"))
+            }
+            let outcome: CASignOutcome
+            do {
+                outcome = try await ca.poll(handle: handle, timeout: timeout)
+            } catch {
+                if error.retryable {
+                    logger.warning("CA poll failed; will ask again", metadata: ["order": "\(orderID)", "error": "\(error)"])
+                    return
+                }
+                try await fail(orderID, Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail))
+            }
+            _ = try await complete(outcome, order: order)
+        } catch {
+            logger.info("deferred signing ended", metadata: ["order": "\(orderID)", "result": "\(error)"])
+        }
+    }
+
+    private func reload(_ id: UUID) async throws -> Order {
+        guard let order = try await database.withConnection({ try $0.order(id: id) }) else {
+            throw Problem(.malformed, "no such order", status: 404)
+        }
+        return order
+    }
+
+    /// The profile's key usages and validity for the CA plugin, as JSON.
+    private static func profileJSON(_ profile: CertificateProfile?) -> String {
+        guard let profile else { return "{}" }
+        var object: [String: Any] = ["key_usages": profile.keyUsages, "extended_key_usages": profile.extendedKeyUsages]
+        if let days = profile.validityDays { object["validity_days"] = days }
+        if let days = profile.maxValidityDays { object["max_validity_days"] = days }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The background half of deferred signing: polls the CA for processing orders whose
+/// poll time has come, several instances sharing them through `FOR UPDATE SKIP LOCKED`.
+struct IssuancePoller: Sendable {
+    let issuance: Issuance
+    let pollSeconds: Int
+
+    func run() async {
+        while !Task.isCancelled {
+            do {
+                let due = try await issuance.database.withConnection {
+                    try $0.claimDueSigningPolls(limit: 8, leaseSeconds: 60)
+                }
+                for (id, handle, since) in due { await issuance.poll(orderID: id, handle: handle, since: since) }
+                if !due.isEmpty { continue }
+            } catch {
+                issuance.logger.warning("deferred signing poll failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(pollSeconds))
+        }
+    }
+}

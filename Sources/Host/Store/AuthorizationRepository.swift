@@ -1,0 +1,77 @@
+import Foundation
+
+/// The `authorizations` table (RFC 8555 §7.1.4, §7.5).
+extension Connection {
+    private static let authorizationColumns =
+        "a.id, a.account_id, a.identifier_type, a.identifier_value, a.wildcard, a.status, a.expires"
+
+    func insertAuthorization(accountID: UUID, identifier: Identifier, wildcard: Bool,
+                             status: Authorization.Status, expires: Date) throws -> UUID {
+        guard let row = try queryFirst(
+            """
+            INSERT INTO authorizations (account_id, identifier_type, identifier_value, wildcard, status, expires)
+            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+            """, [.uuid(accountID), .string(identifier.type), .string(identifier.value), .bool(wildcard),
+                  .string(status.rawValue), .date(expires)])
+        else { throw StoreError(.decoding, "INSERT INTO authorizations returned no row") }
+        return try row.uuid("id")
+    }
+
+    func authorization(id: UUID) throws -> Authorization? {
+        try queryFirst("SELECT \(Self.authorizationColumns) FROM authorizations a WHERE a.id = $1",
+                       [.uuid(id)]).map(Self.authorization)
+    }
+
+    func authorizations(ids: [UUID]) throws -> [Authorization] {
+        let found = try query("SELECT \(Self.authorizationColumns) FROM authorizations a WHERE a.id = ANY($1::uuid[])",
+                              [.textArray(ids.map { $0.uuidString.lowercased() })]).map(Self.authorization)
+        return ids.compactMap { id in found.first { $0.id == id } }
+    }
+
+    /// A valid, unexpired authorization of the account for exactly this identifier and
+    /// wildcard flag (a non-wildcard one never stands in for a wildcard).
+    func reusableAuthorization(accountID: UUID, identifier: Identifier, wildcard: Bool, validUntil: Date) throws -> Authorization? {
+        try queryFirst(
+            """
+            SELECT \(Self.authorizationColumns) FROM authorizations a
+            WHERE a.account_id = $1 AND a.identifier_type = $2 AND a.identifier_value = $3 AND a.wildcard = $4
+              AND a.status = 'valid' AND a.expires > $5
+            ORDER BY a.expires DESC LIMIT 1
+            """, [.uuid(accountID), .string(identifier.type), .string(identifier.value), .bool(wildcard),
+                  .date(validUntil)]).map(Self.authorization)
+    }
+
+    /// Compare-and-set of an authorization's status.
+    @discardableResult
+    func setAuthorizationStatus(_ id: UUID, to status: Authorization.Status, from: [Authorization.Status]) throws -> Bool {
+        try execute("UPDATE authorizations SET status = $2 WHERE id = $1 AND status = ANY($3)",
+                    [.uuid(id), .string(status.rawValue), .textArray(from.map(\.rawValue))]) == 1
+    }
+
+    /// RFC 8555 §7.1.6: pending authorizations past their expiry become expired, and the
+    /// open orders past theirs (or relying on an expired authorization) invalid.
+    /// Returns (authorizations expired, orders invalidated).
+    @discardableResult
+    func expireStaleAuthorizationsAndOrders(orderError: String) throws -> (Int, Int) {
+        let authorizations = try execute(
+            "UPDATE authorizations SET status = 'expired' WHERE status = 'pending' AND expires < now()")
+        let orders = try execute(
+            """
+            UPDATE orders o SET status = 'invalid', error = $1
+            WHERE o.status IN ('pending', 'ready')
+              AND (o.expires < now()
+                   OR EXISTS (SELECT 1 FROM order_authorizations oa JOIN authorizations a ON a.id = oa.authorization_id
+                              WHERE oa.order_id = o.id AND a.status = 'expired'))
+            """, [.jsonb(orderError)])
+        return (authorizations, orders)
+    }
+
+    private static func authorization(_ row: Row) throws -> Authorization {
+        Authorization(
+            id: try row.uuid("id"), accountID: try row.uuid("account_id"),
+            identifier: Identifier(type: try row.string("identifier_type"), value: try row.string("identifier_value")),
+            wildcard: try row.bool("wildcard"),
+            status: Authorization.Status(rawValue: try row.string("status")) ?? .invalid,
+            expires: try row.date("expires"))
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// The `challenges` table (RFC 8555 §7.1.5, §7.5.1, §8).
+extension Connection {
+    private static let challengeColumns = """
+        c.id, c.authorization_id, c.type, c.token, c.status, c.error::text AS error, c.validated_at,
+        c.retry_count, c.next_retry_at
+        """
+
+    func insertChallenge(authorizationID: UUID, type: String, token: String?, status: Challenge.Status) throws {
+        try execute(
+            """
+            INSERT INTO challenges (authorization_id, type, token, status, validated_at)
+            VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'valid' THEN now() END)
+            """, [.uuid(authorizationID), .string(type), token.map { .string($0) }, .string(status.rawValue)])
+    }
+
+    func challenges(authorizationID: UUID) throws -> [Challenge] {
+        try query("SELECT \(Self.challengeColumns) FROM challenges c WHERE c.authorization_id = $1 ORDER BY c.type",
+                  [.uuid(authorizationID)]).map(Self.challenge)
+    }
+
+    func challenge(id: UUID) throws -> Challenge? {
+        try queryFirst("SELECT \(Self.challengeColumns) FROM challenges c WHERE c.id = $1", [.uuid(id)]).map(Self.challenge)
+    }
+
+    /// RFC 8555 §7.5.1: pending → processing. `lockedBy` nil queues it for the worker.
+    func claimChallenge(_ id: UUID, lockedBy: String?) throws -> Bool {
+        try execute(
+            """
+            UPDATE challenges SET status = 'processing', locked_by = $2,
+                   locked_at = CASE WHEN $2::text IS NULL THEN NULL ELSE now() END, next_retry_at = NULL
+            WHERE id = $1 AND status = 'pending'
+            """, [.uuid(id), lockedBy.map { .string($0) }]) == 1
+    }
+
+    /// The worker's batch: processing challenges nobody holds whose retry time has come,
+    /// locked for this worker (`FOR UPDATE SKIP LOCKED`: several instances share the queue).
+    func claimDueChallenges(lockedBy: String, limit: Int) throws -> [Challenge] {
+        try query(
+            """
+            UPDATE challenges c SET locked_by = $1, locked_at = now()
+            WHERE c.id IN (SELECT id FROM challenges
+                           WHERE status = 'processing' AND locked_by IS NULL
+                             AND (next_retry_at IS NULL OR next_retry_at <= now())
+                           ORDER BY next_retry_at NULLS FIRST LIMIT $2 FOR UPDATE SKIP LOCKED)
+            RETURNING \(Self.challengeColumns)
+            """, [.string(lockedBy), .int(limit)]).map(Self.challenge)
+    }
+
+    /// Locks older than `seconds` (a crashed validator) go back to the queue.
+    func releaseStaleChallengeLocks(olderThan seconds: Int) throws {
+        try execute(
+            """
+            UPDATE challenges SET locked_by = NULL, locked_at = NULL
+            WHERE status = 'processing' AND locked_at < now() - make_interval(secs => $1)
+            """, [.int(seconds)])
+    }
+
+    func setChallengeValid(_ id: UUID) throws {
+        try execute(
+            """
+            UPDATE challenges SET status = 'valid', validated_at = now(), error = NULL, locked_by = NULL,
+                   locked_at = NULL, next_retry_at = NULL
+            WHERE id = $1 AND status = 'processing'
+            """, [.uuid(id)])
+    }
+
+    func setChallengeInvalid(_ id: UUID, error: String) throws {
+        try execute(
+            """
+            UPDATE challenges SET status = 'invalid', error = $2, locked_by = NULL, locked_at = NULL, next_retry_at = NULL
+            WHERE id = $1 AND status = 'processing'
+            """, [.uuid(id), .jsonb(error)])
+    }
+
+    /// RFC 8555 §8.2: still "processing" while the server retries; the last error is shown.
+    func scheduleChallengeRetry(_ id: UUID, error: String, at next: Date) throws {
+        try execute(
+            """
+            UPDATE challenges SET error = $2, retry_count = retry_count + 1, next_retry_at = $3,
+                   locked_by = NULL, locked_at = NULL
+            WHERE id = $1 AND status = 'processing'
+            """, [.uuid(id), .jsonb(error), .date(next)])
+    }
+
+    private static func challenge(_ row: Row) throws -> Challenge {
+        Challenge(
+            id: try row.uuid("id"), authorizationID: try row.uuid("authorization_id"), type: try row.string("type"),
+            token: try row.stringIfPresent("token"),
+            status: Challenge.Status(rawValue: try row.string("status")) ?? .invalid,
+            errorJSON: try row.jsonIfPresent("error"), validatedAt: try row.dateIfPresent("validated_at"),
+            retryCount: try row.int("retry_count"), nextRetryAt: try row.dateIfPresent("next_retry_at"))
+    }
+}
