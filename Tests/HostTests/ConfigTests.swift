@@ -387,6 +387,13 @@ extension ConfigTests {
         Self.minimal.replacingOccurrences(of: old, with: new)
     }
 
+    /// EAB credentials come from `acmeeh eab create`, so requiring EAB needs no admin API.
+    func testEABRequiredNeedsNoAdminAPI() throws {
+        let config = try load(with("acme: {eab_required: true}"))
+        XCTAssertTrue(config.acme.eabRequired)
+        XCTAssertFalse(config.adminAPI.enabled)
+    }
+
     func testCrossFieldChecksNameTheKey() {
         let cases: [(yaml: String, path: String, says: String)] = [
             (minimal(replacing: "https://acme.example.com", with: "https://acme.example.com/"),
@@ -400,7 +407,6 @@ extension ConfigTests {
             (with("smtp: {enabled: true, from_address: a@b.c}"), "smtp.host", "smtp.enabled"),
             (with("smtp: {enabled: true, host: mail}"), "smtp.from_address", "smtp.enabled"),
             (with("tos: {require_agreement: true}"), "tos.url", "require_agreement"),
-            (with("acme: {eab_required: true}"), "acme.eab_required", "admin API"),
             (with("challenges: {enabled: [dns-persist-01]}"), "challenges.dnspersist01.issuer_domain_names", "issuer"),
             (with("challenges: {auto_accept: true}"), "challenges.auto_accept", "enforce_account_allowlist"),
             (with("nonce: {length: 15}"), "nonce.length", "at least 16"),

@@ -81,9 +81,7 @@ struct ConfigCrossChecks {
         if config.tos.requireAgreement, (config.tos.url ?? "").isEmpty {
             fail("tos.url", "tos.require_agreement is true but no terms-of-service URL is set")
         }
-        if config.acme.eabRequired, !config.adminAPI.enabled {
-            fail("acme.eab_required", "external account binding needs the admin API (admin_api.enabled: true) to issue keys")
-        }
+        // acme.eab_required needs no admin API: `acmeeh eab create` issues credentials.
         let admin = config.adminAPI
         guard admin.enabled else { return }
         if admin.initialAdminEmail.isEmpty {

@@ -9,8 +9,7 @@ import XCTest
 /// `openssl verify` against the test root, and the server's own records (PostgreSQL) are
 /// checked after revocation, account updates and deactivation.
 ///
-/// Gated behind `ACMEEH_E2E_CLIENTS=1` until acmeeh speaks ACME; the same harness is
-/// proven against Pebble by `PebbleHarnessTests`.
+/// The same harness is proven against Pebble by `PebbleHarnessTests`.
 final class ClientEndToEndTests: XCTestCase {
     var directory: URL!
     var database: TestDatabase!
@@ -24,12 +23,6 @@ final class ClientEndToEndTests: XCTestCase {
     var endpoint: ACMEEndpoint { ACMEEndpoint(directoryURL: "\(server!.baseURL)/directory") }
 
     override func setUpWithError() throws {
-        guard ProcessInfo.processInfo.environment["ACMEEH_E2E_CLIENTS"] == "1" else {
-            throw XCTSkip("""
-                real-client end-to-end tests need an acmeeh that speaks ACME: set ACMEEH_E2E_CLIENTS=1 \
-                to run them (the harness itself is proven by PebbleHarnessTests)
-                """)
-        }
         directory = try TestPaths.temporaryDirectory("acmeeh-clients")
         database = try TestDatabase.create()
         let ca = try Command.run(TestPaths.repository.appendingPathComponent("scripts/dev-ca").path,
