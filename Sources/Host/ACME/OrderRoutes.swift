@@ -38,12 +38,15 @@ extension ACMEServices {
     }
 
     /// The background work of the order side until cancelled: queued and retried challenge
-    /// validations (RFC 8555 §8.2) and polls of deferred signings.
+    /// validations (RFC 8555 §8.2), polls of deferred signings, and the cleanup worker.
     func runOrderWorkers() async {
         let pollSeconds = config.challenges.backgroundWorker.pollSeconds
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await challengeWorker.run() }
             group.addTask { await IssuancePoller(issuance: issuance, pollSeconds: pollSeconds).run() }
+            group.addTask {
+                await CleanupWorker(database: database, nonce: config.nonce, order: config.order, logger: logger).run()
+            }
         }
     }
 

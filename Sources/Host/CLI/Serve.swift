@@ -23,7 +23,7 @@ struct Serve: AsyncParsableCommand {
         }
         let lifecycle = Lifecycle()
         let health = HealthMonitor(
-            probes: runtime.healthProbes(workers: { ["challenge": false, "cleanup": false, "expiration": false] }),
+            probes: runtime.healthProbes(workers: { ["challenge": true, "cleanup": true, "expiration": false] }),
             lifecycle: lifecycle)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.server.workers)
         let acme = ACMEServices(runtime: runtime, logger: Logger(label: "acmeeh.acme"))

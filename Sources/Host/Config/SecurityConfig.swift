@@ -5,6 +5,8 @@ struct SecurityConfig: Sendable, Equatable {
     enum Algorithm: String, Sendable, CaseIterable {
         case rs256 = "RS256", rs384 = "RS384", rs512 = "RS512"
         case es256 = "ES256", es384 = "ES384", es512 = "ES512"
+        /// Ed25519 (RFC 8037); not in the reference, allowed when listed.
+        case edDSA = "EdDSA"
     }
 
     /// Elliptic curves an EC account key may use.

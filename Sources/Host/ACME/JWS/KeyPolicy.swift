@@ -17,7 +17,9 @@ struct KeyPolicy: Sendable, Equatable {
     /// Ed25519 keys are refused under it (as the reference, which has no EdDSA).
     init(_ security: SecurityConfig) {
         self.init(minRSAKeySize: security.minRSAKeySize, maxRSAKeySize: security.maxRSAKeySize,
-                  allowedECCurves: Set(security.allowedECCurves.map(\.rawValue)))
+                  allowedECCurves: Set(security.allowedECCurves.map(\.rawValue))
+                      // EdDSA in allowed_algorithms admits Ed25519 account keys.
+                      .union(security.allowedAlgorithms.contains(.edDSA) ? ["Ed25519"] : []))
     }
 
     func check(_ key: JWK) throws(Problem) {

@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+
+/// The cleanup worker of seed-deployment.rst ("Background Workers"): expired nonces are
+/// deleted every `nonce.gc_interval_seconds`, and orders whose issuance was interrupted
+/// (`processing` past `order.stale_processing_threshold_seconds`) become invalid so that
+/// the client orders again. One instance at a time (advisory lock 712001).
+struct CleanupWorker: Sendable {
+    let database: Database
+    let nonce: NonceConfig
+    let order: OrderConfig
+    let logger: Logger
+
+    /// Runs until the task is cancelled.
+    func run() async {
+        let interruptedError = Problem(
+            .serverInternal, "issuance was interrupted; create a new order").documentJSON
+        let threshold = order.staleProcessingThresholdSeconds
+        while !Task.isCancelled {
+            do {
+                let (nonces, orders) = try await database.transaction { connection -> (Int, [UUID]) in
+                    guard try connection.tryCleanupLeadership() else { return (0, []) }
+                    return (try connection.deleteExpiredNonces(),
+                            try connection.failStaleProcessingOrders(olderThan: threshold, error: interruptedError))
+                }
+                if nonces > 0 { logger.debug("deleted \(nonces) expired nonces") }
+                for id in orders {
+                    logger.warning("order \(id) was processing for over \(threshold) s; marked invalid")
+                }
+            } catch {
+                logger.warning("cleanup failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(max(1, min(nonce.gcIntervalSeconds, threshold))))
+        }
+    }
+}
