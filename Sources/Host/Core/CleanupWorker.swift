@@ -13,16 +13,10 @@ struct CleanupWorker: Sendable {
 
     /// Runs until the task is cancelled.
     func run() async {
-        let interruptedError = Problem(
-            .serverInternal, "issuance was interrupted; create a new order").documentJSON
         let threshold = order.staleProcessingThresholdSeconds
         while !Task.isCancelled {
             do {
-                let (nonces, orders) = try await database.transaction { connection -> (Int, [UUID]) in
-                    guard try connection.tryCleanupLeadership() else { return (0, []) }
-                    return (try connection.deleteExpiredNonces(),
-                            try connection.failStaleProcessingOrders(olderThan: threshold, error: interruptedError))
-                }
+                let (nonces, orders) = try await sweep()
                 if nonces > 0 { logger.debug("deleted \(nonces) expired nonces") }
                 for id in orders {
                     logger.warning("order \(id) was processing for over \(threshold) s; marked invalid")
@@ -31,6 +25,18 @@ struct CleanupWorker: Sendable {
                 logger.warning("cleanup failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(max(1, min(nonce.gcIntervalSeconds, threshold))))
+        }
+    }
+
+    /// One pass: how many nonces were deleted, which orders were given up. Does nothing
+    /// while another instance holds the leader lock.
+    func sweep() async throws -> (nonces: Int, orders: [UUID]) {
+        let threshold = order.staleProcessingThresholdSeconds
+        let interrupted = Problem(.serverInternal, "issuance was interrupted; create a new order").documentJSON
+        return try await database.transaction { connection -> (nonces: Int, orders: [UUID]) in
+            guard try connection.tryCleanupLeadership() else { return (0, []) }
+            return (try connection.deleteExpiredNonces(),
+                    try connection.failStaleProcessingOrders(olderThan: threshold, error: interrupted))
         }
     }
 }
