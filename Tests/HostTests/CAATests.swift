@@ -205,6 +205,10 @@ final class CAATests: XCTestCase {
             database:
               database: acmeeh
               user: acmeeh
+            ca:
+              internal:
+                root_cert_path: /nonexistent/root.pem
+                root_key_path: /nonexistent/root-key.pem
             """, source: "test.yaml", environment: [:])
         let id = UUID()
         XCTAssertEqual(CAACheck.accountURL(config: config, accountID: id), "https://acme.test/acct/\(id.uuidString.lowercased())")
@@ -381,7 +385,7 @@ final class CAATests: XCTestCase {
         let (response, orderURL) = try finalize(client, names, file: file, line: line)
         XCTAssertEqual(response.status, status, text(response), file: file, line: line)
         XCTAssertEqual(response.json?["type"] as? String, Self.urn + type, text(response), file: file, line: line)
-        XCTAssertTrue(text(response).contains(fragment), text(response), file: file, line: line)
+        if !fragment.isEmpty { XCTAssertTrue(text(response).contains(fragment), text(response), file: file, line: line) }
         let order = try client.post(orderURL, nil).json
         XCTAssertEqual(order?["status"] as? String, "invalid", file: file, line: line)
         XCTAssertEqual((order?["error"] as? [String: Any])?["type"] as? String, Self.urn + type, file: file, line: line)
@@ -395,7 +399,9 @@ final class CAATests: XCTestCase {
         try dns.write([
             "other.caa.test": ["caa": [[0, "issue", "other-ca.test"]]],
             "ours.caa.test": ["caa": [[0, "issue", "other-ca.test"], [0, "issue", Self.ours]]],
-            "alias.caa.test": ["cname": "target.other.test"],
+            "alias.caa.test": ["cname": "other.test"],
+            // RFC 8659 §3: the climb goes up from the name asked, not from a CNAME's target.
+            "alias2.caa.test": ["cname": "target.other.test"],
             "other.test": ["caa": [[0, "issue", "other-ca.test"]]],
             "crit.caa.test": ["caa": [[0, "issue", Self.ours], [128, "tbs", "unknown"]]],
             "noncrit.caa.test": ["caa": [[0, "issue", Self.ours], [0, "tbs", "unknown"]]],
@@ -414,6 +420,7 @@ final class CAATests: XCTestCase {
                        ["other.caa.test"])
         // A CNAME, followed as the resolver returns it.
         try assertRefused(client, ["alias.caa.test"], type: "caa", status: 403, containing: "other-ca.test")
+        try assertIssued(client, ["alias2.caa.test"])
         // An unknown critical property, and the empty issuer.
         try assertRefused(client, ["crit.caa.test"], type: "caa", status: 403, containing: "critical")
         try assertIssued(client, ["noncrit.caa.test"])
