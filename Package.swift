@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "Host",
             dependencies: [
-                "PluginAPI", "COpenSSL", "CLibPQ",
+                "PluginAPI", "COpenSSL", "CLibPQ", "CLDNS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -35,6 +35,16 @@ struct Issuance: Sendable {
             throw Problem(.orderNotReady, "order is \(current.status.rawValue), not ready")
         }
 
+        // RFC 8659 (CAA), after the CSR checks and before signing: a refusal ends the order.
+        if let caa = CAACheck(config: config) {
+            do {
+                try await caa.check(order: order, accountID: account.id, config: config, database: database)
+            } catch {
+                logger.info("CAA check refused issuance", metadata: ["order": "\(order.id)", "problem": "\(error)"])
+                try await fail(order.id, error)
+            }
+        }
+
         let profileName = order.profile ?? "default"
         let profile = config.ca.profiles[profileName] ?? config.ca.profiles["default"]
         var validityDays = min(profile?.validityDays ?? config.ca.defaultValidityDays, config.ca.maxValidityDays)
