@@ -29,6 +29,8 @@ let package = Package(
         .library(name: "ChallengeHTTP01", type: .dynamic, targets: ["ChallengeHTTP01"]),
         .library(name: "ChallengeDNS01", type: .dynamic, targets: ["ChallengeDNS01"]),
         .library(name: "ChallengeTLSALPN", type: .dynamic, targets: ["ChallengeTLSALPN"]),
+        // docs/examples/MinimalCA: the Swift CA plugin of docs/plugins.md, built and checked by the tests.
+        .library(name: "ExampleMinimalCA", type: .dynamic, targets: ["ExampleMinimalCA"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -70,6 +72,12 @@ let package = Package(
         plugin("ChallengeHTTP01", ["CCurl", "PluginNetwork"]),
         plugin("ChallengeDNS01"),
         plugin("ChallengeTLSALPN"),
+        .target(
+            name: "ExampleMinimalCA",
+            dependencies: ["PluginAPI", "PluginKit", "COpenSSL"],
+            path: "docs/examples/MinimalCA",
+            linkerSettings: pluginLinkerSettings
+        ),
         .testTarget(
             name: "HostTests",
             dependencies: [

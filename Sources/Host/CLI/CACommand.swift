@@ -8,8 +8,9 @@ struct CA: AsyncParsableCommand {
         commandName: "ca", abstract: "CA backend tools.", subcommands: [TestSign.self])
 }
 
-/// `acmeeh ca test-sign [--backend NAME] [--out FILE]`: signs a throwaway CSR through
-/// the configured CA plugin and prints what came back.
+/// `acmeeh ca test-sign [--backend NAME | --all] [--out FILE]`: signs a throwaway CSR through
+/// the configured CA plugin (or, with `--all`, through `ca.backend` and every `ca.failover`
+/// entry, one block each) and prints what came back.
 struct TestSign: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test-sign", abstract: "Sign a throwaway CSR through the CA plugin and print the result.")
@@ -19,11 +20,23 @@ struct TestSign: AsyncParsableCommand {
     @Option(help: "The backend to use instead of ca.backend: internal, external or ext:NAME_OR_PATH.")
     var backend: String?
 
+    @Flag(help: "Sign through every configured CA: ca.backend, then each ca.failover entry. Exit status 1 if any fails.")
+    var all = false
+
     @Option(help: "Also write the issued PEM chain to this file.")
     var out: String?
 
+    func validate() throws {
+        if all && backend != nil { throw ValidationError("--all and --backend exclude each other") }
+        if all && out != nil { throw ValidationError("--out writes one chain; it cannot be combined with --all") }
+    }
+
     func run() async throws {
         guard let invocation = Invocation.start(globals) else { return }
+        if all {
+            if try await signAll(invocation.config) == false { throw ExitCode(1) }
+            return
+        }
         do {
             try await signOnce(invocation.config)
         } catch {
@@ -43,7 +56,7 @@ struct TestSign: AsyncParsableCommand {
         }
         let registry = PluginRegistry(threadPool: PluginThreadPool(numberOfThreads: 2)) { Logger(label: $0) }
         do {
-            try await sign(config, backendRef, registry)
+            try await sign(config, backendRef, configKey: backend == nil ? "ca.backend" : "--backend", registry)
             await registry.closeAll()
         } catch {
             await registry.closeAll()
@@ -51,11 +64,36 @@ struct TestSign: AsyncParsableCommand {
         }
     }
 
-    private func sign(_ config: AppConfig, _ backendRef: CABackendRef, _ registry: PluginRegistry) async throws {
-        let directory = PluginReference.directory(configured: config.plugins.directory)
-        let ca = try await Runtime.loadCA(backendRef, configKey: backend == nil ? "ca.backend" : "--backend",
-                                          config: config, plugins: registry, directory: directory)
+    /// One block per configured backend (`== ca.backend: internal`, the details, then
+    /// `result: OK` or `result: FAILED: message`) and a summary line. True when all signed.
+    private func signAll(_ config: AppConfig) async throws -> Bool {
+        let backends = [("ca.backend", config.ca.backend)]
+            + config.ca.failover.enumerated().map { ("ca.failover[\($0.offset)]", $0.element) }
+        let registry = PluginRegistry(threadPool: PluginThreadPool(numberOfThreads: 2)) { Logger(label: $0) }
+        var failed: [String] = []
+        for (index, (key, backendRef)) in backends.enumerated() {
+            if index > 0 { print("") }
+            print("== \(key): \(backendRef)")
+            do {
+                try await sign(config, backendRef, configKey: key, registry)
+                print("result: OK")
+            } catch {
+                print("result: FAILED: \(error)")
+                failed.append(key)
+            }
+        }
+        await registry.closeAll()
+        print("")
+        print(failed.isEmpty
+            ? "\(backends.count) of \(backends.count) CA backend\(backends.count == 1 ? "" : "s") signed"
+            : "\(failed.count) of \(backends.count) CA backend\(backends.count == 1 ? "" : "s") failed: \(failed.joined(separator: ", "))")
+        return failed.isEmpty
+    }
 
+    private func sign(_ config: AppConfig, _ backendRef: CABackendRef, configKey: String, _ registry: PluginRegistry) async throws {
+        let directory = PluginReference.directory(configured: config.plugins.directory)
+        let ca = try await Runtime.loadCA(backendRef, configKey: configKey,
+                                          config: config, plugins: registry, directory: directory)
         let serial = try await serialFromDatabase(config, backend: backendRef)
         let names = ["acmeeh-test-sign.invalid", "www.acmeeh-test-sign.invalid"]
         let request = CASignRequest(
