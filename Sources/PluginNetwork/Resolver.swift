@@ -280,8 +280,18 @@ extension Resolver {
                     sources.append("(no authoritative server found for \(current): asked the resolvers)")
                 }
             }
-            let answer = try exchange(current, type: LDNS_RR_TYPE_TXT, servers: servers, recursive: recursive,
-                                      dnssec: requestAuthenticated, deadline: deadline)
+            let answer: RawAnswer
+            // Silent authoritative servers may use half the time left: the rest is the fallback's.
+            let stepDeadline = recursive ? deadline : Deadline.fromNow(milliseconds: deadline.remainingMilliseconds / 2)
+            do {
+                answer = try exchange(current, type: LDNS_RR_TYPE_TXT, servers: servers, recursive: recursive,
+                                      dnssec: requestAuthenticated, deadline: stepDeadline)
+            } catch where !recursive && (error.kind == .serverFailure || error.kind == .deadline) && !deadline.hasPassed {
+                // The zone's own servers failed: fall back to the resolvers, and say so.
+                sources.append("(the authoritative servers of \(current) failed: \(error.detail); asked the resolvers)")
+                answer = try exchange(current, type: LDNS_RR_TYPE_TXT, servers: self.servers.isEmpty ? [nil] : self.servers.map { $0 },
+                                      recursive: true, dnssec: requestAuthenticated, deadline: deadline)
+            }
             sources.append(answer.via)
             authenticated = authenticated && answer.authenticated
             // Follow the CNAMEs inside this answer (a recursive resolver puts the whole chain there).
