@@ -70,7 +70,7 @@ let package = Package(
         plugin("CAFile", ["COpenSSL"]),
         plugin("CAExternal"),
         plugin("ChallengeHTTP01", ["CCurl", "PluginNetwork"]),
-        plugin("ChallengeDNS01"),
+        plugin("ChallengeDNS01", ["PluginNetwork", "COpenSSL"]),
         plugin("ChallengeTLSALPN"),
         .target(
             name: "ExampleMinimalCA",

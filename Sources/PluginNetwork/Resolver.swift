@@ -17,6 +17,8 @@ public struct ResolverError: Error, Sendable, CustomStringConvertible {
         case serverFailure
         /// The deadline passed before an answer came.
         case deadline
+        /// A CNAME chain loops or is longer than allowed: final.
+        case badChain
     }
     public let kind: Kind
     /// For operators: which name, which resolver, what happened. No secrets.
@@ -37,7 +39,7 @@ public struct ResolverError: Error, Sendable, CustomStringConvertible {
     /// retryable for server failures and timeouts.
     public var pluginError: PluginError {
         switch kind {
-        case .nameNotFound, .noRecords:
+        case .nameNotFound, .noRecords, .badChain:
             return .rejected(detail, problemType: ProblemType.dns)
         case .serverFailure:
             return .unavailable(detail, problemType: ProblemType.dns)
@@ -232,4 +234,254 @@ public struct Resolver: Sendable {
 /// A `resolvers` entry that is not `ip`, `ip:port` or `[v6]:port`.
 public struct ResolverConfigError: Error, Sendable {
     public let entry: String
+}
+
+// MARK: - TXT records, CNAME chains, DNSSEC and authoritative servers (dns-01, dns-persist-01)
+
+/// The TXT records found at a name, after any CNAMEs.
+public struct TXTAnswer: Sendable {
+    /// The name asked for.
+    public let name: String
+    /// The name the records were found at (differs from `name` after CNAMEs).
+    public let canonicalName: String
+    /// Each record's character-strings concatenated (RFC 8555 §8.4 reads one record as one value).
+    public let records: [[UInt8]]
+    /// Whether every answer on the way carried the AD bit (RFC 4035 §3.2.3).
+    public let authenticated: Bool
+    /// Which server(s) answered, for details.
+    public let source: String
+}
+
+extension Resolver {
+    /// CNAMEs followed at most before a chain counts as broken.
+    public static let maxCNAMEs = 8
+
+    /// The TXT records of `name`, following CNAMEs (bounded, loops detected).
+    ///
+    /// `authoritative`: ask the zone's own name servers (found through the configured
+    /// resolvers), without recursion; when they cannot be found or do not answer, the
+    /// configured resolvers are asked instead and `source` says so.
+    /// `requestAuthenticated`: ask for DNSSEC (DO and AD bits) so a validating resolver
+    /// reports the AD bit; whether it came is in `authenticated`.
+    public func txtRecords(of name: String, deadline: Deadline, authoritative: Bool = false,
+                           requestAuthenticated: Bool = false, authoritativePort: Int = 53) throws(ResolverError) -> TXTAnswer {
+        var current = Self.normalized(name)
+        var visited: [String] = [current]
+        var authenticated = true
+        var sources: [String] = []
+        while true {
+            var servers: [Server?] = servers.isEmpty ? [nil] : servers.map { $0 }
+            var recursive = true
+            if authoritative {
+                if let found = try? zoneServers(of: current, deadline: deadline, port: authoritativePort), !found.isEmpty {
+                    servers = found.map { $0 }
+                    recursive = false
+                } else {
+                    sources.append("(no authoritative server found for \(current): asked the resolvers)")
+                }
+            }
+            let answer: RawAnswer
+            // Silent authoritative servers may use half the time left: the rest is the fallback's.
+            let stepDeadline = recursive ? deadline : Deadline.fromNow(milliseconds: deadline.remainingMilliseconds / 2)
+            do {
+                answer = try exchange(current, type: LDNS_RR_TYPE_TXT, servers: servers, recursive: recursive,
+                                      dnssec: requestAuthenticated, deadline: stepDeadline)
+            } catch where !recursive && (error.kind == .serverFailure || error.kind == .deadline) && !deadline.hasPassed {
+                // The zone's own servers failed: fall back to the resolvers, and say so.
+                sources.append("(the authoritative servers of \(current) failed: \(error.detail); asked the resolvers)")
+                answer = try exchange(current, type: LDNS_RR_TYPE_TXT, servers: self.servers.isEmpty ? [nil] : self.servers.map { $0 },
+                                      recursive: true, dnssec: requestAuthenticated, deadline: deadline)
+            }
+            sources.append(answer.via)
+            authenticated = authenticated && answer.authenticated
+            // Follow the CNAMEs inside this answer (a recursive resolver puts the whole chain there).
+            var owner = current
+            while let cname = answer.records.first(where: { $0.type == LDNS_RR_TYPE_CNAME.rawValue && $0.owner == owner }),
+                  let target = cname.name {
+                if visited.contains(target) {
+                    throw ResolverError(.badChain, "DNS: the CNAME chain from \(name) loops (\((visited + [target]).joined(separator: " → ")))", queryType: "TXT")
+                }
+                visited.append(target)
+                guard visited.count <= Self.maxCNAMEs + 1 else {
+                    throw ResolverError(.badChain, "DNS: the CNAME chain from \(name) is longer than \(Self.maxCNAMEs) names", queryType: "TXT")
+                }
+                owner = target
+            }
+            let texts = answer.records.filter { $0.type == LDNS_RR_TYPE_TXT.rawValue && $0.owner == owner }
+                .map { $0.rdata.flatMap { $0.dropFirst() } }
+            if !texts.isEmpty {
+                return TXTAnswer(name: name, canonicalName: owner, records: texts, authenticated: authenticated,
+                                 source: sources.joined(separator: ", "))
+            }
+            let chain = visited.count > 1 ? " (via CNAME \(visited.joined(separator: " → ")))" : ""
+            switch answer.rcode {
+            case LDNS_RCODE_NXDOMAIN:
+                throw ResolverError(.nameNotFound, "DNS: \(owner) does not exist (NXDOMAIN from \(answer.via))\(chain)", queryType: "TXT")
+            case LDNS_RCODE_NOERROR where owner != current:
+                // The answer stopped at a CNAME target: ask for the target itself.
+                current = owner
+            default:
+                throw ResolverError(.noRecords, "DNS: \(owner) has no TXT record (\(answer.via))\(chain)", queryType: "TXT")
+            }
+        }
+    }
+
+    /// The name servers of the zone holding `name` (the closest enclosing name with NS
+    /// records), by address, on `port`.
+    public func zoneServers(of name: String, deadline: Deadline, port: Int = 53) throws(ResolverError) -> [Server] {
+        var labels = Self.normalized(name).split(separator: ".").map(String.init)
+        let recursors: [Server?] = servers.isEmpty ? [nil] : servers.map { $0 }
+        while !labels.isEmpty {
+            let candidate = labels.joined(separator: ".")
+            let answer = try exchange(candidate, type: LDNS_RR_TYPE_NS, servers: recursors, recursive: true,
+                                      dnssec: false, deadline: deadline)
+            let hosts = answer.records.filter { $0.type == LDNS_RR_TYPE_NS.rawValue && $0.owner == candidate }.compactMap(\.name)
+            if !hosts.isEmpty {
+                var found: [Server] = []
+                for host in hosts.prefix(4) {
+                    guard let addresses = try? addresses(of: host, deadline: deadline) else { continue }
+                    for address in addresses where !found.contains(where: { $0.address == address }) {
+                        found.append(Server(address: address, port: port))
+                    }
+                }
+                return found
+            }
+            labels.removeFirst()
+        }
+        return []
+    }
+
+    public static func normalizedName(_ name: String) -> String { normalized(name) }
+
+    static func normalized(_ name: String) -> String {
+        var text = name.lowercased()
+        while text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+
+    /// One record of an answer section: owner, type, rdata fields.
+    struct AnswerRecord {
+        let owner: String
+        let type: UInt32
+        let rdata: [[UInt8]]
+        /// The first rdata field as a domain name (CNAME, NS), normalized.
+        let name: String?
+    }
+
+    struct RawAnswer {
+        let rcode: ldns_pkt_rcode
+        let authenticated: Bool
+        let records: [AnswerRecord]
+        let via: String
+    }
+
+    /// Asks `servers` in order until one answers NOERROR or NXDOMAIN.
+    func exchange(_ name: String, type: ldns_rr_type, servers attempts: [Server?], recursive: Bool, dnssec: Bool,
+                  deadline: Deadline) throws(ResolverError) -> RawAnswer {
+        let typeName = type == LDNS_RR_TYPE_TXT ? "TXT" : type == LDNS_RR_TYPE_NS ? "NS" : "type \(type.rawValue)"
+        guard let owner = ldns_dname_new_frm_str(name + ".") else {
+            throw ResolverError(.nameNotFound, "DNS: \"\(name)\" is not a valid domain name", queryType: typeName)
+        }
+        defer { ldns_rdf_deep_free(owner) }
+        var lastFailure = ResolverError(.serverFailure, "DNS: no server answered for \(name) \(typeName)", queryType: typeName)
+        for (index, server) in attempts.enumerated() {
+            let left = deadline.remainingMilliseconds
+            guard left > 0 else { break }
+            let budget = max(1, left / Int64(attempts.count - index))
+            let via = server.map { recursive ? "resolver \($0)" : "authoritative server \($0)" } ?? "the system resolver"
+            switch rawQuery(owner, type: type, server: server, recursive: recursive, dnssec: dnssec, timeoutMs: budget) {
+            case .failure(let detail):
+                lastFailure = ResolverError(.serverFailure, "DNS: no answer from \(via) for \(name) \(typeName): \(detail)", queryType: typeName)
+            case .answer(let rcode, let ad, let records):
+                if rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN {
+                    return RawAnswer(rcode: rcode, authenticated: ad, records: records, via: via)
+                }
+                lastFailure = ResolverError(.serverFailure, "DNS: \(via) answered \(rcodeName(rcode)) for \(name) \(typeName)", queryType: typeName)
+            }
+        }
+        if deadline.hasPassed {
+            throw ResolverError(.deadline, "DNS: the deadline passed while looking up \(name) \(typeName) (\(lastFailure.detail))",
+                                queryType: typeName)
+        }
+        throw lastFailure
+    }
+
+    private enum RawOutcome {
+        case answer(ldns_pkt_rcode, Bool, [AnswerRecord])
+        case failure(String)
+    }
+
+    private func rawQuery(_ owner: UnsafeMutablePointer<ldns_rdf>, type: ldns_rr_type, server: Server?, recursive: Bool,
+                          dnssec: Bool, timeoutMs: Int64) -> RawOutcome {
+        let r: UnsafeMutablePointer<ldns_resolver>
+        if let server {
+            guard let made = ldns_resolver_new() else { return .failure("out of memory") }
+            r = made
+            let rdfType = server.address.isIPv6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
+            guard let ns = ldns_rdf_new_frm_str(rdfType, server.address.description) else {
+                ldns_resolver_deep_free(r)
+                return .failure("bad server address")
+            }
+            let status = ldns_resolver_push_nameserver(r, ns)
+            ldns_rdf_deep_free(ns)
+            guard status == LDNS_STATUS_OK else {
+                ldns_resolver_deep_free(r)
+                return .failure(String(cString: ldns_get_errorstr_by_id(status)))
+            }
+            ldns_resolver_set_port(r, UInt16(server.port))
+        } else {
+            var made: UnsafeMutablePointer<ldns_resolver>? = nil
+            let status = ldns_resolver_new_frm_file(&made, systemConfigPath)
+            guard status == LDNS_STATUS_OK, let made else {
+                return .failure("cannot read \(systemConfigPath): \(String(cString: ldns_get_errorstr_by_id(status)))")
+            }
+            r = made
+        }
+        defer { ldns_resolver_deep_free(r) }
+        let nameservers = max(1, ldns_resolver_nameserver_count(r))
+        let perServer = max(1, timeoutMs / Int64(nameservers))
+        ldns_resolver_set_timeout(r, timeval(tv_sec: Int(perServer / 1000), tv_usec: Int((perServer % 1000) * 1000)))
+        ldns_resolver_set_retry(r, 1)
+        ldns_resolver_set_retrans(r, 1)
+        ldns_resolver_set_recursive(r, recursive ? 1 : 0)
+        ldns_resolver_set_defnames(r, 0)
+        ldns_resolver_set_dnssec(r, dnssec ? 1 : 0)
+        ldns_resolver_set_dnsrch(r, 0)
+        ldns_resolver_set_fallback(r, 1)
+
+        // RFC 6840 §5.7: a query with the AD bit asks a validating resolver to report it.
+        let flags = (recursive ? Int32(LDNS_RD) : 0) | (dnssec ? Int32(LDNS_AD) : 0)
+        var packet: UnsafeMutablePointer<ldns_pkt>? = nil
+        let status = ldns_resolver_send(&packet, r, owner, type, LDNS_RR_CLASS_IN, UInt16(flags))
+        guard status == LDNS_STATUS_OK, let packet else {
+            if let packet { ldns_pkt_free(packet) }
+            return .failure(String(cString: ldns_get_errorstr_by_id(status)))
+        }
+        defer { ldns_pkt_free(packet) }
+        var records: [AnswerRecord] = []
+        if let list = ldns_pkt_answer(packet) {
+            for i in 0..<ldns_rr_list_rr_count(list) {
+                guard let rr = ldns_rr_list_rr(list, i), let ownerRdf = ldns_rr_owner(rr) else { continue }
+                var fields: [[UInt8]] = []
+                for f in 0..<ldns_rr_rd_count(rr) {
+                    guard let rdf = ldns_rr_rdf(rr, f), let data = ldns_rdf_data(rdf) else { continue }
+                    fields.append(Array(UnsafeBufferPointer(start: data, count: ldns_rdf_size(rdf))))
+                }
+                let type = ldns_rr_get_type(rr).rawValue
+                var target: String? = nil
+                if type == LDNS_RR_TYPE_CNAME.rawValue || type == LDNS_RR_TYPE_NS.rawValue,
+                   ldns_rr_rd_count(rr) > 0, let rdf = ldns_rr_rdf(rr, 0) {
+                    target = Self.dnameText(rdf)
+                }
+                records.append(AnswerRecord(owner: Self.dnameText(ownerRdf) ?? "", type: type, rdata: fields, name: target))
+            }
+        }
+        return .answer(ldns_pkt_get_rcode(packet), ldns_pkt_ad(packet) != 0, records)
+    }
+
+    private static func dnameText(_ rdf: UnsafeMutablePointer<ldns_rdf>) -> String? {
+        guard let text = ldns_rdf2str(rdf) else { return nil }
+        defer { free(text) }
+        return normalized(String(cString: text))
+    }
 }
