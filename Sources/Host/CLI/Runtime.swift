@@ -8,7 +8,8 @@ final class Runtime: Sendable {
     let config: AppConfig
     let database: Database
     let plugins: PluginRegistry
-    let ca: CAPluginInstance
+    /// The CA backends (`ca.backend`, then `ca.failover`) behind their circuit breakers.
+    let ca: GuardedCA
     /// One validator per entry of `challenges.enabled`, keyed by challenge type.
     let validators: [String: ChallengePluginInstance]
 
@@ -16,7 +17,7 @@ final class Runtime: Sendable {
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
 
     private init(config: AppConfig, database: Database, plugins: PluginRegistry,
-                 ca: CAPluginInstance, validators: [String: ChallengePluginInstance]) {
+                 ca: GuardedCA, validators: [String: ChallengePluginInstance]) {
         self.config = config
         self.database = database
         self.plugins = plugins
@@ -38,12 +39,20 @@ final class Runtime: Sendable {
             Logger(label: $0)
         }
         let directory = PluginReference.directory(configured: config.plugins.directory)
-        let ca = try await loadCA(config.ca.backend, configKey: "ca.backend", config: config,
-                                  plugins: plugins, directory: directory)
+        let ca = try await loadGuardedCA(config: config, plugins: plugins, directory: directory, logger: logger)
         do {
             try await ca.selfCheck(timeout: .seconds(config.server.timeout))
         } catch {
             throw CLIError("ca.backend: CA plugin \(config.ca.backend) failed its self-check: \(error.detail)")
+        }
+        // A failover backend that is down now is reported but does not stop startup: it is
+        // only there for when the primary fails, and its breaker handles it then.
+        for (index, backend) in ca.backends.enumerated().dropFirst() {
+            do {
+                try await backend.instance.selfCheck(timeout: .seconds(config.server.timeout))
+            } catch {
+                logger.warning("ca.failover[\(index - 1)]: CA backend \(backend.name) failed its self-check: \(error.detail)")
+            }
         }
 
         var validators: [String: ChallengePluginInstance] = [:]
@@ -59,6 +68,27 @@ final class Runtime: Sendable {
             }
         }
         return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators)
+    }
+
+    /// Loads `ca.backend` and every `ca.failover` backend (each once, with its own config
+    /// subtree), each behind a circuit breaker set by `ca.circuit_breaker_*`.
+    static func loadGuardedCA(config: AppConfig, plugins: PluginRegistry, directory: String,
+                              logger: Logger) async throws -> GuardedCA {
+        var backends: [GuardedCA.Backend] = []
+        for (index, ref) in ([config.ca.backend] + config.ca.failover).enumerated() {
+            let name = ref.description
+            guard !backends.contains(where: { $0.name == name }) else {
+                logger.warning("ca.failover[\(index - 1)]: \(name) is already a CA backend; ignored")
+                continue
+            }
+            let instance = try await loadCA(ref, configKey: index == 0 ? "ca.backend" : "ca.failover[\(index - 1)]",
+                                            config: config, plugins: plugins, directory: directory)
+            backends.append(GuardedCA.Backend(
+                name: name, instance: instance,
+                breaker: CircuitBreaker(failureThreshold: config.ca.circuitBreakerFailureThreshold,
+                                        recoveryTimeout: config.ca.circuitBreakerRecoveryTimeout)))
+        }
+        return GuardedCA(backends: backends, logger: Logger(label: "acmeeh.ca"))
     }
 
     /// Loads a CA backend with its configuration subtree: `ca.internal` for CAFile,
