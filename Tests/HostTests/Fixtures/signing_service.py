@@ -14,7 +14,7 @@ Failing modes for tests:
   --auth VALUE     require header (--auth-header, default Authorization) == VALUE, else 401
 Prints "PORT <n>" on stdout, and writes it to --port-file, when listening (--port 0 picks a free port).
 The log of requests goes to --log FILE as JSON lines (path, status, body)."""
-import argparse, json, os, re, subprocess, sys, tempfile, threading, time
+import argparse, json, os, re, signal, subprocess, sys, tempfile, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 args = None
@@ -106,6 +106,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     global args
+    # The test runner may spawn us with SIGTERM blocked (inherited mask): let it through.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--ca-cert", required=True)
