@@ -40,20 +40,7 @@ final class Runtime: Sendable {
         }
         let directory = PluginReference.directory(configured: config.plugins.directory)
         let ca = try await loadGuardedCA(config: config, plugins: plugins, directory: directory, logger: logger)
-        do {
-            try await ca.selfCheck(timeout: .seconds(config.server.timeout))
-        } catch {
-            throw CLIError("ca.backend: CA plugin \(config.ca.backend) failed its self-check: \(error.detail)")
-        }
-        // A failover backend that is down now is reported but does not stop startup: it is
-        // only there for when the primary fails, and its breaker handles it then.
-        for (index, backend) in ca.backends.enumerated().dropFirst() {
-            do {
-                try await backend.instance.selfCheck(timeout: .seconds(config.server.timeout))
-            } catch {
-                logger.warning("ca.failover[\(index - 1)]: CA backend \(backend.name) failed its self-check: \(error.detail)")
-            }
-        }
+        try await checkCA(ca, config: config, logger: logger)
 
         var validators: [String: ChallengePluginInstance] = [:]
         if withValidators {
@@ -68,6 +55,27 @@ final class Runtime: Sendable {
             }
         }
         return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators)
+    }
+
+    /// The CA must be able to sign at startup: the primary passes its self-check or, with
+    /// `ca.failover`, at least one backend does. A backend that fails is reported; its
+    /// breaker handles it once serving.
+    static func checkCA(_ ca: GuardedCA, config: AppConfig, logger: Logger) async throws {
+        var primaryFailure: PluginError? = nil
+        var healthy = 0
+        for (index, backend) in ca.backends.enumerated() {
+            do {
+                try await backend.instance.selfCheck(timeout: .seconds(config.server.timeout))
+                healthy += 1
+            } catch {
+                if index == 0 { primaryFailure = error }
+                let key = index == 0 ? "ca.backend" : "ca.failover[\(index - 1)]"
+                logger.warning("\(key): CA backend \(backend.name) failed its self-check: \(error.detail)")
+            }
+        }
+        if let primaryFailure, healthy == 0 || ca.backends.count == 1 {
+            throw CLIError("ca.backend: CA plugin \(config.ca.backend) failed its self-check: \(primaryFailure.detail)")
+        }
     }
 
     /// Loads `ca.backend` and every `ca.failover` backend (each once, with its own config
