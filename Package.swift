@@ -68,7 +68,7 @@ let package = Package(
             ]
         ),
         plugin("CAFile", ["COpenSSL"]),
-        plugin("CAExternal"),
+        plugin("CAExternal", ["CCurl", "COpenSSL"]),
         plugin("ChallengeHTTP01", ["CCurl", "PluginNetwork"]),
         plugin("ChallengeDNS01", ["PluginNetwork", "COpenSSL"]),
         plugin("ChallengeTLSALPN"),

@@ -68,7 +68,7 @@ extension ACMEServices {
         do {
             try await runtime.ca.revoke(
                 CARevokeRequest(serialHex: certificate.serial, certificateDER: der, reason: reason.map(Int32.init)),
-                timeout: runtime.pluginTimeout)
+                backend: certificate.caBackend, timeout: runtime.pluginTimeout)
         } catch {
             logger.warning("CA backend did not confirm the revocation; it is recorded in the database", metadata: [
                 "serial": "\(certificate.serial)", "error": "\(error.detail)",

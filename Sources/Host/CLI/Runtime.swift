@@ -8,7 +8,8 @@ final class Runtime: Sendable {
     let config: AppConfig
     let database: Database
     let plugins: PluginRegistry
-    let ca: CAPluginInstance
+    /// The CA backends (`ca.backend`, then `ca.failover`) behind their circuit breakers.
+    let ca: GuardedCA
     /// One validator per entry of `challenges.enabled`, keyed by challenge type.
     let validators: [String: ChallengePluginInstance]
 
@@ -16,7 +17,7 @@ final class Runtime: Sendable {
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
 
     private init(config: AppConfig, database: Database, plugins: PluginRegistry,
-                 ca: CAPluginInstance, validators: [String: ChallengePluginInstance]) {
+                 ca: GuardedCA, validators: [String: ChallengePluginInstance]) {
         self.config = config
         self.database = database
         self.plugins = plugins
@@ -38,13 +39,8 @@ final class Runtime: Sendable {
             Logger(label: $0)
         }
         let directory = PluginReference.directory(configured: config.plugins.directory)
-        let ca = try await loadCA(config.ca.backend, configKey: "ca.backend", config: config,
-                                  plugins: plugins, directory: directory)
-        do {
-            try await ca.selfCheck(timeout: .seconds(config.server.timeout))
-        } catch {
-            throw CLIError("ca.backend: CA plugin \(config.ca.backend) failed its self-check: \(error.detail)")
-        }
+        let ca = try await loadGuardedCA(config: config, plugins: plugins, directory: directory, logger: logger)
+        try await checkCA(ca, config: config, logger: logger)
 
         var validators: [String: ChallengePluginInstance] = [:]
         if withValidators {
@@ -59,6 +55,48 @@ final class Runtime: Sendable {
             }
         }
         return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators)
+    }
+
+    /// The CA must be able to sign at startup: the primary passes its self-check or, with
+    /// `ca.failover`, at least one backend does. A backend that fails is reported; its
+    /// breaker handles it once serving.
+    static func checkCA(_ ca: GuardedCA, config: AppConfig, logger: Logger) async throws {
+        var primaryFailure: PluginError? = nil
+        var healthy = 0
+        for (index, backend) in ca.backends.enumerated() {
+            do {
+                try await backend.instance.selfCheck(timeout: .seconds(config.server.timeout))
+                healthy += 1
+            } catch {
+                if index == 0 { primaryFailure = error }
+                let key = index == 0 ? "ca.backend" : "ca.failover[\(index - 1)]"
+                logger.warning("\(key): CA backend \(backend.name) failed its self-check: \(error.detail)")
+            }
+        }
+        if let primaryFailure, healthy == 0 || ca.backends.count == 1 {
+            throw CLIError("ca.backend: CA plugin \(config.ca.backend) failed its self-check: \(primaryFailure.detail)")
+        }
+    }
+
+    /// Loads `ca.backend` and every `ca.failover` backend (each once, with its own config
+    /// subtree), each behind a circuit breaker set by `ca.circuit_breaker_*`.
+    static func loadGuardedCA(config: AppConfig, plugins: PluginRegistry, directory: String,
+                              logger: Logger) async throws -> GuardedCA {
+        var backends: [GuardedCA.Backend] = []
+        for (index, ref) in ([config.ca.backend] + config.ca.failover).enumerated() {
+            let name = ref.description
+            guard !backends.contains(where: { $0.name == name }) else {
+                logger.warning("ca.failover[\(index - 1)]: \(name) is already a CA backend; ignored")
+                continue
+            }
+            let instance = try await loadCA(ref, configKey: index == 0 ? "ca.backend" : "ca.failover[\(index - 1)]",
+                                            config: config, plugins: plugins, directory: directory)
+            backends.append(GuardedCA.Backend(
+                name: name, instance: instance,
+                breaker: CircuitBreaker(failureThreshold: config.ca.circuitBreakerFailureThreshold,
+                                        recoveryTimeout: config.ca.circuitBreakerRecoveryTimeout)))
+        }
+        return GuardedCA(backends: backends, logger: Logger(label: "acmeeh.ca"))
     }
 
     /// Loads a CA backend with its configuration subtree: `ca.internal` for CAFile,

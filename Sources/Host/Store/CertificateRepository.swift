@@ -12,6 +12,8 @@ struct RevocableCertificate: Sendable, Equatable {
     var notAfter: Date
     var revokedAt: Date?
     var revocationReason: Int?
+    /// The CA backend that issued it (`certificates.ca_backend`), where revocations go.
+    var caBackend: String? = nil
 }
 
 /// Revocation lookups and updates on the `certificates` table. Certificates are written
@@ -21,7 +23,8 @@ extension Connection {
     func certificateForRevocation(fingerprint: String) throws -> RevocableCertificate? {
         guard let row = try queryFirst(
             """
-            SELECT id, account_id, serial, fingerprint, public_key_fingerprint, not_after, revoked_at, revocation_reason
+            SELECT id, account_id, serial, fingerprint, public_key_fingerprint, not_after, revoked_at, revocation_reason,
+                   ca_backend
             FROM certificates WHERE fingerprint = $1
             """, [.string(fingerprint.lowercased())])
         else { return nil }
@@ -29,7 +32,7 @@ extension Connection {
             id: try row.uuid("id"), accountID: try row.uuid("account_id"), serial: try row.string("serial"),
             fingerprint: try row.string("fingerprint"), publicKeyFingerprint: try row.string("public_key_fingerprint"),
             notAfter: try row.date("not_after"), revokedAt: try row.dateIfPresent("revoked_at"),
-            revocationReason: try row.intIfPresent("revocation_reason"))
+            revocationReason: try row.intIfPresent("revocation_reason"), caBackend: try row.string("ca_backend"))
     }
 
     /// Records the revocation; false when the certificate was already revoked (a

@@ -8,7 +8,7 @@ import Logging
 struct Issuance: Sendable {
     let config: AppConfig
     let database: Database
-    let ca: CAPluginInstance
+    let ca: GuardedCA
     let timeout: Duration
     let logger: Logger
 
@@ -60,18 +60,19 @@ struct Issuance: Sendable {
             validityDays: UInt32(validityDays), serialHex: serialHex)
 
         let outcome: CASignOutcome
+        let backend: String
         do {
-            outcome = try await ca.sign(request, timeout: timeout)
+            (outcome, backend) = try await ca.sign(request, timeout: timeout)
         } catch {
             logger.error("CA refused to sign", metadata: ["order": "\(order.id)", "error": "\(error)"])
             try await fail(order.id, Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail))
         }
-        return try await complete(outcome, order: order)
+        return try await complete(outcome, order: order, backend: backend)
     }
 
     /// Applies a sign or poll answer: records an issued certificate (certificate row and
     /// valid order in one transaction), or schedules the next poll of a deferred one.
-    private func complete(_ outcome: CASignOutcome, order: Order) async throws -> Order {
+    private func complete(_ outcome: CASignOutcome, order: Order, backend: String) async throws -> Order {
         let database = self.database
         switch outcome {
         case .pending(let handle, let retryAfter):
@@ -89,7 +90,6 @@ struct Issuance: Sendable {
                 logger.error("CA returned an unreadable certificate chain", metadata: ["order": "\(order.id)"])
                 try await fail(order.id, Problem(.serverInternal, "the CA returned a certificate that cannot be parsed"))
             }
-            let backend = config.ca.backend.description
             try await database.transaction { connection in
                 let id = try connection.insertCertificate(
                     accountID: order.accountID, orderID: order.id, serial: CertificateID.normalisedSerial(leaf.serialHex),
@@ -131,7 +131,8 @@ struct Issuance: Sendable {
                 }
                 try await fail(orderID, Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail))
             }
-            _ = try await complete(outcome, order: order)
+            // Deferred signing is asked of the primary (the backend that deferred is not recorded).
+            _ = try await complete(outcome, order: order, backend: config.ca.backend.description)
         } catch {
             logger.info("deferred signing ended", metadata: ["order": "\(orderID)", "result": "\(error)"])
         }

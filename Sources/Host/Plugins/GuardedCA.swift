@@ -1,0 +1,109 @@
+import Logging
+
+/// The CA as the rest of the host sees it: the primary backend (`ca.backend`) and the
+/// failover backends (`ca.failover`), each behind its own circuit breaker.
+///
+/// sign tries the backends in order and moves to the next only on a retryable error
+/// (an open breaker counts as one); a final refusal (bad CSR, policy) ends it there.
+/// The answer names the backend that issued, which `certificates.ca_backend` records so
+/// that revoke goes back to it.
+final class GuardedCA: Sendable {
+    /// One backend: its `ca.backend`/`ca.failover` name (`internal`, `external`, `ext:...`).
+    struct Backend: Sendable {
+        let name: String
+        let instance: CAPluginInstance
+        let breaker: CircuitBreaker
+    }
+
+    let backends: [Backend]
+    let logger: Logger
+
+    /// `backends` in order of preference, the primary first; never empty.
+    init(backends: [Backend], logger: Logger = Logger(label: "acmeeh.ca")) {
+        precondition(!backends.isEmpty, "GuardedCA needs at least one backend")
+        self.backends = backends
+        self.logger = logger
+    }
+
+    var primary: Backend { backends[0] }
+    /// The primary's plugin name (e.g. `CAFile`).
+    var name: String { primary.instance.name }
+
+    /// Signs with the first backend that does not fail retryably; returns its answer and name.
+    func sign(_ request: CASignRequest, timeout: Duration) async throws(PluginError) -> (outcome: CASignOutcome, backend: String) {
+        var failures: [PluginError] = []
+        for backend in backends {
+            do {
+                let outcome = try await guarded(backend, "sign") { () async throws(PluginError) in
+                    try await backend.instance.sign(request, timeout: timeout)
+                }
+                if !failures.isEmpty {
+                    logger.warning("CA failover: signed by \(backend.name) after \(failures.count) backend(s) failed",
+                                   metadata: ["failures": "\(failures.map(\.detail))"])
+                }
+                return (outcome, backend.name)
+            } catch {
+                guard error.retryable else { throw error }
+                logger.warning("CA backend \(backend.name) failed retryably", metadata: ["error": "\(error)"])
+                failures.append(error)
+            }
+        }
+        // Every backend failed retryably: the last error, naming the others.
+        var last = failures.removeLast()
+        if !failures.isEmpty {
+            last.detail = "\(last.detail) (and \(failures.count) other CA backend(s) failed: \(failures.map(\.detail).joined(separator: "; ")))"
+        }
+        throw last
+    }
+
+    /// Asks the backend that deferred the signing; nil = the primary.
+    func poll(handle: String, backend name: String? = nil, timeout: Duration) async throws(PluginError) -> CASignOutcome {
+        let backend = self.backend(named: name)
+        return try await guarded(backend, "poll") { () async throws(PluginError) in
+            try await backend.instance.poll(handle: handle, timeout: timeout)
+        }
+    }
+
+    /// Revokes at the backend that issued (`certificates.ca_backend`); the primary when that
+    /// backend is not configured any more.
+    func revoke(_ request: CARevokeRequest, backend name: String?, timeout: Duration) async throws(PluginError) {
+        let backend = self.backend(named: name)
+        try await guarded(backend, "revoke") { () async throws(PluginError) in
+            try await backend.instance.revoke(request, timeout: timeout)
+        }
+    }
+
+    /// The primary's self-check (health, startup); not counted by the breaker.
+    func selfCheck(timeout: Duration) async throws(PluginError) {
+        try await primary.instance.selfCheck(timeout: timeout)
+    }
+
+    func backend(named name: String?) -> Backend {
+        guard let name else { return primary }
+        return backends.first { $0.name == name } ?? primary
+    }
+
+    /// Runs one call through the backend's breaker: fails fast while open, counts the outcome.
+    func guarded<T: Sendable>(_ backend: Backend, _ operation: String,
+                                     _ call: () async throws(PluginError) -> T) async throws(PluginError) -> T {
+        if case .rejected(let retryAfter) = backend.breaker.admit() {
+            let wait = retryAfter > 0 ? "; next attempt allowed in \(Int(retryAfter.rounded(.up))) s" : "; a probe call is in flight"
+            throw PluginError(code: .unavailable, retryable: true,
+                              detail: "CA backend \(backend.name) is failing: circuit breaker open, \(operation) not attempted\(wait)",
+                              source: "\(backend.instance.name) (circuit breaker)")
+        }
+        do {
+            let result = try await call()
+            backend.breaker.recordSuccess()
+            return result
+        } catch {
+            if !error.retryable {
+                backend.breaker.recordSuccess()
+            } else if backend.breaker.recordFailure() {
+                logger.error("circuit breaker for CA backend \(backend.name) opened: calls fail fast for \(backend.breaker.recoveryTimeout) s",
+                             metadata: ["error": "\(error)"])
+            }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""A small external signing API for the CAExternal tests, on loopback.
+
+POST /sign   {csr: PEM, profile, validity_days} -> {certificate_chain: PEM (leaf, CA)}
+             signed for real by `openssl x509 -req`, the CSR's subjectAltName copied.
+POST /revoke {serial_number, reason?}            -> {status: "revoked"}
+HEAD/GET /sign -> 405 (reachability).
+
+Failing modes for tests:
+  --fail-first N   answer the first N POSTs with 500 (then work normally)
+  --always-500     answer every POST with 500
+  --reject-400     answer every POST with 400 and a problem document
+  --slow SECONDS   sleep before answering each POST
+  --auth VALUE     require header (--auth-header, default Authorization) == VALUE, else 401
+Prints "PORT <n>" on stdout, and writes it to --port-file, when listening (--port 0 picks a free port).
+The log of requests goes to --log FILE as JSON lines (path, status, body)."""
+import argparse, json, os, re, signal, subprocess, sys, tempfile, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+args = None
+lock = threading.Lock()
+posts = 0
+
+def log(entry):
+    if args.log:
+        with lock, open(args.log, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+def sign(csr_pem, days):
+    with tempfile.TemporaryDirectory() as d:
+        csr = os.path.join(d, "req.pem")
+        with open(csr, "w") as f:
+            f.write(csr_pem)
+        text = subprocess.run(["openssl", "req", "-in", csr, "-noout", "-text"],
+                              check=True, capture_output=True, text=True).stdout
+        m = re.search(r"X509v3 Subject Alternative Name:.*?\n\s*(.+)\n", text)
+        sans = m.group(1).strip().replace("IP Address:", "IP:") if m else ""
+        ext = os.path.join(d, "ext.cnf")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+            if sans:
+                f.write("subjectAltName=" + sans + "\n")
+        out = subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", args.ca_cert, "-CAkey", args.ca_key,
+                              "-set_serial", "0x" + os.urandom(16).hex(), "-days", str(days),
+                              "-sha256", "-extfile", ext], check=True, capture_output=True, text=True).stdout
+        with open(args.ca_cert) as f:
+            return out + f.read()
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def reply(self, status, obj=None):
+        body = json.dumps(obj).encode() if obj is not None else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.reply(405)
+
+    do_GET = do_HEAD
+
+    def do_POST(self):
+        global posts
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        with lock:
+            posts += 1
+            n = posts
+        entry = {"path": self.path, "n": n, "auth": self.headers.get(args.auth_header)}
+        try:
+            entry["body"] = json.loads(raw or b"{}")
+        except ValueError:
+            entry["body"] = None
+        if args.slow:
+            time.sleep(args.slow)
+        if args.auth is not None and self.headers.get(args.auth_header) != args.auth:
+            status, obj = 401, {"type": "urn:ietf:params:acme:error:unauthorized", "detail": "bad credentials"}
+        elif args.always_500 or n <= args.fail_first:
+            status, obj = 500, {"detail": "signing backend temporarily broken"}
+        elif args.reject_400:
+            status, obj = 400, {"type": "urn:ietf:params:acme:error:rejectedIdentifier", "detail": "policy forbids this name"}
+        elif self.path == "/sign":
+            body = entry["body"] or {}
+            if "BEGIN CERTIFICATE REQUEST" not in str(body.get("csr", "")):
+                status, obj = 400, {"detail": "csr is not PEM"}
+            else:
+                try:
+                    status, obj = 200, {"certificate_chain": sign(body["csr"], int(body.get("validity_days", 90)))}
+                except subprocess.CalledProcessError as e:
+                    status, obj = 400, {"detail": "openssl: " + e.stderr.strip()[:200]}
+        elif self.path == "/revoke":
+            status, obj = 200, {"status": "revoked"}
+        else:
+            status, obj = 404, {"detail": "no such endpoint"}
+        entry["status"] = status
+        log(entry)
+        self.reply(status, obj)
+
+def main():
+    global args
+    # The test runner may spawn us with SIGTERM blocked (inherited mask): let it through.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--ca-cert", required=True)
+    p.add_argument("--ca-key", required=True)
+    p.add_argument("--fail-first", type=int, default=0)
+    p.add_argument("--always-500", action="store_true")
+    p.add_argument("--reject-400", action="store_true")
+    p.add_argument("--slow", type=float, default=0)
+    p.add_argument("--auth")
+    p.add_argument("--auth-header", default="Authorization")
+    p.add_argument("--log")
+    p.add_argument("--port-file")
+    args = p.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    print("PORT %d" % server.server_address[1], flush=True)
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write("%d\n" % server.server_address[1])
+        os.rename(args.port_file + ".tmp", args.port_file)
+    server.serve_forever()
+
+if __name__ == "__main__":
+    main()
