@@ -69,7 +69,7 @@ let package = Package(
         plugin("CAExternal"),
         plugin("ChallengeHTTP01", ["CCurl", "PluginNetwork"]),
         plugin("ChallengeDNS01"),
-        plugin("ChallengeTLSALPN"),
+        plugin("ChallengeTLSALPN", ["COpenSSL", "PluginNetwork"]),
         .testTarget(
             name: "HostTests",
             dependencies: [
