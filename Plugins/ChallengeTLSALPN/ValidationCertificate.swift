@@ -16,7 +16,7 @@ enum ValidationIdentifier: CustomStringConvertible {
         case .ip(let address):
             if address.isIPv6 {
                 let hex = Array("0123456789abcdef")
-                let nibbles = address.bytes.flatMap { [hex[Int($0 & 0xF)], hex[Int($0 >> 4)]] }
+                let nibbles = address.bytes.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] }
                 return nibbles.reversed().map(String.init).joined(separator: ".") + ".ip6.arpa"
             }
             return address.bytes.reversed().map(String.init).joined(separator: ".") + ".in-addr.arpa"
