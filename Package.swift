@@ -71,7 +71,7 @@ let package = Package(
         plugin("CAExternal", ["CCurl", "COpenSSL"]),
         plugin("ChallengeHTTP01", ["CCurl", "PluginNetwork"]),
         plugin("ChallengeDNS01", ["PluginNetwork", "COpenSSL"]),
-        plugin("ChallengeTLSALPN"),
+        plugin("ChallengeTLSALPN", ["COpenSSL", "PluginNetwork"]),
         .target(
             name: "ExampleMinimalCA",
             dependencies: ["PluginAPI", "PluginKit", "COpenSSL"],

@@ -147,11 +147,11 @@ final class Runtime: Sendable {
 }
 
 /// A validator's configuration: its `challenges.*` subtree, plus the `dns.resolvers`
-/// that http-01 resolves names through (the same resolvers CAA will use).
+/// that http-01 and tls-alpn-01 resolve names through (the same resolvers CAA will use).
 func validatorConfigJSON(_ entry: ChallengeRef, config: AppConfig) -> String {
     guard let path = entry.configPath else { return "{}" }
     let subtree = config.pluginConfigJSON(at: path)
-    guard entry == .http01,
+    guard entry == .http01 || entry == .tlsALPN01,
           var object = (try? JSONSerialization.jsonObject(with: Data(subtree.utf8))) as? [String: Any],
           object["resolvers"] == nil
     else { return subtree }
