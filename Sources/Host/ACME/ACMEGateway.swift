@@ -77,7 +77,7 @@ struct ACMEGateway: Sendable {
         guard allowed.contains(header.alg.rawValue) else {
             throw Problem(.badSignatureAlgorithm,
                           "algorithm \(header.alg.rawValue) is not allowed here (allowed: \(allowed.joined(separator: ", ")))",
-                          headers: [:]).withAlgorithms(allowed)
+                          ).withAlgorithms(allowed)
         }
         // §6.4: the signed URL is the URL of the request.
         let requestURL = urls.base + request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
@@ -160,7 +160,7 @@ struct ACMEGateway: Sendable {
             switch reply.body {
             case .json(let object):
                 headers[.contentType] = "application/json"
-                bytes = Self.json(object)
+                bytes = JSONResponse.bytes(object)
             case .pemChain(let pem):
                 headers[.contentType] = "application/pem-certificate-chain"
                 bytes = Array(pem.utf8)
@@ -172,7 +172,7 @@ struct ACMEGateway: Sendable {
             status = problem.status
             headers[.contentType] = "application/problem+json"
             for (name, value) in problem.headers { if let name = HTTPField.Name(name) { headers[name] = value } }
-            bytes = Self.json(problem.document)
+            bytes = JSONResponse.bytes(problem.document)
         }
         // §6.5: every response carries a fresh nonce, errors included (badNonce above all).
         do {
@@ -192,11 +192,5 @@ struct ACMEGateway: Sendable {
         }
         logger.error("request failed", metadata: ["error": "\(error)"])
         return Problem(.serverInternal, "internal error")
-    }
-
-    static func json(_ object: [String: any Sendable]) -> [UInt8] {
-        let data = (try? JSONSerialization.data(
-            withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return Array(data)
     }
 }

@@ -9,8 +9,7 @@ import NIOPosix
 struct HTTPServer {
     let config: AppConfig
     let health: HealthMonitor
-    /// nil in tests of the bare front end; the ACME resources need the runtime.
-    let acme: ACMEServices?
+    let acme: ACMEServices
     let logger: Logger
 
     func makeApplication(eventLoopGroup: any EventLoopGroup) -> some ApplicationProtocol {
@@ -51,6 +50,6 @@ struct HTTPServer {
         router.get(RouterPath(urls.route(urls.paths.directory))) { _, _ in
             JSONResponse.make(directory.json(), headers: [.cacheControl: "public, max-age=0, no-cache"])
         }
-        acme?.register(on: router)
+        acme.register(on: router)
     }
 }

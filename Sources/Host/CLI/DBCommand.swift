@@ -78,6 +78,5 @@ struct DBMigrate: AsyncParsableCommand {
 
 /// Prints one JSON object on stdout (the `--json` output of CLI commands).
 func printJSON(_ object: [String: Any]) {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-    print(String(decoding: data, as: UTF8.self))
+    print(String(decoding: JSONResponse.bytes(object), as: UTF8.self))
 }
