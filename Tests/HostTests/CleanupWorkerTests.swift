@@ -2,7 +2,7 @@ import Foundation
 @testable import Host
 import XCTest
 
-/// The cleanup worker against a real database: expired nonces go, live ones stay; an
+/// The cleanup worker against a real database: records of expired nonces go, live ones stay; an
 /// order stuck in `processing` past the threshold becomes invalid, a fresh one and one
 /// waiting on a deferring CA do not.
 final class CleanupWorkerTests: XCTestCase {
@@ -14,8 +14,8 @@ final class CleanupWorkerTests: XCTestCase {
         _ = try await Migrator(database: database).migrate()
 
         let ids = try await database.withConnection { c -> (UUID, UUID, UUID) in
-            try c.insertNonce("expired", expiresAt: Date().addingTimeInterval(-10))
-            try c.insertNonce("live", expiresAt: Date().addingTimeInterval(600))
+            _ = try c.redeemNonce("expired", expiresAt: Date().addingTimeInterval(-10))
+            _ = try c.redeemNonce("live", expiresAt: Date().addingTimeInterval(600))
             let account = try c.insertAccount(jwk: #"{"kty":"EC"}"#, thumbprint: "t", contacts: [],
                                               termsOfServiceAgreed: true, eabKID: nil)
             // The touch trigger runs on UPDATE only, so an INSERT can set an old updated_at.
@@ -44,8 +44,8 @@ final class CleanupWorkerTests: XCTestCase {
             try [ids.0, ids.1, ids.2].map { try c.queryFirst("SELECT status FROM orders WHERE id = $1", [.uuid($0)])!.string("status") }
         }
         XCTAssertEqual(states, ["invalid", "processing", "processing"])
-        let live = try await database.withConnection { try $0.consumeNonce("live") }
-        XCTAssertTrue(live, "a live nonce survives the sweep")
+        let redeemedAgain = try await database.withConnection { try $0.redeemNonce("live", expiresAt: Date()) }
+        XCTAssertFalse(redeemedAgain, "the record of a used nonce survives the sweep until it expires")
         await database.shutdown()
     }
 }

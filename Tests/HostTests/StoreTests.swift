@@ -524,15 +524,26 @@ final class StoreTests: XCTestCase {
         XCTAssertThrowsError(try row.string("missing")) { XCTAssertEqual(($0 as? StoreError)?.kind, .decoding) }
     }
 
-    func testPreparedStatementsAreReusedPerSession() async throws {
+    /// Each statement is prepared once per session and then run by name; a failure inside a
+    /// rolled-back transaction does not lose the prepared statement.
+    func testStatementsArePreparedOncePerSession() async throws {
         let db = makeDatabase { $0.maxConnections = 1 }
-        let statement = PreparedStatement(name: "add_one", sql: "SELECT $1::bigint + 1 AS n")
+        let sql = "SELECT $1::bigint + 1 AS n"
         let results = try await db.withConnection { c in
-            try (0..<3).map { try c.query(statement, [.int($0)]).first!.int("n") }
+            try (0..<3).map { try c.query(sql, [.int($0)]).first!.int("n") }
         }
         XCTAssertEqual(results, [1, 2, 3])
-        let again = try await db.withConnection { try $0.query(statement, [.int(41)]).first!.int("n") }
+        _ = try? await db.transaction { c in
+            _ = try c.query(sql, [.int(1)])
+            try c.execute("SELECT 1/0")
+        }
+        let (again, prepared) = try await db.withConnection { c in
+            (try c.query(sql, [.int(41)]).first!.int("n"),
+             try c.query("SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1", [.string(sql)])
+                .first!.int("n"))
+        }
         XCTAssertEqual(again, 42)
+        XCTAssertEqual(prepared, 1, "one prepared statement for the repeated SQL")
     }
 
     /// The blocking API the CLI uses.

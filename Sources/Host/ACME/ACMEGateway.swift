@@ -23,6 +23,7 @@ struct ACMEGateway: Sendable {
     let urls: ACMEURLs
     let database: Database
     let nonces: Nonces
+    let jwkCache = JWKCache()
     let logger: Logger
 
     // MARK: Routes
@@ -86,17 +87,27 @@ struct ACMEGateway: Sendable {
             throw Problem(.unauthorized, "the signed url \(url) is not the request URL \(requestURL)")
         }
         guard let nonce = header.nonce else { throw Problem(.badNonce, "protected header lacks \"nonce\"") }
+        guard let nonceExpiry = nonces.expiry(of: nonce) else { throw Self.usedNonce }
 
         // §6.2: jwk for newAccount (and revokeCert by certificate key), kid otherwise.
+        // §6.5: each nonce once — redeemed in the same round trip as the account lookup.
         var account: Account?
         let key: JWK
         switch (signer, header.kid, header.jwk) {
         case (.account, let kid?, nil), (.accountOrKey, let kid?, nil):
-            let found = try await lookUpAccount(kid: kid)
+            let id = try accountID(kid: kid)
+            let (fresh, found) = try await database.withConnection { connection in
+                (try connection.redeemNonce(nonce, expiresAt: nonceExpiry), try connection.account(id: id))
+            }
+            guard fresh else { throw Self.usedNonce }
+            guard let found else { throw Problem(.accountDoesNotExist, "no account \(kid)") }
             account = found
-            key = try JWK(json: Array(found.jwk.utf8))
+            key = try jwkCache.jwk(json: found.jwk)
         case (.key, nil, let jwk?), (.accountOrKey, nil, let jwk?):
             try keyPolicy.check(jwk)
+            guard try await database.withConnection({ try $0.redeemNonce(nonce, expiresAt: nonceExpiry) }) else {
+                throw Self.usedNonce
+            }
             key = jwk
         case (.account, nil, _):
             throw Problem(.malformed, "this resource must be signed with \"kid\", the account URL")
@@ -108,10 +119,6 @@ struct ACMEGateway: Sendable {
         try header.alg.checkKey(key)
         guard jws.verify(key: key) else {
             throw Problem(.malformed, "JWS signature verification failed")
-        }
-        // §6.5: each nonce once.
-        guard try await nonces.redeem(nonce) else {
-            throw Problem(.badNonce, "the nonce is unknown, expired or already used")
         }
         // §7.3.6: a deactivated or revoked account can do nothing.
         if let account, account.status != .valid {
@@ -126,16 +133,15 @@ struct ACMEGateway: Sendable {
         KeyPolicy(config.security)
     }
 
-    /// The account a `kid` names: `<base>/acct/<uuid>`.
-    private func lookUpAccount(kid: String) async throws -> Account {
+    static let usedNonce = Problem(.badNonce, "the nonce is unknown, expired or already used")
+
+    /// The account id a `kid` names: `<base>/acct/<uuid>`.
+    private func accountID(kid: String) throws(Problem) -> UUID {
         let prefix = urls.absolute("/acct/")
         guard kid.hasPrefix(prefix), let id = UUID(uuidString: String(kid.dropFirst(prefix.count))) else {
             throw Problem(.accountDoesNotExist, "kid \(kid) is not an account URL of this server")
         }
-        guard let account = try await database.withConnection({ try $0.account(id: id) }) else {
-            throw Problem(.accountDoesNotExist, "no account \(kid)")
-        }
-        return account
+        return id
     }
 
     // MARK: Responses
@@ -176,7 +182,7 @@ struct ACMEGateway: Sendable {
         }
         // §6.5: every response carries a fresh nonce, errors included (badNonce above all).
         do {
-            headers[ExtraHeaders.replayNonce] = try await nonces.issue()
+            headers[ExtraHeaders.replayNonce] = try nonces.issue()
         } catch {
             logger.error("cannot issue a nonce", metadata: ["error": "\(error)"])
         }

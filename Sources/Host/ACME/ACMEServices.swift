@@ -1,3 +1,4 @@
+import COpenSSL
 import Foundation
 import Logging
 
@@ -11,14 +12,24 @@ struct ACMEServices: Sendable {
     let gateway: ACMEGateway
     let logger: Logger
 
-    init(runtime: Runtime, logger: Logger) {
+    init(runtime: Runtime, nonceKey: [UInt8], logger: Logger) {
         config = runtime.config
         urls = ACMEURLs(config: runtime.config)
         database = runtime.database
         self.runtime = runtime
         self.logger = logger
         gateway = ACMEGateway(config: config, urls: urls, database: database,
-                              nonces: Nonces(database: database, config: config.nonce), logger: logger)
+                              nonces: Nonces(key: nonceKey, config: config.nonce), logger: logger)
+    }
+
+    /// The services of a started runtime, with the cluster's nonce key (created on first use).
+    static func start(runtime: Runtime, logger: Logger) async throws -> ACMEServices {
+        var candidate = [UInt8](repeating: 0, count: 32)
+        guard RAND_bytes(&candidate, Int32(candidate.count)) == 1 else {
+            throw Problem(.serverInternal, "cannot draw random bytes for the nonce key")
+        }
+        let key = try await runtime.database.withConnection { [candidate] in try $0.nonceKey(creatingWith: candidate) }
+        return ACMEServices(runtime: runtime, nonceKey: key, logger: logger)
     }
 
     /// `<base>/<kind>/<id>`: the URL of a stored resource (acct, order, authz, chall, cert).

@@ -15,7 +15,8 @@ enum JSONResponse {
     /// The object as compact JSON with sorted keys: the one serialization of every JSON body
     /// and of the CLI's `--json` output.
     static func bytes(_ object: [String: Any]) -> [UInt8] {
-        Array((try? JSONSerialization.data(
+        if let fast = JSONWriter.write(object) { return fast }
+        return Array((try? JSONSerialization.data(
             withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8))
     }
 }

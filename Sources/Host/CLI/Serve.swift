@@ -16,8 +16,10 @@ struct Serve: AsyncParsableCommand {
         Self.noteIgnoredServerKeys(config.server, logger: logger)
 
         let runtime: Runtime
+        let acme: ACMEServices
         do {
             runtime = try await Runtime.start(config: config, logger: logger)
+            acme = try await ACMEServices.start(runtime: runtime, logger: Logger(label: "acmeeh.acme"))
         } catch {
             invocation.fail(error)
         }
@@ -26,7 +28,6 @@ struct Serve: AsyncParsableCommand {
             probes: runtime.healthProbes(workers: { ["challenge": true, "cleanup": true, "expiration": false] }),
             lifecycle: lifecycle)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.server.workers)
-        let acme = ACMEServices(runtime: runtime, logger: Logger(label: "acmeeh.acme"))
         // Queued and retried challenge validations (RFC 8555 §8.2), deferred signings.
         let challengeWorker = Task { await acme.runOrderWorkers() }
         let application = HTTPServer(config: config, health: health, acme: acme, logger: logger)

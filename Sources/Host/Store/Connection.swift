@@ -8,8 +8,11 @@ import Foundation
 /// takes it back afterwards; it is never used by two threads at once.
 final class Connection: @unchecked Sendable {
     private var pg: OpaquePointer?
-    /// Names prepared on this session (see `PreparedStatement`).
-    private var prepared: Set<String> = []
+    /// Statements prepared on this session: parameter types and SQL text → statement name.
+    private var prepared: [String: String] = [:]
+    /// Statements beyond this many run unprepared (the SQL in this program is a fixed set;
+    /// the bound only guards the session against unforeseen dynamic text).
+    static let maxPreparedStatements = 256
     private var savepointDepth = 0
     /// Where this connection points, for messages: `dbname@host:port as user`.
     let target: String
@@ -81,7 +84,9 @@ final class Connection: @unchecked Sendable {
 
     // MARK: - Statements
 
-    /// Runs one statement with bound parameters (PQexecParams, text format) and returns its rows.
+    /// Runs one statement with bound parameters (text format) and returns its rows. Each
+    /// distinct statement is prepared once per session, so PostgreSQL parses and plans it
+    /// once rather than on every call.
     @discardableResult
     func query(_ sql: String, _ params: [PostgresValue?] = []) throws -> [Row] {
         let result = try exec(sql, params)
@@ -100,26 +105,6 @@ final class Connection: @unchecked Sendable {
     /// The first row, or nil.
     func queryFirst(_ sql: String, _ params: [PostgresValue?] = []) throws -> Row? {
         try query(sql, params).first
-    }
-
-    /// Runs a statement prepared once per session under `statement.name`.
-    @discardableResult
-    func query(_ statement: PreparedStatement, _ params: [PostgresValue?] = []) throws -> [Row] {
-        let pg = try handle()
-        if !prepared.contains(statement.name) {
-            let types = params.map { $0?.typeOID ?? 0 }
-            let res = types.withUnsafeBufferPointer { tp in
-                PQprepare(pg, statement.name, statement.sql, Int32(types.count), tp.baseAddress)
-            }
-            try check(res).map { PQclear($0) }
-            prepared.insert(statement.name)
-        }
-        let result = try withCParams(params) { values in
-            PQexecPrepared(pg, statement.name, Int32(params.count), values, nil, nil, 0)
-        }
-        let checked = try check(result)!
-        defer { PQclear(checked) }
-        return Self.rows(checked)
     }
 
     /// Runs SQL text without parameters through the simple query protocol, so it may hold
@@ -183,8 +168,20 @@ final class Connection: @unchecked Sendable {
     private func exec(_ sql: String, _ params: [PostgresValue?]) throws -> OpaquePointer {
         let pg = try handle()
         let types = params.map { $0?.typeOID ?? 0 }
-        let res = try types.withUnsafeBufferPointer { tp in
-            try withCParams(params) { values in
+        let key = types.map { String($0) }.joined(separator: ",") + ";" + sql
+        var name = prepared[key]
+        if name == nil, prepared.count < Self.maxPreparedStatements {
+            let fresh = "acmeeh_\(prepared.count)"
+            let res = types.withUnsafeBufferPointer { PQprepare(pg, fresh, sql, Int32(types.count), $0.baseAddress) }
+            if let ok = try check(res) { PQclear(ok) }
+            prepared[key] = fresh
+            name = fresh
+        }
+        let res = try withCParams(params) { values in
+            if let name {
+                return PQexecPrepared(pg, name, Int32(params.count), values, nil, nil, 0)
+            }
+            return types.withUnsafeBufferPointer { tp in
                 PQexecParams(pg, sql, Int32(params.count), tp.baseAddress, values, nil, nil, 0)
             }
         }
@@ -246,11 +243,4 @@ final class Connection: @unchecked Sendable {
         }
         return rows
     }
-}
-
-/// A statement that is prepared once per session on first use, then executed by name.
-/// Name it after the repository function that owns it (`"account_by_thumbprint"`).
-struct PreparedStatement: Sendable, Hashable {
-    let name: String
-    let sql: String
 }

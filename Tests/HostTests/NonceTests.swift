@@ -1,0 +1,56 @@
+import Foundation
+@testable import Host
+import XCTest
+
+/// Nonces (RFC 8555 §6.5): self-authenticating, refused when forged, tampered with or
+/// expired; one key shared by every instance of a database; each redeemable once.
+final class NonceTests: XCTestCase {
+    let key = [UInt8](repeating: 7, count: 32)
+
+    func testIssuedNonceIsAcceptedUntilItsExpiry() throws {
+        var config = NonceConfig()
+        config.expirySeconds = 120
+        let nonces = Nonces(key: key, config: config)
+        let value = try nonces.issue()
+        let expiry = try XCTUnwrap(nonces.expiry(of: value))
+        XCTAssertEqual(expiry.timeIntervalSinceNow, 120, accuracy: 2)
+        XCTAssertNotEqual(try nonces.issue(), value, "every nonce is new")
+    }
+
+    func testForgedTamperedAndExpiredNoncesAreRefused() throws {
+        let nonces = Nonces(key: key, config: NonceConfig())
+        let value = try nonces.issue()
+        XCTAssertNil(Nonces(key: [UInt8](repeating: 8, count: 32), config: NonceConfig()).expiry(of: value),
+                     "a nonce under another key")
+        var bytes = try XCTUnwrap(Base64URL.decode(value))
+        bytes[3] ^= 1  // move the expiry
+        XCTAssertNil(nonces.expiry(of: Base64URL.encode(bytes)))
+        for garbage in ["", "bm9uY2U", String(repeating: "A", count: 300), "!!!"] {
+            XCTAssertNil(nonces.expiry(of: garbage), garbage)
+        }
+        // A well-formed nonce whose expiry has passed.
+        let past = UInt64(Date().timeIntervalSince1970) - 1
+        var body = (0..<8).map { UInt8(truncatingIfNeeded: past >> (8 * (7 - $0))) } + [UInt8](repeating: 1, count: 16)
+        body += Digest.hmac(.sha256, key: key, data: body).prefix(Nonces.macLength)
+        XCTAssertNil(nonces.expiry(of: Base64URL.encode(body)))
+    }
+
+    func testKeyIsSharedAndEachNonceRedeemsOnce() async throws {
+        let testDatabase = try TestDatabase.create()
+        defer { testDatabase.drop() }
+        let database = Database(config: testDatabase.config)
+        _ = try await Migrator(database: database).migrate()
+        let first = try await database.withConnection { try $0.nonceKey(creatingWith: [UInt8](repeating: 1, count: 32)) }
+        let second = try await database.withConnection { try $0.nonceKey(creatingWith: [UInt8](repeating: 2, count: 32)) }
+        XCTAssertEqual(first, [UInt8](repeating: 1, count: 32))
+        XCTAssertEqual(second, first, "a second instance gets the first one's key")
+
+        let redeemed = try await database.withConnection { c in
+            (try c.redeemNonce("n1", expiresAt: Date().addingTimeInterval(60)),
+             try c.redeemNonce("n1", expiresAt: Date().addingTimeInterval(60)))
+        }
+        XCTAssertTrue(redeemed.0)
+        XCTAssertFalse(redeemed.1, "a nonce redeems once")
+        await database.shutdown()
+    }
+}
