@@ -27,7 +27,7 @@ final class CAExternal: CAInstance {
         config = try context.decodeConfig(CAExternalConfig.self)
         path = context.configPath
         log = context.log
-        http = ExternalHTTP(config: config)
+        http = ExternalHTTP(config: config, configPath: context.configPath)
         guard curlGlobalInit == CURLE_OK else {
             throw PluginError.internal("\(context.configPath): libcurl failed to initialise")
         }
@@ -92,6 +92,8 @@ final class CAExternal: CAInstance {
             throw PluginError.unavailable("\(path).sign_url: the signing API answered HTTP \(status) to a HEAD")
         case .failed(let message, _):
             throw PluginError.unavailable("\(path).sign_url: the signing API is unreachable: \(message)")
+        case .tlsRefused(let detail):
+            throw PluginError.config("\(path).sign_url: TLS to the signing API failed: \(detail)")
         }
     }
 
@@ -107,6 +109,9 @@ final class CAExternal: CAInstance {
                 throw PluginError.deadline("the \(what) API did not answer before the deadline: \(message)")
             }
             throw PluginError.unavailable("the \(what) API is unreachable: \(message)")
+        case .tlsRefused(let detail):
+            // Final: a trust or client-certificate problem is fixed in the configuration, not by retrying.
+            throw PluginError.config("\(path): TLS to the \(what) API failed: \(detail)")
         case .response(let status, let body):
             switch status {
             case 200..<300:

@@ -9,8 +9,10 @@ let curlGlobalInit: CURLcode = curl_global_init(3 /* CURL_GLOBAL_DEFAULT: SSL | 
 enum ExternalResponse {
     /// An HTTP answer, whatever its status.
     case response(status: Int, body: [UInt8])
-    /// No answer: refused, reset, TLS failure, timeout. `timedOut` when the time ran out.
+    /// No answer: refused, reset, timeout. `timedOut` when the time ran out.
     case failed(String, timedOut: Bool)
+    /// TLS was refused in a way that asking again will not change (see `TLSRefusal`).
+    case tlsRefused(String)
 }
 
 /// Collects the body up to a cap; libcurl calls it through an `Unmanaged` pointer.
@@ -44,6 +46,8 @@ struct ExternalHTTP {
     static let maxBytes = 1 << 20
 
     let config: CAExternalConfig
+    /// `ca.external` (or the `ext:` instance's path), to name keys in errors.
+    let configPath: String
 
     /// `method` "POST" with `body` (JSON), or "HEAD" without.
     func perform(method: String, url: String, body: [UInt8]?, timeoutMs: Int64) -> ExternalResponse {
@@ -118,6 +122,7 @@ struct ExternalHTTP {
         case CURLE_OPERATION_TIMEDOUT:
             return .failed(message, timedOut: true)
         default:
+            if let refusal = TLSRefusal(code: code, message: message, config: config, path: configPath) { return .tlsRefused(refusal.detail) }
             return .failed(message, timedOut: false)
         }
     }

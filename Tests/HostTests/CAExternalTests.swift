@@ -321,8 +321,11 @@ final class SigningService: @unchecked Sendable {
     let process: Process
     let port: Int
     let logFile: URL
+    /// "https" when started with --tls-cert.
+    let scheme: String
 
     init(directory: URL, caCert: String, caKey: String, arguments: [String]) throws {
+        scheme = arguments.contains("--tls-cert") ? "https" : "http"
         let script = TestPaths.repository.appendingPathComponent("Tests/HostTests/Fixtures/signing_service.py")
         let portFile = directory.appendingPathComponent("port")
         logFile = directory.appendingPathComponent("requests.jsonl")
@@ -355,7 +358,7 @@ final class SigningService: @unchecked Sendable {
         port = found
     }
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(_ path: String) -> String { "\(scheme)://127.0.0.1:\(port)\(path)" }
 
     /// The requests received so far, as the service logged them (path, n, auth, body, status).
     func requests() -> [[String: Any]] {

@@ -3,8 +3,9 @@ import Logging
 /// The CA as the rest of the host sees it: the primary backend (`ca.backend`) and the
 /// failover backends (`ca.failover`), each behind its own circuit breaker.
 ///
-/// sign tries the backends in order and moves to the next only on a retryable error
-/// (an open breaker counts as one); a final refusal (bad CSR, policy) ends it there.
+/// sign tries the backends in order and moves to the next on a retryable error (an open
+/// breaker counts as one) or a configuration error of that backend; a final refusal (bad
+/// CSR, policy) ends it there.
 /// The answer names the backend that issued, which `certificates.ca_backend` records so
 /// that revoke goes back to it.
 final class GuardedCA: Sendable {
@@ -29,7 +30,7 @@ final class GuardedCA: Sendable {
     /// The primary's plugin name (e.g. `CAFile`).
     var name: String { primary.instance.name }
 
-    /// Signs with the first backend that does not fail retryably; returns its answer and name.
+    /// Signs with the first backend that answers (issued, pending or a final refusal); returns its answer and name.
     func sign(_ request: CASignRequest, timeout: Duration) async throws(PluginError) -> (outcome: CASignOutcome, backend: String) {
         var failures: [PluginError] = []
         for backend in backends {
@@ -43,12 +44,14 @@ final class GuardedCA: Sendable {
                 }
                 return (outcome, backend.name)
             } catch {
-                guard error.retryable else { throw error }
-                logger.warning("CA backend \(backend.name) failed retryably", metadata: ["error": "\(error)"])
+                // A backend that cannot work as configured (e.g. TLS trust) is no verdict on the request either.
+                guard error.retryable || error.code == .config else { throw error }
+                logger.warning("CA backend \(backend.name) failed \(error.retryable ? "retryably" : "by its configuration")",
+                               metadata: ["error": "\(error)"])
                 failures.append(error)
             }
         }
-        // Every backend failed retryably: the last error, naming the others.
+        // Every backend failed: the last error, naming the others.
         var last = failures.removeLast()
         if !failures.isEmpty {
             last.detail = "\(last.detail) (and \(failures.count) other CA backend(s) failed: \(failures.map(\.detail).joined(separator: "; ")))"

@@ -1,5 +1,15 @@
 import Foundation
 
+/// A deferred signing whose poll is due (`claimDueSigningPolls`).
+struct DueSigningPoll: Sendable {
+    let orderID: UUID
+    /// The `ca.backend`/`ca.failover` name that deferred; nil = the primary (older rows).
+    let backend: String?
+    let handle: String
+    /// When the CA first deferred.
+    let since: Date
+}
+
 /// The `orders` and `order_authorizations` tables (RFC 8555 §7.1.3, §7.4).
 extension Connection {
     private static let orderColumns = """
@@ -87,28 +97,30 @@ extension Connection {
             """, [.uuid(authorizationID), .jsonb(error), .textArray(statuses.map(\.rawValue))])
     }
 
-    /// Deferred signing: remembers the CA's handle and when to poll it.
-    func setOrderPendingSigning(_ id: UUID, handle: String, pollAt: Date) throws {
+    /// Deferred signing: remembers the CA backend that deferred, its handle and when to poll it.
+    func setOrderPendingSigning(_ id: UUID, backend: String, handle: String, pollAt: Date) throws {
         try execute(
             """
-            UPDATE orders SET ca_pending_handle = $2, ca_poll_at = $3, ca_pending_since = COALESCE(ca_pending_since, now())
+            UPDATE orders SET ca_pending_backend = $2, ca_pending_handle = $3, ca_poll_at = $4,
+                              ca_pending_since = COALESCE(ca_pending_since, now())
             WHERE id = $1 AND status = 'processing'
             """,
-                    [.uuid(id), .string(handle), .date(pollAt)])
+                    [.uuid(id), .string(backend), .string(handle), .date(pollAt)])
     }
 
     /// Processing orders whose CA poll is due, leased for `leaseSeconds` (`FOR UPDATE SKIP
-    /// LOCKED`: several instances share them): (order id, handle, processing since).
-    func claimDueSigningPolls(limit: Int, leaseSeconds: Int) throws -> [(UUID, String, Date)] {
+    /// LOCKED`: several instances share them).
+    func claimDueSigningPolls(limit: Int, leaseSeconds: Int) throws -> [DueSigningPoll] {
         try query(
             """
             UPDATE orders o SET ca_poll_at = now() + make_interval(secs => $2)
             WHERE o.id IN (SELECT id FROM orders
                            WHERE status = 'processing' AND ca_pending_handle IS NOT NULL AND ca_poll_at <= now()
                            ORDER BY ca_poll_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-            RETURNING o.id, o.ca_pending_handle, o.ca_pending_since
+            RETURNING o.id, o.ca_pending_backend, o.ca_pending_handle, o.ca_pending_since
             """, [.int(limit), .int(leaseSeconds)]).map {
-            (try $0.uuid("id"), try $0.string("ca_pending_handle"), try $0.date("ca_pending_since"))
+            DueSigningPoll(orderID: try $0.uuid("id"), backend: try $0.stringIfPresent("ca_pending_backend"),
+                           handle: try $0.string("ca_pending_handle"), since: try $0.date("ca_pending_since"))
         }
     }
 

@@ -12,9 +12,12 @@ Failing modes for tests:
   --reject-400     answer every POST with 400 and a problem document
   --slow SECONDS   sleep before answering each POST
   --auth VALUE     require header (--auth-header, default Authorization) == VALUE, else 401
+TLS: --tls-cert/--tls-key serve HTTPS with that certificate; --client-ca PEM also requires a
+client certificate issued by that CA (mutual TLS). A refused handshake is logged as
+{"tls_error": ...}; a request over mutual TLS logs the client certificate's CN ("client_cn").
 Prints "PORT <n>" on stdout, and writes it to --port-file, when listening (--port 0 picks a free port).
 The log of requests goes to --log FILE as JSON lines (path, status, body)."""
-import argparse, json, os, re, signal, subprocess, sys, tempfile, threading, time
+import argparse, json, os, re, signal, socket, ssl, subprocess, sys, tempfile, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 args = None
@@ -75,6 +78,9 @@ class Handler(BaseHTTPRequestHandler):
             posts += 1
             n = posts
         entry = {"path": self.path, "n": n, "auth": self.headers.get(args.auth_header)}
+        peer = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
+        if peer:
+            entry["client_cn"] = dict(x[0] for x in peer.get("subject", ())).get("commonName")
         try:
             entry["body"] = json.loads(raw or b"{}")
         except ValueError:
@@ -104,6 +110,32 @@ class Handler(BaseHTTPRequestHandler):
         log(entry)
         self.reply(status, obj)
 
+def drain(request):
+    """Reads what the client still sends (its request, after a TLS 1.3 handshake that it
+    thinks succeeded) until it closes, so that closing here does not reset the connection
+    and lose the alert already sent."""
+    request.settimeout(2)
+    try:
+        while socket.socket.recv(request, 65536):
+            pass
+    except OSError:
+        pass
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def finish_request(self, request, client_address):
+        # The TLS handshake runs here, in the connection's thread, so a refusal is logged
+        # and never blocks the accept loop.
+        if isinstance(request, ssl.SSLSocket):
+            try:
+                request.do_handshake()
+            except (ssl.SSLError, OSError) as e:
+                log({"tls_error": str(e)})
+                drain(request)
+                return
+        super().finish_request(request, client_address)
+
 def main():
     global args
     # The test runner may spawn us with SIGTERM blocked (inherited mask): let it through.
@@ -120,9 +152,18 @@ def main():
     p.add_argument("--auth-header", default="Authorization")
     p.add_argument("--log")
     p.add_argument("--port-file")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--client-ca")
     args = p.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(args.client_ca)
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     print("PORT %d" % server.server_address[1], flush=True)
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:

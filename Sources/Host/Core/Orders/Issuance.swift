@@ -76,11 +76,12 @@ struct Issuance: Sendable {
         let database = self.database
         switch outcome {
         case .pending(let handle, let retryAfter):
-            // Deferred signing: the order stays processing; the poller asks again.
+            // Deferred signing: the order stays processing; the poller asks the same backend again.
             let delay = max(1, Int(retryAfter.components.seconds))
-            logger.info("CA deferred signing", metadata: ["order": "\(order.id)", "retry_after": "\(delay)"])
+            logger.info("CA deferred signing", metadata: ["order": "\(order.id)", "backend": "\(backend)", "retry_after": "\(delay)"])
             try await database.withConnection {
-                try $0.setOrderPendingSigning(order.id, handle: handle, pollAt: Date().addingTimeInterval(TimeInterval(delay)))
+                try $0.setOrderPendingSigning(order.id, backend: backend, handle: handle,
+                                              pollAt: Date().addingTimeInterval(TimeInterval(delay)))
             }
             return try await reload(order.id)
         case .issued(let chain, _, _, _):
@@ -113,26 +114,28 @@ struct Issuance: Sendable {
         throw problem
     }
 
-    /// Polls one deferred signing (`ca_poll`); past `ca.deferred_signing_timeout` the order is invalid.
-    func poll(orderID: UUID, handle: String, since: Date) async {
+    /// Polls one deferred signing (`ca_poll`) at the backend that deferred it; past
+    /// `ca.deferred_signing_timeout` the order is invalid.
+    func poll(_ due: DueSigningPoll) async {
+        let orderID = due.orderID
+        let backend = ca.backend(named: due.backend).name
         do {
             let order = try await reload(orderID)
             guard order.status == .processing else { return }
-            if Date().timeIntervalSince(since) > TimeInterval(config.ca.deferredSigningTimeout) {
+            if Date().timeIntervalSince(due.since) > TimeInterval(config.ca.deferredSigningTimeout) {
                 try await fail(orderID, Problem(.serverInternal, "the CA did not issue the certificate within \(config.ca.deferredSigningTimeout) seconds"))
             }
             let outcome: CASignOutcome
             do {
-                outcome = try await ca.poll(handle: handle, timeout: timeout)
+                outcome = try await ca.poll(handle: due.handle, backend: backend, timeout: timeout)
             } catch {
                 if error.retryable {
-                    logger.warning("CA poll failed; will ask again", metadata: ["order": "\(orderID)", "error": "\(error)"])
+                    logger.warning("CA poll failed; will ask again", metadata: ["order": "\(orderID)", "backend": "\(backend)", "error": "\(error)"])
                     return
                 }
                 try await fail(orderID, Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail))
             }
-            // Deferred signing is asked of the primary (the backend that deferred is not recorded).
-            _ = try await complete(outcome, order: order, backend: config.ca.backend.description)
+            _ = try await complete(outcome, order: order, backend: backend)
         } catch {
             logger.info("deferred signing ended", metadata: ["order": "\(orderID)", "result": "\(error)"])
         }
@@ -168,7 +171,7 @@ struct IssuancePoller: Sendable {
                 let due = try await issuance.database.withConnection {
                     try $0.claimDueSigningPolls(limit: 8, leaseSeconds: 60)
                 }
-                for (id, handle, since) in due { await issuance.poll(orderID: id, handle: handle, since: since) }
+                for poll in due { await issuance.poll(poll) }
                 if !due.isEmpty { continue }
             } catch {
                 issuance.logger.warning("deferred signing poll failed", metadata: ["error": "\(error)"])

@@ -12,5 +12,6 @@ enum Migrations {
     static let all: [Migration] = [
         Migration0001.initial,
         Migration0002.deferredSigning,
+        Migration0003.pendingBackend,
     ]
 }
