@@ -420,61 +420,6 @@ extension XCTestCase {
     }
 }
 
-// MARK: - loopback DNS
-
-/// `Tests/HostTests/Fixtures/loopback_dns.py`: answers A 127.0.0.1 for every name under
-/// `.test` (UDP and TCP on one 127.0.0.1 port), no answer for other types, NXDOMAIN elsewhere.
-/// Servers under test resolve the names they validate through it.
-final class LoopbackDNS {
-    let process: Process
-    let port: Int
-    let logFile: URL
-    var address: String { "127.0.0.1:\(port)" }
-
-    init(directory: URL, zone: String = "test") throws {
-        let script = TestPaths.repository.appendingPathComponent("Tests/HostTests/Fixtures/loopback_dns.py")
-        let portFile = directory.appendingPathComponent("dns-port")
-        let logFile = directory.appendingPathComponent("dns.log")
-        try? FileManager.default.removeItem(at: portFile)
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logFile)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script.path, "--port-file", portFile.path, "--zone", zone]
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let end = Date().addingTimeInterval(20)
-        var found: Int? = nil
-        while Date() < end, process.isRunning {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8),
-               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                found = value
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        guard let found else {
-            if process.isRunning { process.terminate(); process.waitUntilExit() }
-            throw CLIFailure("loopback DNS did not start: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
-        }
-        self.process = process
-        self.logFile = logFile
-        port = found
-    }
-
-    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
-}
-
 // MARK: - running a command with a deadline
 
 enum TimedCommand {
