@@ -181,6 +181,21 @@ final class Certbot {
         return outcome
     }
 
+    /// `certbot certonly --dns-rfc2136` for `names` (one lineage, `certName`, default the
+    /// first name): certbot publishes the dns-01 records through the RFC 2136 server named in
+    /// `credentials` and waits `propagationSeconds` before answering.
+    func certonlyRFC2136(names: [String], credentials: URL, propagationSeconds: Int = 1,
+                         keyType: ACMEKeyType = .ecdsa, certName: String? = nil) throws -> ClientRun {
+        let lineage = certName ?? names.first ?? "cert"
+        var arguments = ["certonly"] + registration + keyType.certbotArguments
+        arguments += ["--dns-rfc2136", "--dns-rfc2136-credentials", credentials.path,
+                      "--dns-rfc2136-propagation-seconds", String(propagationSeconds), "--cert-name", lineage]
+        arguments += names.flatMap { ["-d", $0] }
+        var outcome = try run(arguments)
+        outcome.files = files(certName: lineage)
+        return outcome
+    }
+
     /// `certbot renew --cert-name N --no-random-sleep-on-renew`, with `--force-renewal`
     /// unless `force` is false (then certbot 5 asks the server's ARI whether it is time).
     func renew(certName: String, force: Bool = true, extra: [String] = []) throws -> ClientRun {
@@ -276,6 +291,22 @@ final class Lego {
                                           timeout: timeout ?? self.timeout)
         return ClientRun(commandLine: [Self.executable] + arguments, result: result,
                          files: names.first.map(files(for:)))
+    }
+
+    /// `lego --dns rfc2136 run` for `names`: lego publishes the dns-01 records through the
+    /// RFC 2136 server in `environment` (`RFC2136_*`) and checks them only at `resolver`
+    /// (`--dns.disable-cp`), so nothing asks the system's resolver.
+    func obtainRFC2136(names: [String], environment: [String: String], resolver: String,
+                       keyType: ACMEKeyType = .ecdsa) throws -> ClientRun {
+        var arguments = [
+            "--server", endpoint.directoryURL, "--path", path.path, "--accept-tos", "--email", email,
+            "--key-type", keyType.legoName,
+            "--dns", "rfc2136", "--dns.disable-cp", "--dns.resolvers", resolver,
+        ]
+        arguments += names.flatMap { ["--domains", $0] }
+        arguments.append("run")
+        let result = try TimedCommand.run(Self.executable, arguments, environment: environment, timeout: timeout)
+        return ClientRun(commandLine: [Self.executable] + arguments, result: result, files: names.first.map(files(for:)))
     }
 
     /// `lego run`: registers (with EAB when given) and obtains one certificate for `names`.
