@@ -23,6 +23,11 @@ non-terminal) gets NODATA; any other name NXDOMAIN. Answers carry AA and RA; a U
 over 512 bytes is truncated (TC) so the client retries over TCP. It never forwards a query.
 
     loopback_dns.py --zone-file FILE --port-file FILE [--port 0]
+    loopback_dns.py --zone ZONE [--address 127.0.0.1] --port-file FILE [--port 0]
+
+The second form (also without either, for ZONE `test`) answers A ADDRESS for ZONE and every
+name under it, as the lines `ZONE A ADDRESS` and `*.ZONE A ADDRESS` would; with --zone-file
+too, those come before the file's lines.
 
 With --port 0 it picks a port free for both UDP and TCP and writes it into the port file
 once both sockets are bound (the test waits for that file). Each query is logged to stderr.
@@ -94,10 +99,11 @@ def rdata(kind, fields):
 class Zone:
     """The names of a zone file: records (type -> [rdata]), CNAME target and marks per name."""
 
-    def __init__(self, path):
+    def __init__(self, path, base_lines=()):
         self.names = {}
         with open(path) as f:
-            for number, line in enumerate(f, 1):
+            lines = list(base_lines) + f.read().splitlines()
+            for number, line in enumerate(lines, 1 - len(base_lines)):
                 line = line.strip()
                 if not line or line.startswith("#"):
                     continue
@@ -131,8 +137,9 @@ class Zone:
 
 
 class Responder:
-    def __init__(self, zone_file):
+    def __init__(self, zone_file, base_lines):
         self.zone_file = zone_file
+        self.base_lines = base_lines
         self.lock = threading.Lock()
         self.stamp = None
         self.zone = None
@@ -145,11 +152,11 @@ class Responder:
                 st = os.stat(self.zone_file)
                 stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
                 if stamp != self.stamp:
-                    self.zone, self.stamp, self.asked = Zone(self.zone_file), stamp, {}
+                    self.zone, self.stamp, self.asked = Zone(self.zone_file, self.base_lines), stamp, {}
             except (OSError, ValueError) as error:
                 sys.stderr.write("loopback_dns: %s\n" % error)
                 if self.zone is None:
-                    self.zone = Zone(os.devnull)
+                    self.zone = Zone(os.devnull, self.base_lines)
             return self.zone
 
     def answer(self, packet):
@@ -204,9 +211,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", required=True)
-    parser.add_argument("--zone-file", required=True)
+    parser.add_argument("--zone-file")
+    parser.add_argument("--zone")
+    parser.add_argument("--address", default="127.0.0.1")
     args = parser.parse_args()
-    responder = Responder(args.zone_file)
+    zone = args.zone or (None if args.zone_file else "test")
+    base = ["%s A %s" % (zone, args.address), "*.%s A %s" % (zone, args.address)] if zone else []
+    responder = Responder(args.zone_file or os.devnull, base)
     responder.current_zone()
 
     class UDPHandler(socketserver.BaseRequestHandler):
@@ -260,7 +271,7 @@ def main():
     with open(temporary, "w") as f:
         f.write("%d\n" % port)
     os.replace(temporary, args.port_file)
-    sys.stderr.write("loopback_dns: %s on 127.0.0.1:%d\n" % (args.zone_file, port))
+    sys.stderr.write("loopback_dns: %s on 127.0.0.1:%d\n" % (args.zone_file or "zone " + zone, port))
     sys.stderr.flush()
     udp.serve_forever()
 
