@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// CAA at finalize (RFC 8659, RFC 8657): the record parser and the decision without any
-/// network, the libldns lookup against a loopback DNS responder (Fixtures/caa_dns.py), and
+/// network, the libldns lookup against `LoopbackDNS` (Fixtures/loopback_dns.py), and
 /// finalize end to end through the real server with that responder as `dns.resolvers`.
 final class CAATests: XCTestCase {
     static let ours = "ca.acmeeh.test"
@@ -233,17 +233,18 @@ final class CAATests: XCTestCase {
     func testLookupThroughLDNS() throws {
         let directory = try TestPaths.temporaryDirectory("acmeeh-caa-lookup")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let dns = try CAADNS(directory: directory)
+        let dns = try LoopbackDNS(directory: directory, zone: """
+            \(LoopbackDNS.everyTestName)
+            example.test CAA 0 issue "ca.acmeeh.test; accounturi=https://a.test/acct/1"
+            example.test CAA 128 tbs x
+            example.test CAA 0 iodef mailto:x@example.test
+            alias.test CNAME example.test
+            broken.test RCODE SERVFAIL
+            refused.test RCODE REFUSED
+            gone.test RCODE NXDOMAIN
+            silent.test SILENT
+            """)
         defer { dns.stop() }
-        try dns.write([
-            "example.test": ["caa": [[0, "issue", "ca.acmeeh.test; accounturi=https://a.test/acct/1"], [128, "tbs", "x"],
-                                     [0, "iodef", "mailto:x@example.test"]]],
-            "alias.test": ["cname": "example.test"],
-            "broken.test": ["rcode": 2],
-            "refused.test": ["rcode": 5],
-            "gone.test": ["rcode": 3],
-            "silent.test": ["silent": true],
-        ])
         let lookup = CAALookup(dns: DnsConfig(resolvers: [dns.address], timeoutSeconds: 1))
         let records = try lookup.recordsBlocking(at: "example.test")
         XCTAssertEqual(records, [CAARecord(flags: 0, tag: "issue", value: "ca.acmeeh.test; accounturi=https://a.test/acct/1"),
@@ -274,7 +275,7 @@ final class CAATests: XCTestCase {
     var challengeDirectory: URL!
     var database: TestDatabase!
     var server: ServerProcess!
-    var dns: CAADNS!
+    var dns: LoopbackDNS!
 
     override func tearDownWithError() throws {
         server?.stop()
@@ -283,7 +284,7 @@ final class CAATests: XCTestCase {
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
 
-    /// A server whose CAA lookups go to a fresh `CAADNS`; `caa_identities` = [ours].
+    /// A server whose CAA lookups go to a fresh `LoopbackDNS`; `caa_identities` = [ours].
     func start(timeoutSeconds: Int = 2) throws {
         directory = try TestPaths.temporaryDirectory("acmeeh-caa")
         challengeDirectory = directory.appendingPathComponent("challenges")
@@ -292,8 +293,7 @@ final class CAATests: XCTestCase {
         let ca = directory.appendingPathComponent("ca")
         let made = try Command.run(TestPaths.repository.appendingPathComponent("scripts/dev-ca").path, [ca.path])
         XCTAssertEqual(made.status, 0, made.stderr)
-        dns = try CAADNS(directory: directory)
-        try dns.write([:])
+        dns = try LoopbackDNS(directory: directory)
         let libraries = try FileValidatorFixture.libraries.get()
         let port = try ServerProcess.freePort()
         let db = database.config
@@ -334,6 +334,10 @@ final class CAATests: XCTestCase {
                                    environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
         try server.waitUntilLive()
     }
+
+    /// Replaces the responder's zone with `records` below every `.test` name answering
+    /// without CAA (as an unsigned zone with no CAA records would).
+    func writeZone(_ records: String) throws { try dns.write(LoopbackDNS.everyTestName + records + "\n") }
 
     func client() throws -> OrderTestClient { try OrderTestClient(base: server.baseURL, database: database.config) }
 
@@ -396,17 +400,20 @@ final class CAATests: XCTestCase {
 
     func testFinalizeHonoursIssueCriticalFlagsAndCNAMEs() throws {
         try start()
-        try dns.write([
-            "other.caa.test": ["caa": [[0, "issue", "other-ca.test"]]],
-            "ours.caa.test": ["caa": [[0, "issue", "other-ca.test"], [0, "issue", Self.ours]]],
-            "alias.caa.test": ["cname": "other.test"],
-            // RFC 8659 §3: the climb goes up from the name asked, not from a CNAME's target.
-            "alias2.caa.test": ["cname": "target.other.test"],
-            "other.test": ["caa": [[0, "issue", "other-ca.test"]]],
-            "crit.caa.test": ["caa": [[0, "issue", Self.ours], [128, "tbs", "unknown"]]],
-            "noncrit.caa.test": ["caa": [[0, "issue", Self.ours], [0, "tbs", "unknown"]]],
-            "none.caa.test": ["caa": [[0, "issue", ";"]]],
-        ])
+        // RFC 8659 §3: alias2's climb goes up from the name asked, not from its CNAME's target.
+        try writeZone("""
+            other.caa.test CAA 0 issue other-ca.test
+            ours.caa.test CAA 0 issue other-ca.test
+            ours.caa.test CAA 0 issue \(Self.ours)
+            alias.caa.test CNAME other.test
+            alias2.caa.test CNAME target.other.test
+            other.test CAA 0 issue other-ca.test
+            crit.caa.test CAA 0 issue \(Self.ours)
+            crit.caa.test CAA 128 tbs unknown
+            noncrit.caa.test CAA 0 issue \(Self.ours)
+            noncrit.caa.test CAA 0 tbs unknown
+            none.caa.test CAA 0 issue ";"
+            """)
         let client = try client()
         // No CAA anywhere up the tree.
         try assertIssued(client, ["free.caa.test"])
@@ -431,11 +438,11 @@ final class CAATests: XCTestCase {
     func testFinalizeHonoursAccountURIAndValidationMethods() throws {
         try start()
         let owner = try client(), stranger = try client()
-        try dns.write([
-            "acct.caa.test": ["caa": [[0, "issue", "\(Self.ours); accounturi=\(owner.accountURL)"]]],
-            "http.caa.test": ["caa": [[0, "issue", "\(Self.ours); validationmethods=http-01"]]],
-            "dns.caa.test": ["caa": [[0, "issue", "\(Self.ours); validationmethods=dns-01,tls-alpn-01"]]],
-        ])
+        try writeZone("""
+            acct.caa.test CAA 0 issue "\(Self.ours); accounturi=\(owner.accountURL)"
+            http.caa.test CAA 0 issue "\(Self.ours); validationmethods=http-01"
+            dns.caa.test CAA 0 issue "\(Self.ours); validationmethods=dns-01,tls-alpn-01"
+            """)
         try assertIssued(owner, ["acct.caa.test"])
         try assertRefused(stranger, ["acct.caa.test"], type: "caa", status: 403, containing: "bound to account")
         try assertIssued(owner, ["a.http.caa.test"])
@@ -445,11 +452,13 @@ final class CAATests: XCTestCase {
 
     func testWildcardsUseIssuewild() throws {
         try start()
-        try dns.write([
-            "plain.caa.test": ["caa": [[0, "issue", Self.ours], [0, "issuewild", "other-ca.test"]]],
-            "wild.caa.test": ["caa": [[0, "issue", "other-ca.test"], [0, "issuewild", Self.ours]]],
-            "fallback.caa.test": ["caa": [[0, "issue", Self.ours]]],
-        ])
+        try writeZone("""
+            plain.caa.test CAA 0 issue \(Self.ours)
+            plain.caa.test CAA 0 issuewild other-ca.test
+            wild.caa.test CAA 0 issue other-ca.test
+            wild.caa.test CAA 0 issuewild \(Self.ours)
+            fallback.caa.test CAA 0 issue \(Self.ours)
+            """)
         let client = try client()
         try assertIssued(client, ["plain.caa.test"])
         try assertRefused(client, ["*.plain.caa.test"], type: "caa", status: 403, containing: "issuewild")
@@ -460,10 +469,10 @@ final class CAATests: XCTestCase {
 
     func testLookupFailuresAreDNSProblems() throws {
         try start(timeoutSeconds: 1)
-        try dns.write([
-            "fail.caa.test": ["rcode": 2],
-            "silent.caa.test": ["silent": true],
-        ])
+        try writeZone("""
+            fail.caa.test RCODE SERVFAIL
+            silent.caa.test SILENT
+            """)
         let client = try client()
         XCTAssertEqual(try assertRefused(client, ["fail.caa.test"], type: "dns", status: 400, containing: "SERVFAIL"),
                        ["fail.caa.test"])
@@ -479,60 +488,4 @@ final class CAATests: XCTestCase {
 private actor Asked {
     var names: [String] = []
     func add(_ name: String) { names.append(name) }
-}
-
-/// `Tests/HostTests/Fixtures/caa_dns.py` on a loopback port, with a zone file the test rewrites.
-final class CAADNS {
-    let process = Process()
-    let port: Int
-    let zoneFile: URL
-    let logFile: URL
-    var address: String { "127.0.0.1:\(port)" }
-
-    init(directory: URL) throws {
-        let script = TestPaths.repository.appendingPathComponent("Tests/HostTests/Fixtures/caa_dns.py")
-        let portFile = directory.appendingPathComponent("caa-dns-port")
-        zoneFile = directory.appendingPathComponent("caa-zone.json")
-        logFile = directory.appendingPathComponent("caa-dns.log")
-        try "{}".write(to: zoneFile, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logFile)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script.path, "--port-file", portFile.path, "--zone-file", zoneFile.path]
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let end = Date().addingTimeInterval(20)
-        var found: Int? = nil
-        while Date() < end, process.isRunning {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8),
-               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                found = value
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        guard let found else {
-            if process.isRunning { process.terminate(); process.waitUntilExit() }
-            throw CLIFailure("caa_dns.py did not start: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
-        }
-        port = found
-    }
-
-    /// Replaces the zone: name → {"caa": [[flags, tag, value]], "cname", "rcode", "silent"}.
-    func write(_ zone: [String: [String: Any]]) throws {
-        let data = try JSONSerialization.data(withJSONObject: zone, options: [.sortedKeys])
-        try data.write(to: zoneFile, options: .atomic)
-    }
-
-    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
 }

@@ -5,10 +5,10 @@ import XCTest
 @testable import Host
 
 /// The built libChallengeDNS01.so, loaded through the host's own loader, against
-/// `Fixtures/zone_dns.py`: a loopback DNS server answering from the zone file written here.
+/// `LoopbackDNS` (Fixtures/loopback_dns.py) answering from the zone written here.
 final class ChallengeDNS01Tests: XCTestCase {
     static let pool = PluginThreadPool(numberOfThreads: 4)
-    nonisolated(unsafe) static var server: ZoneDNS?
+    nonisolated(unsafe) static var server: Result<LoopbackDNS, any Error> = .failure(CLIFailure("not started"))
     static let account = "https://ca.test/acct/1"
 
     /// base64url(SHA-256(key authorization)), RFC 8555 §8.4.
@@ -41,7 +41,7 @@ final class ChallengeDNS01Tests: XCTestCase {
             _acme-challenge.signed.test TXT "\(digest("signed.thumb"))"
             _acme-challenge.signed.test AD
             _acme-challenge.unsigned.test TXT "\(digest("unsigned.thumb"))"
-            _acme-challenge.servfail.test SERVFAIL
+            _acme-challenge.servfail.test RCODE SERVFAIL
             _acme-challenge.silent.test SILENT
             _validation-persist.persist.test TXT "ca.test; accounturi=\(account)"
             _validation-persist.future.test TXT "CA.test;accounturi=\(account);persistUntil=4000000000"
@@ -60,17 +60,20 @@ final class ChallengeDNS01Tests: XCTestCase {
 
     override class func setUp() {
         super.setUp()
-        server = try? ZoneDNS(zone: zone)
+        server = Result { try LoopbackDNS(directory: TestPaths.temporaryDirectory("dns01-zone"), zone: zone) }
     }
 
     override class func tearDown() {
-        server?.stop()
-        server = nil
+        if case .success(let dns) = server {
+            dns.stop()
+            try? FileManager.default.removeItem(at: dns.zoneFile.deletingLastPathComponent())
+        }
+        server = .failure(CLIFailure("stopped"))
         super.tearDown()
     }
 
     private func validator(_ type: String = "dns-01", _ extra: String = "", timeoutSeconds: Int = 5) async throws -> ChallengePluginInstance {
-        guard let server = Self.server else { throw XCTSkip("the loopback DNS server did not start (python3?)") }
+        let server = try Self.server.get()
         let issuers = type == "dns-persist-01" ? #", "issuer_domain_names": ["ca.test"]"# : ""
         let json = #"{"resolvers": ["127.0.0.1:\#(server.port)"], "timeout_seconds": \#(timeoutSeconds)\#(issuers)\#(extra)}"#
         return try await PluginRegistry(threadPool: Self.pool).loadChallenge(
@@ -243,47 +246,5 @@ final class ChallengeDNS01Tests: XCTestCase {
         await off.close()
         await on.close()
         await strict.close()
-    }
-}
-
-/// `Tests/HostTests/Fixtures/zone_dns.py` serving `zone` on a loopback port.
-final class ZoneDNS: @unchecked Sendable {
-    let process: Process
-    let port: Int
-
-    init(zone: String) throws {
-        let directory = try TestPaths.temporaryDirectory("dns01-zone")
-        let zoneFile = directory.appendingPathComponent("zone.txt")
-        try zone.write(to: zoneFile, atomically: true, encoding: .utf8)
-        let portFile = directory.appendingPathComponent("port")
-        let script = TestPaths.repository.appendingPathComponent("Tests/HostTests/Fixtures/zone_dns.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script.path, "--port-file", portFile.path, "--zone-file", zoneFile.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let end = Date().addingTimeInterval(20)
-        var found: Int? = nil
-        while Date() < end, process.isRunning {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                found = value
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        guard let found else {
-            if process.isRunning { process.terminate(); process.waitUntilExit() }
-            throw CocoaError(.fileReadCorruptFile)
-        }
-        self.process = process
-        port = found
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
     }
 }

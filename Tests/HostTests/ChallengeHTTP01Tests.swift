@@ -4,27 +4,24 @@ import XCTest
 @testable import Host
 
 /// The built libChallengeHTTP01.so, loaded through the host's own loader, against an HTTP
-/// server and a DNS server that run on loopback only (a Python stdlib script below).
+/// server (a Python stdlib script below) and `LoopbackDNS`, both on loopback only.
 final class ChallengeHTTP01Tests: XCTestCase {
     static let pool = PluginThreadPool(numberOfThreads: 4)
-    nonisolated(unsafe) static var servers: LoopbackServers?
+    nonisolated(unsafe) static var servers: Result<LoopbackServers, any Error> = .failure(CLIFailure("not started"))
 
     override class func setUp() {
         super.setUp()
-        servers = try? LoopbackServers.start()
+        servers = Result { try LoopbackServers.start() }
     }
 
     override class func tearDown() {
-        servers?.stop()
-        servers = nil
+        if case .success(let servers) = servers { servers.stop() }
+        servers = .failure(CLIFailure("stopped"))
         super.tearDown()
     }
 
     private var servers: LoopbackServers {
-        get throws {
-            guard let servers = Self.servers else { throw XCTSkip("the loopback HTTP/DNS test servers did not start (python3?)") }
-            return servers
-        }
+        get throws { try Self.servers.get() }
     }
 
     /// An instance for `challenges.http01`: the test HTTP server's port, the test DNS
@@ -301,20 +298,37 @@ final class ChallengeHTTP01Tests: XCTestCase {
 /// The loopback HTTP servers (127.0.0.1 and ::1, one port) and DNS server of the tests.
 final class LoopbackServers: @unchecked Sendable {
     let process: Process
+    let dns: LoopbackDNS
     let httpPort: Int
-    let dnsPort: Int
+    var dnsPort: Int { dns.port }
     /// A loopback port nothing listens on.
     let closedPort: Int
 
-    init(process: Process, httpPort: Int, dnsPort: Int, closedPort: Int) {
+    init(process: Process, dns: LoopbackDNS, httpPort: Int, closedPort: Int) {
         self.process = process
+        self.dns = dns
         self.httpPort = httpPort
-        self.dnsPort = dnsPort
         self.closedPort = closedPort
     }
 
+    /// The names the validator resolves; any other name is NXDOMAIN.
+    static let zone = """
+        good.test A 127.0.0.1
+        v6.test AAAA ::1
+        blocked.test A 127.0.0.1
+        blocked.test A 127.0.0.2
+        empty.test TXT "a name without addresses"
+        servfail.test RCODE SERVFAIL
+        silent.test SILENT
+        rebind.test A 127.0.0.1
+        rebind.test A 127.0.0.2
+        rebind.test SEQUENCE
+
+        """
+
     static func start() throws -> LoopbackServers {
         let directory = try TestPaths.temporaryDirectory("http01-servers")
+        let dns = try LoopbackDNS(directory: directory, zone: zone)
         let script = directory.appendingPathComponent("servers.py")
         try serverScript.write(to: script, atomically: true, encoding: .utf8)
         let process = Process()
@@ -332,22 +346,26 @@ final class LoopbackServers: @unchecked Sendable {
             if chunk.isEmpty { break }
             line.append(chunk)
         }
-        struct Ports: Decodable { let http: Int; let dns: Int; let closed: Int }
+        struct Ports: Decodable { let http: Int; let closed: Int }
         guard let ports = try? JSONDecoder().decode(Ports.self, from: line) else {
-            process.terminate()
-            throw CocoaError(.fileReadCorruptFile)
+            kill(process.processIdentifier, SIGKILL)
+            dns.stop()
+            throw CLIFailure("the loopback HTTP servers did not start: \(String(decoding: line, as: UTF8.self))")
         }
-        return LoopbackServers(process: process, httpPort: ports.http, dnsPort: ports.dns, closedPort: ports.closed)
+        return LoopbackServers(process: process, dns: dns, httpPort: ports.http, closedPort: ports.closed)
     }
 
+    /// SIGKILL: processes the test runner starts may inherit a blocked SIGTERM.
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        dns.stop()
+        try? FileManager.default.removeItem(at: dns.zoneFile.deletingLastPathComponent())
     }
 
     /// Only loopback addresses are ever bound or answered.
     static let serverScript = #"""
-    import json, socket, struct, threading, time
+    import json, socket, threading, time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     PREFIX = "/.well-known/acme-challenge/"
@@ -428,69 +446,16 @@ final class LoopbackServers: @unchecked Sendable {
     class Server6(Server):
         address_family = socket.AF_INET6
 
-    # name -> {qtype: [addresses]}; other names are NXDOMAIN.
-    RECORDS = {
-        "good.test": {1: ["127.0.0.1"]},
-        "v6.test": {28: ["::1"]},
-        "blocked.test": {1: ["127.0.0.1", "127.0.0.2"]},
-        "empty.test": {},
-    }
-    SERVFAIL = {"servfail.test"}
-    SILENT = {"silent.test"}
-    asked = {}
-
-    def dns_answer(query):
-        qid, flags = struct.unpack(">HH", query[:4])
-        i, labels = 12, []
-        while query[i]:
-            labels.append(query[i + 1:i + 1 + query[i]].decode().lower())
-            i += 1 + query[i]
-        qtype, _ = struct.unpack(">HH", query[i + 1:i + 5])
-        question = query[12:i + 5]
-        name = ".".join(labels)
-        if name in SILENT:
-            return None
-        rcode, addresses = 3, []
-        if name in SERVFAIL:
-            rcode = 2
-        elif name == "rebind.test":
-            # First A answer loopback, every later one a blocked address.
-            asked[name] = asked.get(name, 0) + (1 if qtype == 1 else 0)
-            rcode = 0
-            if qtype == 1:
-                addresses = ["127.0.0.1"] if asked[name] == 1 else ["127.0.0.2"]
-        elif name in RECORDS:
-            rcode, addresses = 0, RECORDS[name].get(qtype, [])
-        header = struct.pack(">HHHHHH", qid, 0x8400 | (flags & 0x0100) | 0x0080 | rcode, 1, len(addresses), 0, 0)
-        out = header + question
-        for address in addresses:
-            data = socket.inet_pton(socket.AF_INET6 if qtype == 28 else socket.AF_INET, address)
-            out += struct.pack(">HHHIH", 0xC00C, qtype, 1, 60, len(data)) + data
-        return out
-
-    def serve_dns(sock):
-        while True:
-            query, peer = sock.recvfrom(4096)
-            try:
-                reply = dns_answer(query)
-            except Exception:
-                continue
-            if reply is not None:
-                sock.sendto(reply, peer)
-
     http4 = Server(("127.0.0.1", 0), Handler)
     port = http4.server_address[1]
     http6 = Server6(("::1", port), Handler)
-    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    dns.bind(("127.0.0.1", 0))
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     closed_port = closed.getsockname()[1]
     closed.close()
     for target in (http4.serve_forever, http6.serve_forever):
         threading.Thread(target=target, daemon=True).start()
-    threading.Thread(target=serve_dns, args=(dns,), daemon=True).start()
-    print(json.dumps({"http": port, "dns": dns.getsockname()[1], "closed": closed_port}), flush=True)
+    print(json.dumps({"http": port, "closed": closed_port}), flush=True)
     threading.Event().wait()
     """#
 }

@@ -146,14 +146,16 @@ final class Runtime: Sendable {
     }
 }
 
-/// A validator's configuration: its `challenges.*` subtree, plus the `dns.resolvers`
-/// that http-01 and tls-alpn-01 resolve names through (the same resolvers CAA will use).
+/// A validator's configuration: its `challenges.*` subtree, where an absent or empty
+/// `resolvers` becomes `dns.resolvers` for every built-in type (http-01 and tls-alpn-01
+/// resolve the name, dns-01 and dns-persist-01 look up its TXT records; CAA uses the same
+/// resolvers). With both empty, the plugin asks the system's resolver.
 func validatorConfigJSON(_ entry: ChallengeRef, config: AppConfig) -> String {
     guard let path = entry.configPath else { return "{}" }
     let subtree = config.pluginConfigJSON(at: path)
-    guard entry == .http01 || entry == .tlsALPN01,
+    guard !config.dns.resolvers.isEmpty,
           var object = (try? JSONSerialization.jsonObject(with: Data(subtree.utf8))) as? [String: Any],
-          object["resolvers"] == nil
+          (object["resolvers"] as? [Any] ?? []).isEmpty
     else { return subtree }
     object["resolvers"] = config.dns.resolvers
     guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return subtree }

@@ -1,6 +1,6 @@
 /// `challenges.dns01`: the dns-01 validator (RFC 8555 §8.4).
 struct Dns01Config: Sendable, Equatable {
-    /// `IP`, `IP:PORT` or `[IPv6]:PORT`; empty = the system resolver.
+    /// `IP`, `IP:PORT` or `[IPv6]:PORT`; empty = `dns.resolvers`, then the system resolver.
     var resolvers: [String] = []
     var timeoutSeconds: Int = 30
     /// Accepted for compatibility; the reference never waits on it.

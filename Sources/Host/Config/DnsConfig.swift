@@ -1,4 +1,5 @@
-/// The `dns` section: resolvers for the server's own lookups (CAA, RFC 8659).
+/// The `dns` section: resolvers for the server's own lookups (CAA, RFC 8659), and for
+/// every built-in validator whose own `resolvers` is empty.
 struct DnsConfig: Sendable, Equatable {
     /// `IP`, `IP:PORT` or `[IPv6]:PORT`; empty = the system resolver.
     var resolvers: [String] = []

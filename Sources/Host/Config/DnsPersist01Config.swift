@@ -3,6 +3,7 @@
 struct DnsPersist01Config: Sendable, Equatable {
     /// This CA's issuer domain names (lowercased); required when dns-persist-01 is enabled.
     var issuerDomainNames: [String] = []
+    /// As `challenges.dns01.resolvers`: empty = `dns.resolvers`, then the system resolver.
     var resolvers: [String] = []
     var timeoutSeconds: Int = 30
     /// Accepted for compatibility; unused.

@@ -181,6 +181,21 @@ final class Certbot {
         return outcome
     }
 
+    /// `certbot certonly --dns-rfc2136` for `names` (one lineage, `certName`, default the
+    /// first name): certbot publishes the dns-01 records through the RFC 2136 server named in
+    /// `credentials` and waits `propagationSeconds` before answering.
+    func certonlyRFC2136(names: [String], credentials: URL, propagationSeconds: Int = 1,
+                         keyType: ACMEKeyType = .ecdsa, certName: String? = nil) throws -> ClientRun {
+        let lineage = certName ?? names.first ?? "cert"
+        var arguments = ["certonly"] + registration + keyType.certbotArguments
+        arguments += ["--dns-rfc2136", "--dns-rfc2136-credentials", credentials.path,
+                      "--dns-rfc2136-propagation-seconds", String(propagationSeconds), "--cert-name", lineage]
+        arguments += names.flatMap { ["-d", $0] }
+        var outcome = try run(arguments)
+        outcome.files = files(certName: lineage)
+        return outcome
+    }
+
     /// `certbot renew --cert-name N --no-random-sleep-on-renew`, with `--force-renewal`
     /// unless `force` is false (then certbot 5 asks the server's ARI whether it is time).
     func renew(certName: String, force: Bool = true, extra: [String] = []) throws -> ClientRun {
@@ -276,6 +291,22 @@ final class Lego {
                                           timeout: timeout ?? self.timeout)
         return ClientRun(commandLine: [Self.executable] + arguments, result: result,
                          files: names.first.map(files(for:)))
+    }
+
+    /// `lego --dns rfc2136 run` for `names`: lego publishes the dns-01 records through the
+    /// RFC 2136 server in `environment` (`RFC2136_*`) and checks them only at `resolver`
+    /// (`--dns.disable-cp`), so nothing asks the system's resolver.
+    func obtainRFC2136(names: [String], environment: [String: String], resolver: String,
+                       keyType: ACMEKeyType = .ecdsa) throws -> ClientRun {
+        var arguments = [
+            "--server", endpoint.directoryURL, "--path", path.path, "--accept-tos", "--email", email,
+            "--key-type", keyType.legoName,
+            "--dns", "rfc2136", "--dns.disable-cp", "--dns.resolvers", resolver,
+        ]
+        arguments += names.flatMap { ["--domains", $0] }
+        arguments.append("run")
+        let result = try TimedCommand.run(Self.executable, arguments, environment: environment, timeout: timeout)
+        return ClientRun(commandLine: [Self.executable] + arguments, result: result, files: names.first.map(files(for:)))
     }
 
     /// `lego run`: registers (with EAB when given) and obtains one certificate for `names`.
@@ -418,61 +449,6 @@ extension XCTestCase {
         }
         return files
     }
-}
-
-// MARK: - loopback DNS
-
-/// `Tests/HostTests/Fixtures/loopback_dns.py`: answers A 127.0.0.1 for every name under
-/// `.test` (UDP and TCP on one 127.0.0.1 port), no answer for other types, NXDOMAIN elsewhere.
-/// Servers under test resolve the names they validate through it.
-final class LoopbackDNS {
-    let process: Process
-    let port: Int
-    let logFile: URL
-    var address: String { "127.0.0.1:\(port)" }
-
-    init(directory: URL, zone: String = "test") throws {
-        let script = TestPaths.repository.appendingPathComponent("Tests/HostTests/Fixtures/loopback_dns.py")
-        let portFile = directory.appendingPathComponent("dns-port")
-        let logFile = directory.appendingPathComponent("dns.log")
-        try? FileManager.default.removeItem(at: portFile)
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logFile)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script.path, "--port-file", portFile.path, "--zone", zone]
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let end = Date().addingTimeInterval(20)
-        var found: Int? = nil
-        while Date() < end, process.isRunning {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8),
-               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                found = value
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        guard let found else {
-            if process.isRunning { process.terminate(); process.waitUntilExit() }
-            throw CLIFailure("loopback DNS did not start: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
-        }
-        self.process = process
-        self.logFile = logFile
-        port = found
-    }
-
-    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
 }
 
 // MARK: - running a command with a deadline

@@ -87,6 +87,18 @@ final class TestServer {
         try store.withConnectionSync(body)
     }
 
+    /// Every challenge the server stored, as "IDENTIFIER TYPE STATUS" (a wildcard
+    /// authorization's identifier with its "*."), sorted.
+    func challengeRows() throws -> [String] {
+        try sql { connection in
+            try connection.query("""
+                SELECT CASE WHEN a.wildcard THEN '*.' ELSE '' END || a.identifier_value AS identifier,
+                       c.type, c.status
+                FROM challenges c JOIN authorizations a ON a.id = c.authorization_id
+                """).map { "\(try $0.string("identifier")) \(try $0.string("type")) \(try $0.string("status"))" }.sorted()
+        }
+    }
+
     /// Runs the `acmeeh` executable against this server's configuration.
     func acmeeh(_ arguments: [String]) throws -> CommandResult {
         try Command.run(TestPaths.executable.path, ["-c", configFile.path] + arguments)
