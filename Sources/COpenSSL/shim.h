@@ -29,3 +29,21 @@ static inline int acmeeh_sk_X509_EXTENSION_num(const STACK_OF(X509_EXTENSION) *s
 static inline X509_EXTENSION *acmeeh_sk_X509_EXTENSION_value(const STACK_OF(X509_EXTENSION) *sk, int i) { return sk_X509_EXTENSION_value(sk, i); }
 static inline int acmeeh_sk_GENERAL_NAME_push(GENERAL_NAMES *sk, GENERAL_NAME *n) { return sk_GENERAL_NAME_push(sk, n); }
 static inline unsigned long acmeeh_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
+
+/* An EC public key from its group name and encoded point through the provider's key
+   management (EVP_PKEY_fromdata): OpenSSL 3.0 decodes DER keys through its generic
+   decoder chain, several times slower. The point must lie on the curve. */
+static inline EVP_PKEY *acmeeh_ec_public_key(const char *group, const unsigned char *point, size_t length) {
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *pkey = NULL;
+    OSSL_PARAM params[3];
+    if (ctx == NULL) return NULL;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, length);
+    params[2] = OSSL_PARAM_construct_end();
+    if (EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+        pkey = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
+}

@@ -10,6 +10,8 @@ struct ACMEServices: Sendable {
     let database: Database
     let runtime: Runtime
     let gateway: ACMEGateway
+    /// Rung when a challenge is queued for the worker, so it starts without waiting a poll.
+    let workerBell = WorkerBell()
     let logger: Logger
 
     init(runtime: Runtime, nonceKey: [UInt8], logger: Logger) {

@@ -30,7 +30,9 @@ extension ACMEServices {
                                                                    "in_request": "\(inRequest)"])
                     if inRequest {
                         challenge.status = .processing
-                        await validation.attempt(challenge)
+                        await validation.attempt(challenge, holders: (authorization, account))
+                    } else {
+                        workerBell.ring()
                     }
                 }
                 if let reloaded = try await database.withConnection({ try $0.challenge(id: id) }) { challenge = reloaded }

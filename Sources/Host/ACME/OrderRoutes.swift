@@ -30,7 +30,7 @@ extension ACMEServices {
     /// The background validator of queued and retried challenges (started by `serve`).
     var challengeWorker: ChallengeWorker {
         ChallengeWorker(validation: validation, pollSeconds: config.challenges.backgroundWorker.pollSeconds,
-                        staleSeconds: config.challenges.backgroundWorker.staleSeconds)
+                        staleSeconds: config.challenges.backgroundWorker.staleSeconds, bell: workerBell)
     }
 
     var issuance: Issuance {

@@ -1,13 +1,9 @@
-/// The few DER (X.690) encodings the JWS layer builds: SubjectPublicKeyInfo for JWK
-/// keys (RFC 5480, RFC 8017 §A.1.1) and the ECDSA-Sig-Value a raw JWS r‖s becomes
+/// The few DER (X.690) encodings the JWS layer builds: SubjectPublicKeyInfo for RSA JWK
+/// keys (RFC 8017 §A.1.1) and the ECDSA-Sig-Value a raw JWS r‖s becomes
 /// (RFC 7518 §3.4, RFC 3279 §2.2.3).
 enum DER {
     static let null: [UInt8] = [0x05, 0x00]
     static let rsaEncryption: [UInt8] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01]
-    static let ecPublicKey: [UInt8] = [0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]
-    static let prime256v1: [UInt8] = [0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]
-    static let secp384r1: [UInt8] = [0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22]
-    static let secp521r1: [UInt8] = [0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x23]
 
     static func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [tag]

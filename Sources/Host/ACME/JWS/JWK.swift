@@ -23,11 +23,12 @@ struct JWK: Sendable {
             }
         }
 
-        var oid: [UInt8] {
+        /// OpenSSL's name of the group.
+        var openSSLGroup: String {
             switch self {
-            case .p256: DER.prime256v1
-            case .p384: DER.secp384r1
-            case .p521: DER.secp521r1
+            case .p256: "prime256v1"
+            case .p384: "secp384r1"
+            case .p521: "secp521r1"
             }
         }
     }
@@ -85,8 +86,7 @@ struct JWK: Sendable {
             guard x.count == curve.coordinateSize, y.count == curve.coordinateSize else {
                 throw Problem(.malformed, "JWK \(crvName) coordinates must be \(curve.coordinateSize) bytes each")
             }
-            let spki = DER.sequence(DER.sequence(DER.ecPublicKey, curve.oid), DER.bitString([0x04] + x + y))
-            guard let key = PublicKey.fromSubjectPublicKeyInfo(spki), key.passesPublicCheck() else {
+            guard let key = PublicKey.ec(group: curve.openSSLGroup, point: [0x04] + x + y), key.passesPublicCheck() else {
                 throw Problem(.badPublicKey, "JWK EC point is not a valid \(crvName) public key")
             }
             keyType = .ec(curve)

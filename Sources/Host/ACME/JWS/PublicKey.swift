@@ -30,6 +30,17 @@ final class PublicKey: @unchecked Sendable {
         }
     }
 
+    /// An EC key from its OpenSSL group name and uncompressed point; nil when the point is
+    /// not on the curve.
+    static func ec(group: String, point: [UInt8]) -> PublicKey? {
+        let pkey = point.withUnsafeBufferPointer { acmeeh_ec_public_key(group, $0.baseAddress, $0.count) }
+        guard let pkey else {
+            ERR_clear_error()
+            return nil
+        }
+        return PublicKey(owning: pkey)
+    }
+
     /// An Ed25519 key from its 32 raw bytes (RFC 8032 §5.1.5).
     static func ed25519(raw: [UInt8]) -> PublicKey? {
         guard raw.count == 32 else { return nil }

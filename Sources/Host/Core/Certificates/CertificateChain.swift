@@ -36,17 +36,15 @@ struct CertificateChain: Sendable {
             throw ParseError(description: "out of memory")
         }
         defer { BIO_free(bio) }
-        var certificates: [OpaquePointer] = []
-        defer { certificates.forEach { X509_free($0) } }
-        while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) {
-            certificates.append(certificate)
-        }
-        ERR_clear_error()
-        guard let first = certificates.first else {
+        // Only the leaf is decoded (OpenSSL 3 decodes each certificate's key on parsing,
+        // which dominates the cost); the others are counted.
+        guard let first = PEM_read_bio_X509(bio, nil, nil, nil) else {
+            ERR_clear_error()
             throw ParseError(description: "the chain holds no PEM certificate")
         }
+        defer { X509_free(first) }
         leaf = try Self.leaf(first)
-        count = certificates.count
+        count = pem.components(separatedBy: "-----BEGIN CERTIFICATE-----").count - 1
     }
 
     /// Parses one DER certificate (as revokeCert carries it, RFC 8555 §7.6); the whole

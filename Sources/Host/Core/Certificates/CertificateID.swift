@@ -58,19 +58,4 @@ enum LeafCertificate {
             return d2i_X509(nil, &cursor, buffer.count)
         }
     }
-
-    /// Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo.
-    static func publicKeyFingerprint(_ der: [UInt8]) -> String? {
-        guard let x509 = parse(der) else { return nil }
-        defer { X509_free(x509) }
-        guard let key = X509_get_X509_PUBKEY(x509) else { return nil }
-        let length = i2d_X509_PUBKEY(key, nil)
-        guard length > 0 else { return nil }
-        var spki = [UInt8](repeating: 0, count: Int(length))
-        spki.withUnsafeMutableBufferPointer { buffer in
-            var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-            _ = i2d_X509_PUBKEY(key, &pointer)
-        }
-        return PostgresHex.encode(Digest.sha256(spki))
-    }
 }

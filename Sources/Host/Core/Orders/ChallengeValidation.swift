@@ -17,9 +17,11 @@ struct ChallengeValidation: Sendable {
     let logger: Logger
 
     /// Validates a challenge that this caller has claimed (status processing, locked).
-    func attempt(_ challenge: Challenge) async {
+    /// A caller that already holds the challenge's authorization and its account passes
+    /// them and saves a lookup.
+    func attempt(_ challenge: Challenge, holders: (Authorization, Account)? = nil) async {
         do {
-            try await run(challenge)
+            try await run(challenge, holders: holders)
         } catch {
             logger.error("challenge validation failed to complete",
                          metadata: ["challenge": "\(challenge.id)", "error": "\(error)"])
@@ -31,12 +33,17 @@ struct ChallengeValidation: Sendable {
         }
     }
 
-    private func run(_ challenge: Challenge) async throws {
-        let (authorization, account) = try await database.withConnection { connection -> (Authorization?, Account?) in
-            let authorization = try connection.authorization(id: challenge.authorizationID)
-            return (authorization, try authorization.flatMap { try connection.account(id: $0.accountID) })
+    private func run(_ challenge: Challenge, holders: (Authorization, Account)?) async throws {
+        let loaded: (Authorization?, Account?)
+        if let holders {
+            loaded = holders
+        } else {
+            loaded = try await database.withConnection { connection -> (Authorization?, Account?) in
+                let authorization = try connection.authorization(id: challenge.authorizationID)
+                return (authorization, try authorization.flatMap { try connection.account(id: $0.accountID) })
+            }
         }
-        guard let authorization, let account else { return }
+        guard let authorization = loaded.0, let account = loaded.1 else { return }
         guard let validator = validators[challenge.type] else {
             try await fail(challenge, authorization,
                            Problem(.serverInternal, "challenge type \(challenge.type) is no longer enabled"))
@@ -96,12 +103,14 @@ struct ChallengeValidation: Sendable {
 /// The background half of challenge validation: picks up processing challenges that
 /// nobody holds and whose retry time has passed (queued by a trigger with
 /// `auto_validate: false`, or scheduled for a retry), several instances sharing the
-/// queue through `FOR UPDATE SKIP LOCKED`. Each round also expires pending
+/// queue through `FOR UPDATE SKIP LOCKED`; a challenge queued by this instance rings
+/// the bell and is picked up at once. Each round also expires pending
 /// authorizations and open orders past their expiry.
 struct ChallengeWorker: Sendable {
     let validation: ChallengeValidation
     let pollSeconds: Int
     let staleSeconds: Int
+    let bell: WorkerBell
     let name = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
 
     /// Runs until the task is cancelled.
@@ -123,7 +132,7 @@ struct ChallengeWorker: Sendable {
             } catch {
                 validation.logger.warning("challenge worker poll failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(pollSeconds))
+            await bell.wait(upTo: .seconds(pollSeconds))
         }
     }
 }

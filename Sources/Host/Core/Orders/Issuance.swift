@@ -25,7 +25,17 @@ struct Issuance: Sendable {
             }
             throw error
         }
-        let claimed = try await database.withConnection { try $0.setOrderStatus(order.id, to: .processing, from: [.ready]) }
+        // ready → processing, and (serial_source: database) the serial, in one round trip.
+        let drawsSerial: Bool
+        if case .internal = config.ca.backend, config.ca.internal.serialSource == .database {
+            drawsSerial = true
+        } else {
+            drawsSerial = false
+        }
+        let (claimed, serialHex) = try await database.withConnection { connection -> (Bool, String?) in
+            guard try connection.setOrderStatus(order.id, to: .processing, from: [.ready]) else { return (false, nil) }
+            return (true, drawsSerial ? try connection.nextCertificateSerial() : nil)
+        }
         guard claimed else {
             // Someone else finalized it meanwhile: answer with its state.
             guard let current = try await database.withConnection({ try $0.order(id: order.id) }) else {
@@ -49,10 +59,6 @@ struct Issuance: Sendable {
         let profile = config.ca.profiles[profileName] ?? config.ca.profiles["default"]
         var validityDays = min(profile?.validityDays ?? config.ca.defaultValidityDays, config.ca.maxValidityDays)
         if let cap = profile?.maxValidityDays { validityDays = min(validityDays, cap) }
-        var serialHex: String? = nil
-        if case .internal = config.ca.backend, config.ca.internal.serialSource == .database {
-            serialHex = try await database.withConnection { try $0.nextCertificateSerial() }
-        }
         let request = CASignRequest(
             csrDER: csrDER, profile: profileName, profileJSON: Self.profileJSON(profile),
             notBefore: order.notBefore.map { Int64($0.timeIntervalSince1970) } ?? 0,
@@ -85,24 +91,25 @@ struct Issuance: Sendable {
             }
             return try await reload(order.id)
         case .issued(let chain, _, _, _):
-            guard let leaf = try? CertificateChain(pem: chain).leaf,
-                  let spki = LeafCertificate.publicKeyFingerprint(leaf.der) else {
+            guard let leaf = try? CertificateChain(pem: chain).leaf else {
                 // A chain acmeeh cannot read cannot be served: the order ends here.
                 logger.error("CA returned an unreadable certificate chain", metadata: ["order": "\(order.id)"])
                 try await fail(order.id, Problem(.serverInternal, "the CA returned a certificate that cannot be parsed"))
             }
-            try await database.transaction { connection in
+            let issued = try await database.transaction { connection -> Order? in
                 let id = try connection.insertCertificate(
                     accountID: order.accountID, orderID: order.id, serial: CertificateID.normalisedSerial(leaf.serialHex),
                     fingerprint: PostgresHex.encode(Digest.sha256(leaf.der)), pemChain: chain,
-                    notBefore: leaf.notBefore, notAfter: leaf.notAfter, publicKeyFingerprint: spki,
+                    notBefore: leaf.notBefore, notAfter: leaf.notAfter, publicKeyFingerprint: leaf.publicKeyFingerprint,
                     sanValues: order.identifiers.map(\.value), caBackend: backend)
                 guard try connection.setOrderCertificate(order.id, certificateID: id) else {
                     throw Problem(.serverInternal, "order \(order.id) left processing while signing")
                 }
+                return try connection.order(id: order.id)
             }
             logger.info("certificate issued", metadata: ["order": "\(order.id)", "serial": "\(leaf.serialHex)"])
-            return try await reload(order.id)
+            guard let issued else { throw Problem(.malformed, "no such order", status: 404) }
+            return issued
         }
     }
 
