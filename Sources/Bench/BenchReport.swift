@@ -60,7 +60,7 @@ struct BenchReport {
                          "ms_per_flow": round3(succeeded.isEmpty ? 0 : cpuTotalMs / Double(succeeded.count)),
                          "cores": round3(outcome.wallSeconds > 0 ? cpuTotalMs / 1000 / outcome.wallSeconds : 0)],
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -69,7 +69,7 @@ struct BenchReport {
             "acmeeh-bench: \(settings.directoryURL)",
             "  \(settings.flows) flows, concurrency \(settings.concurrency), \(settings.flow.names) name(s), \(settings.flow.certificateKey.rawValue)"
                 + (settings.reuseAccounts ? ", accounts reused per worker" : ""),
-            "  succeeded \(succeeded.count), failed \(failed.count), stalled \(stalled) (in flight at the deadline \(inFlightAtDeadline))",
+            "  succeeded \(succeeded.count), failed \(failed.count), stalled \(stalled) (in flight at the end \(inFlightAtDeadline))",
             String(format: "  %.2f flows/s over %.2f s, %d requests (%d badNonce retries), http-01 served %d (404: %d)",
                    flowsPerSecond, outcome.wallSeconds, outcome.requests, outcome.badNonceRetries, http01.served, http01.notFound),
             "  latency ms          p50      p90      p99      max",

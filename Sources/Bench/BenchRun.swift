@@ -80,12 +80,11 @@ final class BenchRun: @unchecked Sendable {
     private func work(deadline: Deadline) {
         defer { finished.signal() }
         var account: Account? = nil
-        var session: ACMESession? = nil
+        var countedRequests = 0, countedRetries = 0
         do {
             let http = try HTTPConnection(caFile: settings.caFile, insecure: settings.insecure)
             let acme = ACMESession(http: http, directoryURL: settings.directoryURL, deadline: deadline,
                                    requestTimeoutMs: settings.requestTimeoutMs)
-            session = acme
             let flow = IssuanceFlow(session: acme, responder: responder, settings: settings.flow)
             while let index = claim(deadline) {
                 let start = Deadline.now()
@@ -101,15 +100,17 @@ final class BenchRun: @unchecked Sendable {
                                         error: FlowError(kind: "tool", detail: "\(error)", step: .newAccount))
                 }
                 if settings.reuseAccounts { account = reuse }
-                lock.withLock { records.append(record) }
+                let (sent, retried) = (acme.requests - countedRequests, acme.badNonceRetries - countedRetries)
+                (countedRequests, countedRetries) = (acme.requests, acme.badNonceRetries)
+                lock.withLock {
+                    records.append(record)
+                    requests += sent
+                    badNonceRetries += retried
+                }
             }
         } catch {
             FileHandle.standardError.write(Data("acmeeh-bench: worker cannot start: \(error)\n".utf8))
         }
-        lock.withLock {
-            requests += session?.requests ?? 0
-            badNonceRetries += session?.badNonceRetries ?? 0
-            finishedWorkers += 1
-        }
+        lock.withLock { finishedWorkers += 1 }
     }
 }
