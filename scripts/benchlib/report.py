@@ -65,6 +65,8 @@ def targets(results):
     if a32 and ref32 and ref32["flows_per_second"] > 0:
         ratio = a32["flows_per_second"] / ref32["flows_per_second"]
         lines.append("- c=32 at least 10× the reference: %.1f× — %s" % (ratio, "met" if ratio >= 10 else "not met"))
+    if a32 and not peb32 and any(r["server"] == "pebble" and r["concurrency"] == 32 for r in results):
+        lines.append("- c=32 at least Pebble's flows/s: Pebble froze at c=32 (every attempt), no rate to compare")
     if a32 and peb32:
         lines.append("- c=32 at least Pebble's flows/s: %.1f vs %.1f — %s" % (
             a32["flows_per_second"], peb32["flows_per_second"],
@@ -114,7 +116,11 @@ def write_benchmarks(path, repo, results, settings):
     lines = targets(results)
     if lines:
         text += ["## Targets of issue 5 (this run)", ""] + lines + [""]
-    notes = [r for r in settings.get("notes", [])]
+    notes = list(settings.get("notes", []))
+    for r in results:
+        samples = r.get("raw", {}).get("error_samples") or []
+        if samples:
+            notes.append("%s c=%d flows=%d, first error: %s" % (r["server"], r["concurrency"], r["flows"], samples[0]))
     if notes:
         text += ["## Notes", ""] + ["- " + n for n in notes] + [""]
     with open(path, "w") as f:
