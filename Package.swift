@@ -24,6 +24,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "acmeeh", targets: ["Host"]),
+        // The load tool of BENCHMARKS.md: full issuance flows against any ACME directory.
+        .executable(name: "acmeeh-bench", targets: ["Bench"]),
         .library(name: "CAFile", type: .dynamic, targets: ["CAFile"]),
         .library(name: "CAExternal", type: .dynamic, targets: ["CAExternal"]),
         .library(name: "ChallengeHTTP01", type: .dynamic, targets: ["ChallengeHTTP01"]),
@@ -65,6 +67,13 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "COpenSSL", "CCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         plugin("CAFile", ["COpenSSL"]),

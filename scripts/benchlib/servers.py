@@ -1,0 +1,173 @@
+"""The servers under test: acmeeh (release build, its own database in the shared cluster)
+and the peers that scripts/bench-peer starts (the reference ACMEEH 2.1, Pebble 2.4)."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, timeout, process=None):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            with NO_PROXY.open(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+class Started:
+    """What a started server gives the harness: directory URL, root pids, trust."""
+
+    def __init__(self, directory, pids, ca_file=None):
+        self.directory = directory
+        self.pids = pids
+        self.ca_file = ca_file or None
+
+
+class LoopbackDNS:
+    """Tests/HostTests/Fixtures/loopback_dns.py: A 127.0.0.1 for every name in the zone."""
+
+    def __init__(self, repo, workdir, zone):
+        os.makedirs(workdir, exist_ok=True)
+        port_file = os.path.join(workdir, "dns-port")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        self.log = open(os.path.join(workdir, "dns.log"), "w")
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(repo, "Tests/HostTests/Fixtures/loopback_dns.py"),
+             "--port-file", port_file, "--zone", zone],
+            stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        end = time.monotonic() + 20
+        while not os.path.exists(port_file):
+            if time.monotonic() > end or self.process.poll() is not None:
+                raise SystemExit("bench: the loopback DNS responder did not start, see %s" % self.log.name)
+            time.sleep(0.05)
+        with open(port_file) as f:
+            self.address = "127.0.0.1:%d" % int(f.read())
+
+    def stop(self):
+        stop_process(self.process)
+        self.log.close()
+
+
+def stop_process(process, timeout=30):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Acmeeh:
+    """`acmeeh serve` from the release build, on a fresh database for every start."""
+
+    name = "acmeeh"
+    uses_postgres = True
+
+    def __init__(self, repo, binary_dir, workdir, cluster, dns, http01_port):
+        self.repo, self.binary_dir, self.workdir = repo, binary_dir, workdir
+        self.cluster, self.dns, self.http01_port = cluster, dns, http01_port
+        self.process = None
+        os.makedirs(workdir, exist_ok=True)
+        ca = os.path.join(workdir, "ca")
+        subprocess.run([os.path.join(repo, "scripts/dev-ca"), ca], check=True, stdout=subprocess.DEVNULL)
+
+    def config(self, port):
+        ca = os.path.join(self.workdir, "ca")
+        return "\n".join([
+            "server:",
+            "  external_url: http://127.0.0.1:%d" % port,
+            "  bind: 127.0.0.1",
+            "  port: %d" % port,
+            "database:",
+            "  host: %s" % self.cluster.directory,
+            "  port: %d" % self.cluster.port,
+            "  database: acmeeh_bench",
+            "  user: acmeeh",
+            "  auto_setup: true",
+            "ca:",
+            "  backend: internal",
+            "  internal:",
+            "    root_cert_path: %s/root.pem" % ca,
+            "    root_key_path: %s/root-key.pem" % ca,
+            "    serial_source: database",
+            "challenges:",
+            "  http01:",
+            "    port: %d" % self.http01_port,
+            "    blocked_networks: []",
+            "dns:",
+            "  resolvers: [\"%s\"]" % self.dns.address,
+            "security:",
+            "  rate_limits:",
+            "    enabled: false",
+            "",
+        ])
+
+    def start(self):
+        self.cluster.recreate("acmeeh_bench")
+        port = free_port()
+        path = os.path.join(self.workdir, "acmeeh.yaml")
+        with open(path, "w") as f:
+            f.write(self.config(port))
+        self.log = open(os.path.join(self.workdir, "server.log"), "a")
+        self.process = subprocess.Popen([os.path.join(self.binary_dir, "acmeeh"), "-c", path, "serve"],
+                                        stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        if not wait_http("http://127.0.0.1:%d/livez" % port, 60, self.process):
+            self.stop()
+            raise RuntimeError("acmeeh did not become live, see %s" % self.log.name)
+        return Started("http://127.0.0.1:%d/directory" % port, [self.process.pid])
+
+    def stop(self):
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+            self.log.close()
+
+
+class Peer:
+    """A peer server through the scripts/bench-peer contract: `NAME start WORKDIR
+    --http01-port P [--pg-host H --pg-port N]` prints DIRECTORY=, PIDS=, CA_FILE=."""
+
+    def __init__(self, repo, name, workdir, cluster, http01_port):
+        self.repo, self.name, self.workdir = repo, name, workdir
+        self.cluster, self.http01_port = cluster, http01_port
+        self.uses_postgres = name == "reference"
+        self.script = os.path.join(repo, "scripts/bench-peer")
+
+    def available(self):
+        return os.access(self.script, os.X_OK)
+
+    def start(self):
+        args = [self.script, self.name, "start", self.workdir, "--http01-port", str(self.http01_port)]
+        if self.uses_postgres:
+            args += ["--pg-host", self.cluster.directory, "--pg-port", str(self.cluster.port)]
+        out = subprocess.run(args, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        values = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+        if out.returncode != 0 or "DIRECTORY" not in values or not values.get("PIDS", "").strip():
+            raise RuntimeError("bench-peer %s start failed (%d): %s %s" % (self.name, out.returncode,
+                                                                        out.stdout[-2000:], out.stderr[-2000:]))
+        pids = [int(p) for p in values["PIDS"].split()]
+        return Started(values["DIRECTORY"].strip(), pids, values.get("CA_FILE", "").strip())
+
+    def stop(self):
+        subprocess.run([self.script, self.name, "stop", self.workdir], capture_output=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
