@@ -5,11 +5,13 @@ import COpenSSL
 enum IssuedCertificate {
     /// nil when the chain is good, else what is wrong with it.
     static func problem(pem: [UInt8], names: [String]) -> String? {
-        guard let bio = pem.withUnsafeBufferPointer({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
-            return "out of memory"
+        // BIO_new_mem_buf does not copy: the BIO must not outlive the buffer's closure.
+        let read = pem.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_X509(bio, nil, nil, nil)
         }
-        defer { BIO_free(bio) }
-        guard let leaf = PEM_read_bio_X509(bio, nil, nil, nil) else {
+        guard let leaf = read else {
             ERR_clear_error()
             return "the chain does not start with a PEM certificate"
         }

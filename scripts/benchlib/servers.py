@@ -119,6 +119,9 @@ class Acmeeh:
             "security:",
             "  rate_limits:",
             "    enabled: false",
+            # The peers run at WARNING too (scripts/bench-peer): no per-request log lines.
+            "logging:",
+            "  level: WARNING",
             "",
         ])
 

@@ -427,13 +427,15 @@ enum ChainVerification {
     }
 
     private static func parseAll(_ pem: String) -> [OpaquePointer] {
-        let bytes = Array(pem.utf8)
-        guard let bio = bytes.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else { return [] }
-        defer { BIO_free(bio) }
-        var certificates: [OpaquePointer] = []
-        while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) { certificates.append(certificate) }
-        ERR_clear_error()
-        return certificates
+        // BIO_new_mem_buf does not copy: the BIO must not outlive the buffer's closure.
+        Array(pem.utf8).withUnsafeBytes { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return [] }
+            defer { BIO_free(bio) }
+            var certificates: [OpaquePointer] = []
+            while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) { certificates.append(certificate) }
+            ERR_clear_error()
+            return certificates
+        }
     }
 
     private static func csrPublicKeyInfo(_ der: [UInt8]) -> [UInt8]? {

@@ -43,10 +43,13 @@ final class TestKey: @unchecked Sendable {
 
     /// A PEM private key (e.g. a certificate's key written by `openssl req`).
     static func pem(_ text: String) throws -> TestKey {
-        let bytes = Array(text.utf8)
-        let bio = bytes.withUnsafeBytes { BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }!
-        defer { BIO_free(bio) }
-        guard let pkey = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else { throw CLIFailure("not a PEM private key") }
+        // BIO_new_mem_buf does not copy: the BIO must not outlive the buffer's closure.
+        let read = Array(text.utf8).withUnsafeBytes { buffer -> OpaquePointer? in
+            let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count))!
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let pkey = read else { throw CLIFailure("not a PEM private key") }
         let isRSA = EVP_PKEY_is_a(pkey, "RSA") == 1
         return TestKey(pkey: pkey, alg: isRSA ? "RS256" : ecAlg(bits: Int(EVP_PKEY_get_bits(pkey))))
     }

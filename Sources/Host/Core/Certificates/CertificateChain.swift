@@ -32,18 +32,21 @@ struct CertificateChain: Sendable {
 
     init(pem: String) throws {
         let bytes = Array(pem.utf8)
-        guard let bio = bytes.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
-            throw ParseError(description: "out of memory")
+        // BIO_new_mem_buf does not copy: the BIO must not outlive the buffer's closure.
+        leaf = try bytes.withUnsafeBytes { buffer throws -> Leaf in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else {
+                throw ParseError(description: "out of memory")
+            }
+            defer { BIO_free(bio) }
+            // Only the leaf is decoded (OpenSSL 3 decodes each certificate's key on parsing,
+            // which dominates the cost); the others are counted.
+            guard let first = PEM_read_bio_X509(bio, nil, nil, nil) else {
+                ERR_clear_error()
+                throw ParseError(description: "the chain holds no PEM certificate")
+            }
+            defer { X509_free(first) }
+            return try Self.leaf(first)
         }
-        defer { BIO_free(bio) }
-        // Only the leaf is decoded (OpenSSL 3 decodes each certificate's key on parsing,
-        // which dominates the cost); the others are counted.
-        guard let first = PEM_read_bio_X509(bio, nil, nil, nil) else {
-            ERR_clear_error()
-            throw ParseError(description: "the chain holds no PEM certificate")
-        }
-        defer { X509_free(first) }
-        leaf = try Self.leaf(first)
         count = pem.components(separatedBy: "-----BEGIN CERTIFICATE-----").count - 1
     }
 

@@ -91,9 +91,13 @@ struct Issuance: Sendable {
             }
             return try await reload(order.id)
         case .issued(let chain, _, _, _):
-            guard let leaf = try? CertificateChain(pem: chain).leaf else {
+            let leaf: CertificateChain.Leaf
+            do {
+                leaf = try CertificateChain(pem: chain).leaf
+            } catch {
                 // A chain acmeeh cannot read cannot be served: the order ends here.
-                logger.error("CA returned an unreadable certificate chain", metadata: ["order": "\(order.id)"])
+                logger.error("CA returned an unreadable certificate chain",
+                             metadata: ["order": "\(order.id)", "error": "\(error)", "chain": "\(chain.prefix(4096))"])
                 try await fail(order.id, Problem(.serverInternal, "the CA returned a certificate that cannot be parsed"))
             }
             let issued = try await database.transaction { connection -> Order? in
