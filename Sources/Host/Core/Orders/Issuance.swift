@@ -91,9 +91,9 @@ struct Issuance: Sendable {
             }
             return try await reload(order.id)
         case .issued(let chain, _, _, _):
-            let leaf: CertificateChain.Leaf
+            let leaf: IssuedLeaf
             do {
-                leaf = try CertificateChain(pem: chain).leaf
+                leaf = try IssuedLeaf(pemChain: chain)
             } catch {
                 // A chain acmeeh cannot read cannot be served: the order ends here.
                 logger.error("CA returned an unreadable certificate chain",
@@ -103,7 +103,7 @@ struct Issuance: Sendable {
             let issued = try await database.transaction { connection -> Order? in
                 let id = try connection.insertCertificate(
                     accountID: order.accountID, orderID: order.id, serial: CertificateID.normalisedSerial(leaf.serialHex),
-                    fingerprint: PostgresHex.encode(Digest.sha256(leaf.der)), pemChain: chain,
+                    fingerprint: leaf.fingerprint, pemChain: chain,
                     notBefore: leaf.notBefore, notAfter: leaf.notAfter, publicKeyFingerprint: leaf.publicKeyFingerprint,
                     sanValues: order.identifiers.map(\.value), caBackend: backend)
                 guard try connection.setOrderCertificate(order.id, certificateID: id) else {
