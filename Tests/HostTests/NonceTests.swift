@@ -51,6 +51,25 @@ final class NonceTests: XCTestCase {
         }
         XCTAssertTrue(redeemed.0)
         XCTAssertFalse(redeemed.1, "a nonce redeems once")
+
+        // Redeemed together with the signer's account: found or not, fresh or not.
+        let account = try await database.withConnection {
+            try $0.insertAccount(jwk: #"{"kty":"EC"}"#, thumbprint: "t", contacts: ["mailto:a@example.com", "mailto:a@example.com"],
+                                 termsOfServiceAgreed: true, eabKID: nil)
+        }
+        XCTAssertEqual(account.contacts, ["mailto:a@example.com"])
+        let (withAccount, replayed, missing) = try await database.withConnection { c in
+            (try c.redeemNonce("n2", expiresAt: Date().addingTimeInterval(60), loadingAccount: account.id),
+             try c.redeemNonce("n2", expiresAt: Date().addingTimeInterval(60), loadingAccount: account.id),
+             try c.redeemNonce("n3", expiresAt: Date().addingTimeInterval(60), loadingAccount: UUID()))
+        }
+        XCTAssertTrue(withAccount.fresh)
+        XCTAssertEqual(withAccount.account?.id, account.id)
+        XCTAssertEqual(withAccount.account?.contacts, ["mailto:a@example.com"])
+        XCTAssertFalse(replayed.fresh)
+        XCTAssertNotNil(replayed.account)
+        XCTAssertTrue(missing.fresh)
+        XCTAssertNil(missing.account)
         await database.shutdown()
     }
 }

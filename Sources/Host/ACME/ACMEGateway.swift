@@ -97,7 +97,7 @@ struct ACMEGateway: Sendable {
         case (.account, let kid?, nil), (.accountOrKey, let kid?, nil):
             let id = try accountID(kid: kid)
             let (fresh, found) = try await database.withConnection { connection in
-                (try connection.redeemNonce(nonce, expiresAt: nonceExpiry), try connection.account(id: id))
+                try connection.redeemNonce(nonce, expiresAt: nonceExpiry, loadingAccount: id)
             }
             guard fresh else { throw Self.usedNonce }
             guard let found else { throw Problem(.accountDoesNotExist, "no account \(kid)") }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The `accounts` and `account_contacts` tables.
 extension Connection {
-    private static let accountColumns = """
+    static let accountColumns = """
         a.id, a.jwk::text AS jwk, a.jwk_thumbprint, a.status, a.tos_agreed, a.eab_kid, a.created_at,
         COALESCE((SELECT array_agg(c.uri ORDER BY c.id) FROM account_contacts c WHERE c.account_id = a.id), '{}') AS contacts
         """
@@ -23,17 +23,21 @@ extension Connection {
         guard let row = try queryFirst(
             """
             INSERT INTO accounts (jwk, jwk_thumbprint, tos_agreed, eab_kid) VALUES ($1, $2, $3, $4)
-            RETURNING id
-            """, [.jsonb(jwk), .string(thumbprint), .bool(termsOfServiceAgreed), eabKID.map { .string($0) }])
+            RETURNING id, jwk::text AS jwk, jwk_thumbprint, status, tos_agreed, eab_kid, created_at, $5::text[] AS contacts
+            """, [.jsonb(jwk), .string(thumbprint), .bool(termsOfServiceAgreed), eabKID.map { .string($0) },
+                  .textArray(contacts.reduce(into: []) { if !$0.contains($1) { $0.append($1) } })])
         else { throw StoreError(.decoding, "INSERT INTO accounts returned no row") }
-        let id = try row.uuid("id")
-        try replaceContacts(accountID: id, contacts)
-        guard let account = try account(id: id) else { throw StoreError(.decoding, "account \(id) vanished") }
+        let account = try Self.account(row)
+        try insertContacts(accountID: account.id, contacts)
         return account
     }
 
     func replaceContacts(accountID: UUID, _ contacts: [String]) throws {
         try execute("DELETE FROM account_contacts WHERE account_id = $1", [.uuid(accountID)])
+        try insertContacts(accountID: accountID, contacts)
+    }
+
+    private func insertContacts(accountID: UUID, _ contacts: [String]) throws {
         for uri in contacts {
             try execute("INSERT INTO account_contacts (account_id, uri) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                         [.uuid(accountID), .string(uri)])
@@ -49,7 +53,7 @@ extension Connection {
                     [.uuid(id), .jsonb(jwk), .string(thumbprint)])
     }
 
-    private static func account(_ row: Row) throws -> Account {
+    static func account(_ row: Row) throws -> Account {
         Account(
             id: try row.uuid("id"),
             jwk: try row.string("jwk"),
