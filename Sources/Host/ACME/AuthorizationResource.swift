@@ -6,9 +6,13 @@ extension ACMEServices {
     func authorizationResource(_ request: ACMERequest) async throws -> ACMEReply {
         let account = try request.signer
         let id = try resourceID(request, "authz")
-        guard var authorization = try await database.withConnection({ try $0.authorization(id: id) }) else {
-            throw Self.notFound("authz")
+        // The authorization with its challenges in one round trip (the challenges are only
+        // shown to the owner, checked next).
+        let found = try await database.withConnection { connection -> (Authorization, [Challenge])? in
+            guard let authorization = try connection.authorization(id: id) else { return nil }
+            return (authorization, try connection.challenges(authorizationID: id))
         }
+        guard var (authorization, challenges) = found else { throw Self.notFound("authz") }
         try Self.requireOwner(authorization.accountID, account, "authorization")
 
         let payload = try request.object()
@@ -30,7 +34,6 @@ extension ACMEServices {
             authorization.status = .deactivated
             logger.info("authorization deactivated", metadata: ["authorization": "\(id)"])
         }
-        let challenges = try await database.withConnection { try $0.challenges(authorizationID: id) }
         var reply = ACMEReply(status: 200, .json(authorizationJSON(authorization, challenges)))
         if authorization.status == .pending { reply.retryAfter = config.challenges.retryAfterSeconds }
         return reply
