@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// CAA at finalize (RFC 8659, RFC 8657): the record parser and the decision without any
-/// network, the libldns lookup against `LoopbackDNS` (Fixtures/loopback_dns.py), and
+/// network, the libldns lookup against `LoopbackDNS` (scripts/loopback-dns), and
 /// finalize end to end through the real server with that responder as `dns.resolvers`.
 final class CAATests: XCTestCase {
     static let ours = "ca.acmeeh.test"

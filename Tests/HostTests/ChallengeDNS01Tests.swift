@@ -5,7 +5,7 @@ import XCTest
 @testable import Host
 
 /// The built libChallengeDNS01.so, loaded through the host's own loader, against
-/// `LoopbackDNS` (Fixtures/loopback_dns.py) answering from the zone written here.
+/// `LoopbackDNS` (scripts/loopback-dns) answering from the zone written here.
 final class ChallengeDNS01Tests: XCTestCase {
     static let pool = PluginThreadPool(numberOfThreads: 4)
     nonisolated(unsafe) static var server: Result<LoopbackDNS, any Error> = .failure(CLIFailure("not started"))

@@ -42,7 +42,7 @@ class Started:
 
 
 class LoopbackDNS:
-    """Tests/HostTests/Fixtures/loopback_dns.py: A 127.0.0.1 for every name in the zone."""
+    """scripts/loopback-dns: A 127.0.0.1 for every name in the zone."""
 
     def __init__(self, repo, workdir, zone):
         os.makedirs(workdir, exist_ok=True)
@@ -51,7 +51,7 @@ class LoopbackDNS:
             os.remove(port_file)
         self.log = open(os.path.join(workdir, "dns.log"), "w")
         self.process = subprocess.Popen(
-            [sys.executable, os.path.join(repo, "Tests/HostTests/Fixtures/loopback_dns.py"),
+            [sys.executable, os.path.join(repo, "scripts/loopback-dns"),
              "--port-file", port_file, "--zone", zone],
             stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
         end = time.monotonic() + 20

@@ -1,6 +1,6 @@
 import Foundation
 
-/// `Tests/HostTests/Fixtures/loopback_dns.py` on a free 127.0.0.1 port (UDP and TCP):
+/// `scripts/loopback-dns` on a free 127.0.0.1 port (UDP and TCP):
 /// answers from a zone file the test writes and may rewrite at any time (A, AAAA, TXT,
 /// CNAME chains, CAA, wildcards, forced rcodes, silence, the AD bit; the script's doc has
 /// the format). Servers under test resolve the names they validate through it; it never
@@ -16,7 +16,7 @@ final class LoopbackDNS: @unchecked Sendable {
     var address: String { "127.0.0.1:\(port)" }
 
     init(directory: URL, zone: String = LoopbackDNS.everyTestName) throws {
-        let script = TestPaths.repository.appendingPathComponent("Tests/HostTests/Fixtures/loopback_dns.py")
+        let script = TestPaths.repository.appendingPathComponent("scripts/loopback-dns")
         let name = "dns-\(UUID().uuidString.prefix(8))"
         let portFile = directory.appendingPathComponent("\(name).port")
         zoneFile = directory.appendingPathComponent("\(name).zone")
@@ -40,7 +40,7 @@ final class LoopbackDNS: @unchecked Sendable {
         }
         guard let found else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-            throw CLIFailure("loopback_dns.py did not start: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+            throw CLIFailure("scripts/loopback-dns did not start: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
         }
         port = found
     }

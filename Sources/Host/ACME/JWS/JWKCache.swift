@@ -4,12 +4,13 @@ import NIOConcurrencyHelpers
 /// OpenSSL key (DER decoding through OpenSSL 3's decoders plus the public-key check) costs
 /// more than verifying the signature itself, and every kid-signed request needs its
 /// account's key: the cache makes that a dictionary lookup. Keys are immutable, so an
-/// entry can never be stale; a full cache drops an arbitrary entry.
+/// entry can never be stale; a full cache drops an arbitrary entry. The bound keeps it to
+/// a few megabytes (an entry holds an OpenSSL key): the accounts active at one time.
 final class JWKCache: Sendable {
     private let entries = NIOLockedValueBox<[String: JWK]>([:])
     let capacity: Int
 
-    init(capacity: Int = 10_000) {
+    init(capacity: Int = 1024) {
         self.capacity = capacity
     }
 
