@@ -296,40 +296,18 @@ final class CAATests: XCTestCase {
         dns = try LoopbackDNS(directory: directory)
         let libraries = try FileValidatorFixture.libraries.get()
         let port = try ServerProcess.freePort()
-        let db = database.config
-        let yaml = """
-        server:
-          external_url: http://127.0.0.1:\(port)
-          bind: 127.0.0.1
-          port: \(port)
-        database:
-          host: \(db.host)
-          port: \(db.port)
-          database: \(db.database)
-          user: \(db.user)
-          min_connections: 1
-          max_connections: 6
-          auto_setup: true
-        ca:
-          backend: internal
-          internal:
-            root_cert_path: \(ca.appendingPathComponent("root.pem").path)
-            root_key_path: \(ca.appendingPathComponent("root-key.pem").path)
-            serial_source: database
-        challenges:
-          enabled: ["ext:\(libraries.http)", "ext:\(libraries.dns)"]
-          background_worker:
-            poll_seconds: 1
-        acme:
-          caa_identities: ["\(Self.ours)"]
-        dns:
-          resolvers: ["\(dns.address)"]
-          timeout_seconds: \(timeoutSeconds)
-        logging:
-          format: human
-        """
-        let url = directory.appendingPathComponent("acmeeh.yaml")
-        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        let url = try TestServer.writeConfig(directory: directory, database: database.config, port: port,
+                                             maxConnections: 6, extra: """
+            challenges:
+              enabled: ["ext:\(libraries.http)", "ext:\(libraries.dns)"]
+              background_worker:
+                poll_seconds: 1
+            acme:
+              caa_identities: ["\(Self.ours)"]
+            dns:
+              resolvers: ["\(dns.address)"]
+              timeout_seconds: \(timeoutSeconds)
+            """)
         server = try ServerProcess(config: url, port: port, logFile: directory.appendingPathComponent("server.log"),
                                    environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
         try server.waitUntilLive()

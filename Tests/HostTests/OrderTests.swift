@@ -34,53 +34,31 @@ final class OrderTests: XCTestCase {
     func start(extra: String = "", allowIP: Bool = false, caBackend: String = "internal") throws {
         let libraries = try FileValidatorFixture.libraries.get()
         let port = try ServerProcess.freePort()
-        let db = database.config
-        let ca = directory.appendingPathComponent("ca")
-        let yaml = """
-        server:
-          external_url: http://127.0.0.1:\(port)
-          bind: 127.0.0.1
-          port: \(port)
-          workers: 2
-        database:
-          host: \(db.host)
-          port: \(db.port)
-          database: \(db.database)
-          user: \(db.user)
-          min_connections: 1
-          max_connections: 6
-          auto_setup: true
-        ca:
-          backend: \(caBackend)
-          max_validity_days: 100
-          profiles:
-            reject: {}
-            pending: {}
-          internal:
-            root_cert_path: \(ca.appendingPathComponent("root.pem").path)
-            root_key_path: \(ca.appendingPathComponent("root-key.pem").path)
-            serial_source: database
-        challenges:
-          enabled: ["ext:\(libraries.http)", "ext:\(libraries.dns)"]
-          backoff_base_seconds: 1
-          backoff_max_seconds: 2
-          http01:
-            max_retries: 3
-          background_worker:
-            poll_seconds: 1
-        security:
-          identifier_policy:
-            allowed_domains: ["*.example.test"]
-            forbidden_domains: ["bad.example.test"]
-            allow_ip: \(allowIP)
-        ari:
-          enabled: true
-        logging:
-          format: human
-        \(extra)
-        """
-        let url = directory.appendingPathComponent("acmeeh.yaml")
-        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        let ca = TestServer.caSection(directory: directory, backend: caBackend, extra: """
+              max_validity_days: 100
+              profiles:
+                reject: {}
+                pending: {}
+            """)
+        let url = try TestServer.writeConfig(
+            directory: directory, database: database.config, port: port, ca: ca, maxConnections: 6, extra: """
+            challenges:
+              enabled: ["ext:\(libraries.http)", "ext:\(libraries.dns)"]
+              backoff_base_seconds: 1
+              backoff_max_seconds: 2
+              http01:
+                max_retries: 3
+              background_worker:
+                poll_seconds: 1
+            security:
+              identifier_policy:
+                allowed_domains: ["*.example.test"]
+                forbidden_domains: ["bad.example.test"]
+                allow_ip: \(allowIP)
+            ari:
+              enabled: true
+            \(extra)
+            """)
         server = try ServerProcess(config: url, port: port, logFile: directory.appendingPathComponent("server.log"),
                                    environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
         try server.waitUntilLive()

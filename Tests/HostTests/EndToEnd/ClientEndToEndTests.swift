@@ -56,52 +56,28 @@ final class ClientEndToEndTests: XCTestCase {
     @discardableResult
     func startServer(_ options: Options = Options()) throws -> ServerProcess {
         let port = try ServerProcess.freePort()
-        let db = database.config
-        let ca = directory.appendingPathComponent("ca")
         var profiles = ""
         if !options.profiles.isEmpty {
             profiles = "  profiles:\n" + options.profiles.sorted { $0.key < $1.key }
                 .map { "    \($0.key):\n\($0.value)" }.joined(separator: "\n")
         }
-        let yaml = """
-        server:
-          external_url: http://127.0.0.1:\(port)
-          bind: 127.0.0.1
-          port: \(port)
-          workers: 2
-        database:
-          host: \(db.host)
-          port: \(db.port)
-          database: \(db.database)
-          user: \(db.user)
-          min_connections: 1
-          max_connections: 4
-          auto_setup: true
-        ca:
-          backend: internal
-          internal:
-            root_cert_path: \(ca.appendingPathComponent("root.pem").path)
-            root_key_path: \(ca.appendingPathComponent("root-key.pem").path)
-            serial_source: database
-        \(profiles)
-        acme:
-          eab_required: \(options.eabRequired)
-        challenges:
-          http01:
-            port: \(httpPort)
-            blocked_networks: []
-        dns:
-          resolvers: ["\(dns.address)"]
-        security:
-          identifier_policy:
-            allow_ip: \(options.allowIP)
-        ari:
-          enabled: \(options.ari)
-        logging:
-          format: human
-        """
-        configURL = directory.appendingPathComponent("acmeeh.yaml")
-        try yaml.write(to: configURL, atomically: true, encoding: .utf8)
+        configURL = try TestServer.writeConfig(
+            directory: directory, database: database.config, port: port,
+            ca: TestServer.caSection(directory: directory, extra: profiles), extra: """
+            acme:
+              eab_required: \(options.eabRequired)
+            challenges:
+              http01:
+                port: \(httpPort)
+                blocked_networks: []
+            dns:
+              resolvers: ["\(dns.address)"]
+            security:
+              identifier_policy:
+                allow_ip: \(options.allowIP)
+            ari:
+              enabled: \(options.ari)
+            """)
         let server = try ServerProcess(config: configURL, port: port,
                                        logFile: directory.appendingPathComponent("server.log"))
         self.server = server

@@ -23,35 +23,8 @@ final class ServeEndToEndTests: XCTestCase {
 
     /// Writes a configuration for this test's database and CA; `extra` is appended YAML.
     func writeConfig(port: Int, backend: String = "internal", extra: String = "") throws -> URL {
-        let db = database.config
-        let ca = directory.appendingPathComponent("ca")
-        let yaml = """
-        server:
-          external_url: http://127.0.0.1:\(port)
-          bind: 127.0.0.1
-          port: \(port)
-          workers: 2
-        database:
-          host: \(db.host)
-          port: \(db.port)
-          database: \(db.database)
-          user: \(db.user)
-          min_connections: 1
-          max_connections: 4
-          auto_setup: true
-        ca:
-          backend: \(backend)
-          internal:
-            root_cert_path: \(ca.appendingPathComponent("root.pem").path)
-            root_key_path: \(ca.appendingPathComponent("root-key.pem").path)
-            serial_source: database
-        logging:
-          format: human
-        \(extra)
-        """
-        let url = directory.appendingPathComponent("acmeeh-\(port).yaml")
-        try yaml.write(to: url, atomically: true, encoding: .utf8)
-        return url
+        try TestServer.writeConfig(directory: directory, database: database.config, port: port,
+                                   ca: TestServer.caSection(directory: directory, backend: backend), extra: extra)
     }
 
     func acmeeh(_ arguments: [String]) throws -> CommandResult {

@@ -41,40 +41,15 @@ final class TLSALPNClientTests: XCTestCase {
     /// challenge type, on lego's port.
     func startServer() throws {
         let port = try ServerProcess.freePort()
-        let db = database.config
-        let ca = directory.appendingPathComponent("ca")
-        let yaml = """
-        server:
-          external_url: http://127.0.0.1:\(port)
-          bind: 127.0.0.1
-          port: \(port)
-          workers: 2
-        database:
-          host: \(db.host)
-          port: \(db.port)
-          database: \(db.database)
-          user: \(db.user)
-          min_connections: 1
-          max_connections: 4
-          auto_setup: true
-        ca:
-          backend: internal
-          internal:
-            root_cert_path: \(ca.appendingPathComponent("root.pem").path)
-            root_key_path: \(ca.appendingPathComponent("root-key.pem").path)
-            serial_source: database
-        challenges:
-          enabled: [tls-alpn-01]
-          tlsalpn01:
-            port: \(tlsPort)
-            blocked_networks: []
-        dns:
-          resolvers: ["\(dns.address)"]
-        logging:
-          format: human
-        """
-        let configURL = directory.appendingPathComponent("acmeeh.yaml")
-        try yaml.write(to: configURL, atomically: true, encoding: .utf8)
+        let configURL = try TestServer.writeConfig(directory: directory, database: database.config, port: port, extra: """
+            challenges:
+              enabled: [tls-alpn-01]
+              tlsalpn01:
+                port: \(tlsPort)
+                blocked_networks: []
+            dns:
+              resolvers: ["\(dns.address)"]
+            """)
         let server = try ServerProcess(config: configURL, port: port,
                                        logFile: directory.appendingPathComponent("server.log"))
         self.server = server

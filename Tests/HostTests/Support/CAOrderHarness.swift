@@ -30,35 +30,16 @@ final class CAOrderHarness {
     func writeConfig(ca: String, port: Int) throws -> URL {
         let libraries = try FileValidatorFixture.libraries.get()
         let caSection = ca.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
-        let db = database.config
-        let yaml = """
-        server:
-          external_url: http://127.0.0.1:\(port)
-          bind: 127.0.0.1
-          port: \(port)
-          workers: 2
-        database:
-          host: \(db.host)
-          port: \(db.port)
-          database: \(db.database)
-          user: \(db.user)
-          min_connections: 1
-          max_connections: 6
-          auto_setup: true
-        ca:
-        \(caSection)
-        challenges:
-          enabled: ["ext:\(libraries.http)"]
-          background_worker:
-            poll_seconds: 1
-        security:
-          identifier_policy:
-            allowed_domains: ["*.example.test"]
-        logging:
-          format: human
-        """
-        let url = directory.appendingPathComponent("acmeeh-\(port).yaml")
-        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        let url = try TestServer.writeConfig(directory: directory, database: database.config, port: port,
+                                             ca: caSection, maxConnections: 6, extra: """
+            challenges:
+              enabled: ["ext:\(libraries.http)"]
+              background_worker:
+                poll_seconds: 1
+            security:
+              identifier_policy:
+                allowed_domains: ["*.example.test"]
+            """)
         return url
     }
 

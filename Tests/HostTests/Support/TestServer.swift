@@ -49,9 +49,11 @@ final class TestServer {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// The configuration ServeEndToEndTests uses, for `port` and `database`.
-    static func writeConfig(directory: URL, database db: DatabaseConfig, port: Int, extra: String) throws -> URL {
-        let ca = directory.appendingPathComponent("ca")
+    /// The one base configuration of the tests that start `acmeeh serve`: `port`, `database`,
+    /// `ca` (the indented body of the `ca:` section; by default the internal CA that
+    /// `scripts/dev-ca` made in `directory/ca`) and `extra`, more top-level YAML.
+    static func writeConfig(directory: URL, database db: DatabaseConfig, port: Int, ca: String? = nil,
+                            maxConnections: Int = 4, extra: String = "") throws -> URL {
         let yaml = """
         server:
           external_url: http://127.0.0.1:\(port)
@@ -64,14 +66,10 @@ final class TestServer {
           database: \(db.database)
           user: \(db.user)
           min_connections: 1
-          max_connections: 4
+          max_connections: \(maxConnections)
           auto_setup: true
         ca:
-          backend: internal
-          internal:
-            root_cert_path: \(ca.appendingPathComponent("root.pem").path)
-            root_key_path: \(ca.appendingPathComponent("root-key.pem").path)
-            serial_source: database
+        \(ca ?? caSection(directory: directory))
         logging:
           format: human
         \(extra)
@@ -79,6 +77,20 @@ final class TestServer {
         let url = directory.appendingPathComponent("acmeeh-\(port).yaml")
         try yaml.write(to: url, atomically: true, encoding: .utf8)
         return url
+    }
+
+    /// The `ca:` body for the internal CA of `directory/ca`; `extra` are more `ca` keys,
+    /// indented like the others (two spaces).
+    static func caSection(directory: URL, backend: String = "internal", extra: String = "") -> String {
+        let ca = directory.appendingPathComponent("ca")
+        return """
+          backend: \(backend)
+          internal:
+            root_cert_path: \(ca.appendingPathComponent("root.pem").path)
+            root_key_path: \(ca.appendingPathComponent("root-key.pem").path)
+            serial_source: database
+        \(extra)
+        """
     }
 
     /// Runs `body` on a connection to the server's database (blocking; for test set-up).
