@@ -53,7 +53,7 @@ let package = Package(
         // Name resolution (libldns) and address guards for plugins that reach out to
         // identifiers (http-01, dns-01, tls-alpn-01). Apart from PluginKit so that plugins
         // which never resolve names do not link libldns.
-        .target(name: "PluginNetwork", dependencies: ["PluginKit", "CLDNS"]),
+        .target(name: "PluginNetwork", dependencies: ["PluginAPI", "PluginKit", "CLDNS"]),
         .executableTarget(
             name: "Host",
             dependencies: [

@@ -76,20 +76,7 @@ final class ChallengeDNS01: ChallengeInstance {
     }
 }
 
-/// The time one validation may take: `timeout_seconds` or the call's deadline, whichever
-/// comes first, and how a lookup failure reads as a problem.
-struct LookupBound {
-    let deadline: Deadline
-    let callDeadlineBinds: Bool
-    let timeoutSeconds: Int
-
-    init(timeoutSeconds: Int, request: ChallengeRequest) {
-        let own = Deadline.fromNow(milliseconds: Int64(timeoutSeconds) * 1000)
-        deadline = min(own, request.deadline)
-        callDeadlineBinds = request.deadline <= own
-        self.timeoutSeconds = timeoutSeconds
-    }
-
+extension ValidationBound {
     /// A failed lookup as a `dns` problem. Not-found is retryable here (the record may not
     /// have propagated yet), as are server failures and timeouts; a broken CNAME chain is final.
     func problem(_ error: ResolverError, context: String) -> PluginError {
@@ -101,12 +88,7 @@ struct LookupBound {
             return PluginError(code: ACMEEH_E_UNAVAILABLE, retryable: true, problemType: ProblemType.dns,
                                detail: "\(context): \(error.detail)")
         case .deadline:
-            if callDeadlineBinds {
-                return PluginError(code: ACMEEH_E_DEADLINE, retryable: true, problemType: ProblemType.dns,
-                                   detail: "\(context): \(error.detail) (the validation's deadline passed)")
-            }
-            return PluginError(code: ACMEEH_E_UNAVAILABLE, retryable: true, problemType: ProblemType.dns,
-                               detail: "\(context): \(error.detail) (timeout_seconds \(timeoutSeconds) passed)")
+            return timedOut("\(context): \(error.detail)", problemType: ProblemType.dns)
         case .badChain:
             return .rejected("\(context): \(error.detail)", problemType: ProblemType.dns)
         }

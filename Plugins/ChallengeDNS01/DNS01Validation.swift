@@ -15,7 +15,7 @@ struct DNS01Validation {
         }
         let expected = Array(base64URL(sha256(Array(keyAuthorization.utf8))).utf8)
         let name = "_acme-challenge.\(request.identifierValue)"
-        let bound = LookupBound(timeoutSeconds: config.timeoutSeconds, request: request)
+        let bound = ValidationBound(timeoutSeconds: config.timeoutSeconds, callDeadline: request.deadline)
         let answer: TXTAnswer
         do {
             answer = try resolver.txtRecords(of: name, deadline: bound.deadline, authoritative: config.requireAuthoritative,

@@ -12,7 +12,7 @@ struct DNSPersist01Validation {
     let resolver: Resolver
 
     func validate(_ request: ChallengeRequest) throws(PluginError) {
-        let bound = LookupBound(timeoutSeconds: config.timeoutSeconds, request: request)
+        let bound = ValidationBound(timeoutSeconds: config.timeoutSeconds, callDeadline: request.deadline)
         let now = Int64(time(nil))
         // The identifier itself, then (allow_subdomain_policy) its ancestors of two labels or more.
         var names = [request.identifierValue]

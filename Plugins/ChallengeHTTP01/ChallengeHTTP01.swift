@@ -65,9 +65,7 @@ final class ChallengeHTTP01: ChallengeInstance {
         let first = "http://\(host)\(port)/.well-known/acme-challenge/\(token)"
 
         // timeout_seconds and the call's deadline both bound the whole validation.
-        let ownLimit = Deadline.fromNow(milliseconds: Int64(config.timeoutSeconds) * 1000)
-        let bound = Bound(deadline: min(ownLimit, request.deadline), callDeadlineBinds: request.deadline <= ownLimit,
-                          timeoutSeconds: config.timeoutSeconds)
+        let bound = ValidationBound(timeoutSeconds: config.timeoutSeconds, callDeadline: request.deadline)
         do {
             try follow(first, keyAuthorization: keyAuthorization, bound: bound)
             log.info("http-01 \(request.identifierValue): valid (\(first))")
@@ -77,24 +75,8 @@ final class ChallengeHTTP01: ChallengeInstance {
         }
     }
 
-    /// The time a validation may take, and which limit set it (for the error's code).
-    struct Bound {
-        let deadline: Deadline
-        let callDeadlineBinds: Bool
-        let timeoutSeconds: Int
-
-        func timedOut(_ detail: String, problemType: String = ProblemType.connection) -> PluginError {
-            if callDeadlineBinds {
-                return PluginError(code: ACMEEH_E_DEADLINE, retryable: true, problemType: problemType,
-                                   detail: "\(detail) (the validation's deadline passed)")
-            }
-            return PluginError(code: ACMEEH_E_UNAVAILABLE, retryable: true, problemType: problemType,
-                               detail: "\(detail) (timeout_seconds \(timeoutSeconds) passed)")
-        }
-    }
-
     /// Fetches `start`, following redirects, and checks the final body.
-    private func follow(_ start: String, keyAuthorization: String, bound: Bound) throws(PluginError) {
+    private func follow(_ start: String, keyAuthorization: String, bound: ValidationBound) throws(PluginError) {
         var current = start
         var redirects = 0
         while true {
@@ -143,7 +125,7 @@ final class ChallengeHTTP01: ChallengeInstance {
 
     /// The addresses to try for `url`, each checked against `blocked_networks`: one
     /// blocked address refuses the whole hop.
-    private func addresses(of url: ChallengeURL, bound: Bound) throws(PluginError) -> [IPAddress] {
+    private func addresses(of url: ChallengeURL, bound: ValidationBound) throws(PluginError) -> [IPAddress] {
         let addresses: [IPAddress]
         if let literal = url.address {
             addresses = [literal]
@@ -169,7 +151,7 @@ final class ChallengeHTTP01: ChallengeInstance {
     }
 
     /// GETs `url` from each address in turn until one connects.
-    private func fetch(_ url: ChallengeURL, addresses: [IPAddress], bound: Bound) throws(PluginError)
+    private func fetch(_ url: ChallengeURL, addresses: [IPAddress], bound: ValidationBound) throws(PluginError)
         -> (status: Int, body: [UInt8], location: String?) {
         var failures: [String] = []
         for (index, address) in addresses.enumerated() {

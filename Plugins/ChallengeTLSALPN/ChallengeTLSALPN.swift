@@ -59,9 +59,7 @@ final class ChallengeTLSALPN: ChallengeInstance {
         }
 
         // timeout_seconds and the call's deadline both bound the whole validation.
-        let ownLimit = Deadline.fromNow(milliseconds: Int64(config.timeoutSeconds) * 1000)
-        let bound = Bound(deadline: min(ownLimit, request.deadline), callDeadlineBinds: request.deadline <= ownLimit,
-                          timeoutSeconds: config.timeoutSeconds)
+        let bound = ValidationBound(timeoutSeconds: config.timeoutSeconds, callDeadline: request.deadline)
         do {
             try validate(identifier, keyAuthorization: keyAuthorization, bound: bound)
             log.info("tls-alpn-01 \(identifier): valid (port \(config.port), SNI \(identifier.serverName))")
@@ -71,23 +69,7 @@ final class ChallengeTLSALPN: ChallengeInstance {
         }
     }
 
-    /// The time a validation may take, and which limit set it (for the error's code).
-    struct Bound {
-        let deadline: Deadline
-        let callDeadlineBinds: Bool
-        let timeoutSeconds: Int
-
-        func timedOut(_ detail: String, problemType: String = ProblemType.connection) -> PluginError {
-            if callDeadlineBinds {
-                return PluginError(code: ACMEEH_E_DEADLINE, retryable: true, problemType: problemType,
-                                   detail: "\(detail) (the validation's deadline passed)")
-            }
-            return PluginError(code: ACMEEH_E_UNAVAILABLE, retryable: true, problemType: problemType,
-                               detail: "\(detail) (timeout_seconds \(timeoutSeconds) passed)")
-        }
-    }
-
-    private func validate(_ identifier: ValidationIdentifier, keyAuthorization: String, bound: Bound) throws(PluginError) {
+    private func validate(_ identifier: ValidationIdentifier, keyAuthorization: String, bound: ValidationBound) throws(PluginError) {
         let target = "\(identifier) port \(config.port)"
         let addresses = try addresses(of: identifier, bound: bound)
         var failures: [String] = []
@@ -131,7 +113,7 @@ final class ChallengeTLSALPN: ChallengeInstance {
 
     /// The addresses to try, each checked against `blocked_networks`: one blocked address
     /// refuses the validation, before any connection.
-    private func addresses(of identifier: ValidationIdentifier, bound: Bound) throws(PluginError) -> [IPAddress] {
+    private func addresses(of identifier: ValidationIdentifier, bound: ValidationBound) throws(PluginError) -> [IPAddress] {
         let addresses: [IPAddress]
         switch identifier {
         case .ip(let address):
