@@ -155,7 +155,8 @@ final class Certbot {
 
     private static func eabArguments(_ eab: EABCredential?) -> [String] {
         guard let eab else { return [] }
-        return ["--eab-kid", eab.kid, "--eab-hmac-key", eab.hmacKey]
+        // `=` keeps a key that starts with "-" (base64url) from reading as an option.
+        return ["--eab-kid=\(eab.kid)", "--eab-hmac-key=\(eab.hmacKey)"]
     }
 
     /// `certbot register` (with EAB when given).
@@ -283,7 +284,7 @@ final class Lego {
             "--key-type", keyType.legoName, "--http", "--http.port", "127.0.0.1:\(httpPort)",
         ]
         arguments += names.flatMap { ["--domains", $0] }
-        if let eab { arguments += ["--eab", "--kid", eab.kid, "--hmac", eab.hmacKey] }
+        if let eab { arguments += ["--eab", "--kid=\(eab.kid)", "--hmac=\(eab.hmacKey)"] }
         arguments += command
         var environment: [String: String] = [:]
         if let root = endpoint.tlsRoot { environment["LEGO_CA_CERTIFICATES"] = root.path }
