@@ -32,7 +32,7 @@ struct DNS01Validation {
         }
         // Any one of the records may carry the value (several orders may be in flight).
         if answer.records.contains(where: { constantTimeEquals($0, expected) }) { return }
-        let received = answer.records.prefix(5).map { "\"\(escapedForDetail($0))\"" }.joined(separator: ", ")
+        let received = answer.records.prefix(5).map { "\"\(escapedForDetail($0, limit: 100))\"" }.joined(separator: ", ")
         let more = answer.records.count > 5 ? " and \(answer.records.count - 5) more" : ""
         let at = answer.canonicalName == Resolver.normalizedName(name) ? "" : " (via CNAME to \(answer.canonicalName))"
         throw PluginError.rejected(
@@ -81,23 +81,3 @@ func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     return difference == 0
 }
 
-/// Text from DNS made safe for a problem detail: printable ASCII kept, the rest escaped, cut after `limit` bytes.
-func escapedForDetail(_ bytes: some Collection<UInt8>, limit: Int = 100) -> String {
-    var out = ""
-    for byte in bytes.prefix(limit) {
-        switch byte {
-        case UInt8(ascii: "\""): out += "\\\""
-        case UInt8(ascii: "\\"): out += "\\\\"
-        case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
-        default:
-            let hex = Array("0123456789abcdef")
-            out += "\\x\(hex[Int(byte >> 4)])\(hex[Int(byte & 0xF)])"
-        }
-    }
-    if bytes.count > limit { out += "..." }
-    return out
-}
-
-func escapedForDetail(_ text: String, limit: Int = 200) -> String {
-    escapedForDetail(Array(text.utf8), limit: limit)
-}

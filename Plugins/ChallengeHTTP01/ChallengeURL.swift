@@ -47,28 +47,3 @@ struct ChallengeURL: CustomStringConvertible {
 
     var description: String { text }
 }
-
-/// Text from the network (bodies, URLs) made safe for a problem detail: printable
-/// ASCII kept, everything else escaped, cut after `limit` bytes.
-func escapedForDetail(_ bytes: some Collection<UInt8>, limit: Int = 64) -> String {
-    var out = ""
-    for byte in bytes.prefix(limit) {
-        switch byte {
-        case UInt8(ascii: "\""): out += "\\\""
-        case UInt8(ascii: "\\"): out += "\\\\"
-        case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
-        case UInt8(ascii: "\n"): out += "\\n"
-        case UInt8(ascii: "\r"): out += "\\r"
-        case UInt8(ascii: "\t"): out += "\\t"
-        default:
-            let hex = Array("0123456789abcdef")
-            out += "\\x\(hex[Int(byte >> 4)])\(hex[Int(byte & 0xF)])"
-        }
-    }
-    if bytes.count > limit { out += "..." }
-    return out
-}
-
-func escapedForDetail(_ text: String, limit: Int = 200) -> String {
-    escapedForDetail(Array(text.utf8), limit: limit)
-}

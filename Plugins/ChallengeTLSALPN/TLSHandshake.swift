@@ -247,20 +247,3 @@ func openSSLErrors() -> String {
     return parts.isEmpty ? "no OpenSSL error reported" : parts.joined(separator: "; ")
 }
 
-/// Bytes from the network made safe for a problem detail: printable ASCII kept,
-/// everything else escaped, cut after `limit` bytes.
-func escapedForDetail(_ bytes: some Collection<UInt8>, limit: Int = 64) -> String {
-    var out = ""
-    for byte in bytes.prefix(limit) {
-        switch byte {
-        case UInt8(ascii: "\""): out += "\\\""
-        case UInt8(ascii: "\\"): out += "\\\\"
-        case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
-        default:
-            let hex = Array("0123456789abcdef")
-            out += "\\x\(hex[Int(byte >> 4)])\(hex[Int(byte & 0xF)])"
-        }
-    }
-    if bytes.count > limit { out += "..." }
-    return out
-}

@@ -162,42 +162,61 @@ public struct Resolver: Sendable {
         case failure(String)
     }
 
-    private func query(_ owner: UnsafeMutablePointer<ldns_rdf>, type: ldns_rr_type, server: Server?, timeoutMs: Int64) -> Outcome {
+    private struct SetupFailure: Error {
+        let detail: String
+    }
+
+    /// An ldns resolver for one query: `server`, or the system's nameservers; one try per
+    /// nameserver, the time shared between them (ldns waits its timeout once per
+    /// nameserver and retry); no search domains; TCP fallback on truncation. The caller
+    /// frees it.
+    private func makeResolver(server: Server?, timeoutMs: Int64, recursive: Bool,
+                              dnssec: Bool) -> Result<UnsafeMutablePointer<ldns_resolver>, SetupFailure> {
         let r: UnsafeMutablePointer<ldns_resolver>
         if let server {
-            guard let made = ldns_resolver_new() else { return .failure("out of memory") }
+            guard let made = ldns_resolver_new() else { return .failure(SetupFailure(detail: "out of memory")) }
             r = made
             let rdfType = server.address.isIPv6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
             guard let ns = ldns_rdf_new_frm_str(rdfType, server.address.description) else {
                 ldns_resolver_deep_free(r)
-                return .failure("bad resolver address")
+                return .failure(SetupFailure(detail: "bad resolver address"))
             }
             let status = ldns_resolver_push_nameserver(r, ns)
             ldns_rdf_deep_free(ns)
             guard status == LDNS_STATUS_OK else {
                 ldns_resolver_deep_free(r)
-                return .failure(String(cString: ldns_get_errorstr_by_id(status)))
+                return .failure(SetupFailure(detail: String(cString: ldns_get_errorstr_by_id(status))))
             }
             ldns_resolver_set_port(r, UInt16(server.port))
         } else {
             var made: UnsafeMutablePointer<ldns_resolver>? = nil
             let status = ldns_resolver_new_frm_file(&made, systemConfigPath)
             guard status == LDNS_STATUS_OK, let made else {
-                return .failure("cannot read \(systemConfigPath): \(String(cString: ldns_get_errorstr_by_id(status)))")
+                return .failure(SetupFailure(
+                    detail: "cannot read \(systemConfigPath): \(String(cString: ldns_get_errorstr_by_id(status)))"))
             }
             r = made
         }
-        defer { ldns_resolver_deep_free(r) }
         let nameservers = max(1, ldns_resolver_nameserver_count(r))
-        // ldns waits the timeout once per nameserver and retry: one try each, time shared.
         let perServer = max(1, timeoutMs / Int64(nameservers))
         ldns_resolver_set_timeout(r, timeval(tv_sec: Int(perServer / 1000), tv_usec: Int((perServer % 1000) * 1000)))
         ldns_resolver_set_retry(r, 1)
         ldns_resolver_set_retrans(r, 1)
-        ldns_resolver_set_recursive(r, 1)  // ldns's bool is a char here
+        ldns_resolver_set_recursive(r, recursive ? 1 : 0)  // ldns's bool is a char here
         ldns_resolver_set_defnames(r, 0)
+        ldns_resolver_set_dnssec(r, dnssec ? 1 : 0)
         ldns_resolver_set_dnsrch(r, 0)
         ldns_resolver_set_fallback(r, 1)
+        return .success(r)
+    }
+
+    private func query(_ owner: UnsafeMutablePointer<ldns_rdf>, type: ldns_rr_type, server: Server?, timeoutMs: Int64) -> Outcome {
+        let r: UnsafeMutablePointer<ldns_resolver>
+        switch makeResolver(server: server, timeoutMs: timeoutMs, recursive: true, dnssec: false) {
+        case .success(let made): r = made
+        case .failure(let failure): return .failure(failure.detail)
+        }
+        defer { ldns_resolver_deep_free(r) }
 
         var packet: UnsafeMutablePointer<ldns_pkt>? = nil
         let status = ldns_resolver_send(&packet, r, owner, type, LDNS_RR_CLASS_IN, UInt16(LDNS_RD))
@@ -414,40 +433,11 @@ extension Resolver {
     private func rawQuery(_ owner: UnsafeMutablePointer<ldns_rdf>, type: ldns_rr_type, server: Server?, recursive: Bool,
                           dnssec: Bool, timeoutMs: Int64) -> RawOutcome {
         let r: UnsafeMutablePointer<ldns_resolver>
-        if let server {
-            guard let made = ldns_resolver_new() else { return .failure("out of memory") }
-            r = made
-            let rdfType = server.address.isIPv6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
-            guard let ns = ldns_rdf_new_frm_str(rdfType, server.address.description) else {
-                ldns_resolver_deep_free(r)
-                return .failure("bad server address")
-            }
-            let status = ldns_resolver_push_nameserver(r, ns)
-            ldns_rdf_deep_free(ns)
-            guard status == LDNS_STATUS_OK else {
-                ldns_resolver_deep_free(r)
-                return .failure(String(cString: ldns_get_errorstr_by_id(status)))
-            }
-            ldns_resolver_set_port(r, UInt16(server.port))
-        } else {
-            var made: UnsafeMutablePointer<ldns_resolver>? = nil
-            let status = ldns_resolver_new_frm_file(&made, systemConfigPath)
-            guard status == LDNS_STATUS_OK, let made else {
-                return .failure("cannot read \(systemConfigPath): \(String(cString: ldns_get_errorstr_by_id(status)))")
-            }
-            r = made
+        switch makeResolver(server: server, timeoutMs: timeoutMs, recursive: recursive, dnssec: dnssec) {
+        case .success(let made): r = made
+        case .failure(let failure): return .failure(failure.detail)
         }
         defer { ldns_resolver_deep_free(r) }
-        let nameservers = max(1, ldns_resolver_nameserver_count(r))
-        let perServer = max(1, timeoutMs / Int64(nameservers))
-        ldns_resolver_set_timeout(r, timeval(tv_sec: Int(perServer / 1000), tv_usec: Int((perServer % 1000) * 1000)))
-        ldns_resolver_set_retry(r, 1)
-        ldns_resolver_set_retrans(r, 1)
-        ldns_resolver_set_recursive(r, recursive ? 1 : 0)
-        ldns_resolver_set_defnames(r, 0)
-        ldns_resolver_set_dnssec(r, dnssec ? 1 : 0)
-        ldns_resolver_set_dnsrch(r, 0)
-        ldns_resolver_set_fallback(r, 1)
 
         // RFC 6840 §5.7: a query with the AD bit asks a validating resolver to report it.
         let flags = (recursive ? Int32(LDNS_RD) : 0) | (dnssec ? Int32(LDNS_AD) : 0)
