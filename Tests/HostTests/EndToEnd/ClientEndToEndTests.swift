@@ -49,10 +49,13 @@ final class ClientEndToEndTests: XCTestCase {
         var ari = false
         /// `ca.profiles.NAME` entries, YAML bodies indented for the profile's level.
         var profiles: [String: String] = [:]
+        /// Only tls-alpn-01 (RFC 8737), validated at the client's port, instead of http-01.
+        var tlsALPNOnly = false
     }
 
-    /// Writes the configuration (like ServeEndToEndTests, plus http-01 on the client's port,
-    /// no blocked networks, and the loopback resolver) and starts `acmeeh serve`.
+    /// Writes the configuration (like ServeEndToEndTests, plus http-01 — or only tls-alpn-01 —
+    /// on the client's port, no blocked networks, and the loopback resolver) and starts
+    /// `acmeeh serve`.
     @discardableResult
     func startServer(_ options: Options = Options()) throws -> ServerProcess {
         let port = try ServerProcess.freePort()
@@ -61,15 +64,15 @@ final class ClientEndToEndTests: XCTestCase {
             profiles = "  profiles:\n" + options.profiles.sorted { $0.key < $1.key }
                 .map { "    \($0.key):\n\($0.value)" }.joined(separator: "\n")
         }
+        let challenges = options.tlsALPNOnly
+            ? "challenges:\n  enabled: [tls-alpn-01]\n  tlsalpn01:\n    port: \(httpPort)\n    blocked_networks: []"
+            : "challenges:\n  http01:\n    port: \(httpPort)\n    blocked_networks: []"
         configURL = try TestServer.writeConfig(
             directory: directory, database: database.config, port: port,
             ca: TestServer.caSection(directory: directory, extra: profiles), extra: """
             acme:
               eab_required: \(options.eabRequired)
-            challenges:
-              http01:
-                port: \(httpPort)
-                blocked_networks: []
+            \(challenges)
             dns:
               resolvers: ["\(dns.address)"]
             security:
@@ -319,5 +322,26 @@ final class ClientEndToEndTests: XCTestCase {
         XCTAssertNotEqual(refused.status, 0, "\(refused)")
         XCTAssertTrue(refused.result.stderr.contains("rejectedIdentifier"), "\(refused)")
         XCTAssertTrue(refused.files?.missing.count == 3, "no certificate files")
+    }
+
+    // MARK: tls-alpn-01
+
+    /// `lego --tls --tls.port 127.0.0.1:P -d a.test run` with only tls-alpn-01 enabled
+    /// (RFC 8737): lego answers with its own `acme-tls/1` responder, the server connects to
+    /// it, the certificate is issued and its chain verifies.
+    func testLegoTLSALPNRun() throws {
+        try startServer(Options(tlsALPNOnly: true))
+        let lego = try Lego(endpoint: endpoint, httpPort: 0, directory: directory)
+        let names = ["a.test"]
+        let arguments = [
+            "--server", endpoint.directoryURL, "--path", lego.path.path, "--accept-tos", "--email", lego.email,
+            "--key-type", ACMEKeyType.ecdsa.legoName, "--tls", "--tls.port", "127.0.0.1:\(httpPort)",
+        ] + names.flatMap { ["--domains", $0] } + ["run"]
+        let result = try TimedCommand.run(Lego.executable, arguments, timeout: 180)
+        let run = ClientRun(commandLine: [Lego.executable] + arguments, result: result, files: lego.files(for: names[0]))
+        assertIssued(run, dns: names, keyAlgorithm: "EC", root: root)
+        XCTAssertTrue(run.output.contains("tls-alpn-01"), "lego used another challenge:\n\(run)")
+        let log = server?.log ?? ""
+        XCTAssertTrue(log.contains("tls-alpn-01 a.test: valid"), "no tls-alpn-01 validation in the server log:\n\(log)")
     }
 }
