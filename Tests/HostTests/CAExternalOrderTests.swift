@@ -40,7 +40,7 @@ final class CAExternalOrderTests: XCTestCase {
         XCTAssertEqual(signs.count, 1)
         XCTAssertEqual(signs.first?["auth"] as? String, "Bearer s3cret")
         XCTAssertEqual((signs.first?["body"] as? [String: Any])?["validity_days"] as? Int, 90)
-        let serial = try CAOrderHarness.serial(ofChain: chain)
+        let serial = try CAOrderHarness.storedSerial(ofChain: chain)
         XCTAssertEqual(try harness.certificateRows().map(\.serial), [serial])
         XCTAssertEqual(try harness.certificateRows().map(\.backend), ["external"])
 

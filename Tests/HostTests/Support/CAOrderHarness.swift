@@ -132,10 +132,15 @@ final class CAOrderHarness {
     }
 
     /// The leaf's serial as lowercase hex (openssl prints it in upper case).
-    static func serial(ofChain file: String) throws -> String {
+    private static func serial(ofChain file: String) throws -> String {
         let out = try Command.tool("openssl", ["x509", "-in", file, "-noout", "-serial"])
         guard out.status == 0 else { throw CLIFailure("openssl x509 -serial: \(out.stderr)") }
         return out.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "").lowercased()
+    }
+
+    /// The leaf's serial as `certificates.serial` stores it (no leading zeros).
+    static func storedSerial(ofChain file: String) throws -> String {
+        CertificateID.normalisedSerial(try serial(ofChain: file))
     }
 
     /// `openssl verify` of the chain's leaf against `root`: true when it verifies.
