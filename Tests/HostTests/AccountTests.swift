@@ -376,11 +376,10 @@ final class AccountTests: XCTestCase {
         }
         XCTAssertEqual(authzStatus, "deactivated")
         // RFC 8555 §7.3.6: nothing more is accepted from it …
-        assertProblem(try acme.post(accountURL, .empty, key: key, kid: accountURL), "unauthorized", 403)
-        // … while newAccount with its key still reports it (200, status deactivated).
-        let lookup = try acme.newAccount(key, ["onlyReturnExisting": true]).0
-        XCTAssertEqual(lookup.status, 200)
-        XCTAssertEqual(lookup.json?["status"] as? String, "deactivated")
+        assertProblem(try acme.post(accountURL, .empty, key: key, kid: accountURL), "unauthorized", 401)
+        // … newAccount with its key included: "the server MUST NOT accept further requests
+        // authorized by that account's key".
+        assertProblem(try acme.newAccount(key, ["onlyReturnExisting": true]).0, "unauthorized", 401)
     }
 
     func testUpdatesDisabledByConfiguration() throws {

@@ -183,10 +183,10 @@ final class OrderTests: XCTestCase {
         let sans = try Command.tool("openssl", ["x509", "-in", chain.path, "-noout", "-ext", "subjectAltName"])
         XCTAssertTrue(sans.stdout.contains("DNS:www.example.test") && sans.stdout.contains("DNS:api.example.test"), sans.stdout)
 
-        // Finalize again: the valid order as it is.
+        // RFC 8555 §7.4: finalizing an order that is not ready (here: valid) is orderNotReady.
         let again = try client.post(orderURL + "/finalize", ["csr": csr])
-        XCTAssertEqual(again.status, 200)
-        XCTAssertEqual(again.json?["status"] as? String, "valid")
+        XCTAssertEqual(again.status, 403, text(again))
+        XCTAssertEqual(problemType(again), "orderNotReady")
 
         // RFC 9773: renewal information by certID.
         let certID = try CertificateID(pemChain: text(download)).text

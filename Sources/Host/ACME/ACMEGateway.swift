@@ -121,9 +121,7 @@ struct ACMEGateway: Sendable {
             throw Problem(.malformed, "JWS signature verification failed")
         }
         // §7.3.6: a deactivated or revoked account can do nothing.
-        if let account, account.status != .valid {
-            throw Problem(.unauthorized, "account is \(account.status.rawValue)")
-        }
+        if let account { _ = try CoreServices.usable(account) }
         var query: [String: String] = [:]
         for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
         return ACMERequest(url: url, jws: jws, account: account, key: key, query: query)

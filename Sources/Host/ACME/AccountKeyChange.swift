@@ -16,37 +16,9 @@ extension ACMEServices {
         // "Check that the "account" field of the keyChange object contains the URL for the account
         // matching the old key" and "that the "oldKey" field … is the same as the account key".
         try change.check(accountURL: accountURL, currentKey: try JWK(json: Array(account.jwk.utf8)))
-        let newKey = change.newKey
 
-        // "Check that no account exists whose account key is the same as the key in the "jwk"
-        // header parameter of the inner JWS" — else 409 Conflict with that account's URL.
-        let thumbprint = newKey.thumbprint
-        let jwk = newKey.canonicalJSON
-        let conflict = { (holder: Account) in
-            Problem(.malformed, "the new key is already the key of account \(self.url("acct", holder.id))",
-                    status: 409, headers: ["Location": self.url("acct", holder.id)])
-        }
-        if let holder = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
-            throw conflict(holder)
-        }
-        let changed: Bool
-        do {
-            changed = try await database.transaction { db in
-                try db.replaceAccountKey(account.id, oldThumbprint: account.thumbprint, jwk: jwk, thumbprint: thumbprint)
-            }
-        } catch let error as StoreError where error.isUniqueViolation {
-            if let holder = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
-                throw conflict(holder)
-            }
-            throw error
-        }
-        guard changed else {
-            throw Problem(.unauthorized, "the account key changed or the account was deactivated meanwhile")
-        }
-        logger.info("account key changed", metadata: ["account": "\(account.id)"])
-        guard let updated = try await database.withConnection({ try $0.account(id: account.id) }) else {
-            throw Problem(.accountDoesNotExist, "account \(accountURL) no longer exists")
-        }
+        let updated = try await core.rollOverKey(account, newJWK: change.newKey.canonicalJSON,
+                                                 newThumbprint: change.newKey.thumbprint)
         return ACMEReply(.json(accountJSON(updated)), location: accountURL)
     }
 }

@@ -32,34 +32,16 @@ extension ACMEServices {
             guard let value = status as? String, value == "deactivated" else {
                 throw Problem(.malformed, "\"status\" may only be set to \"deactivated\"")
             }
-            guard config.account.allowDeactivation else {
-                throw Problem(.unauthorized, "account deactivation is disabled on this server")
-            }
-            _ = try await database.withConnection { try $0.deactivateAccount(account.id) }
-            logger.info("account deactivated", metadata: ["account": "\(account.id)"])
-            return try await reloaded(account.id, location: accountURL)
+            return ACMEReply(.json(accountJSON(try await core.deactivateAccount(account))), location: accountURL)
         }
-        var contacts: [String]? = nil
-        if let contact = update["contact"] {
-            guard config.account.allowContactUpdate else {
-                throw Problem(.unauthorized, "contact updates are disabled on this server")
-            }
-            contacts = try ContactPolicy(config.email).check(try Self.contactList(contact))
-        }
-        var agrees = false
+        var changes = CoreServices.AccountChanges()
+        if let contact = update["contact"] { changes.contacts = try Self.contactList(contact) }
         if let agreed = update["termsOfServiceAgreed"] {
             guard let value = agreed as? Bool else { throw Problem(.malformed, "\"termsOfServiceAgreed\" must be a boolean") }
-            agrees = value
+            changes.agreesToTerms = value
         }
         // RFC 8555 §7.3.2: "orders" and other fields are ignored.
-        if contacts != nil || agrees {
-            let (newContacts, agreeing) = (contacts, agrees)
-            try await database.transaction { db in
-                if let newContacts { try db.replaceContacts(accountID: account.id, newContacts) }
-                if agreeing { try db.setTermsOfServiceAgreed(account.id) }
-            }
-        }
-        return try await reloaded(account.id, location: accountURL)
+        return ACMEReply(.json(accountJSON(try await core.updateAccount(account, changes))), location: accountURL)
     }
 
     // MARK: Orders list (RFC 8555 §7.1.2.1)
@@ -78,13 +60,7 @@ extension ACMEServices {
             guard let id = UUID(uuidString: text) else { throw Problem(.malformed, "cursor \"\(text)\" is not an order id") }
             cursor = id
         }
-        let size = config.acme.ordersPageSize
-        let after = cursor
-        let page = try await database.withConnection { db -> (ids: [UUID], more: Bool)? in
-            if let after, try !db.accountOwnsOrder(accountID: account.id, orderID: after) { return nil }
-            return try db.accountOrders(accountID: account.id, after: after, limit: size)
-        }
-        guard let page else { throw Problem(.malformed, "cursor does not name one of this account's orders") }
+        let page = try await core.orders(of: account, after: cursor, limit: config.acme.ordersPageSize)
         var reply = ACMEReply(.json(["orders": page.ids.map { url("order", $0) }]))
         if page.more, let last = page.ids.last {
             reply.links.append((listURL + "?cursor=" + last.uuidString.lowercased(), "next"))
@@ -102,13 +78,6 @@ extension ACMEServices {
             "termsOfServiceAgreed": account.termsOfServiceAgreed,
             "orders": url("acct", account.id) + "/orders",
         ]
-    }
-
-    private func reloaded(_ id: UUID, location: String) async throws -> ACMEReply {
-        guard let account = try await database.withConnection({ try $0.account(id: id) }) else {
-            throw Problem(.accountDoesNotExist, "account \(location) no longer exists")
-        }
-        return ACMEReply(.json(accountJSON(account)), location: location)
     }
 
     /// `contact`: an array of strings (RFC 8555 §7.1.2).

@@ -6,33 +6,17 @@ extension ACMEServices {
     func authorizationResource(_ request: ACMERequest) async throws -> ACMEReply {
         let account = try request.signer
         let id = try resourceID(request, "authz")
-        // The authorization with its challenges in one round trip (the challenges are only
-        // shown to the owner, checked next).
-        let found = try await database.withConnection { connection -> (Authorization, [Challenge])? in
-            guard let authorization = try connection.authorization(id: id) else { return nil }
-            return (authorization, try connection.challenges(authorizationID: id))
-        }
-        guard var (authorization, challenges) = found else { throw Self.notFound("authz") }
-        try Self.requireOwner(authorization.accountID, account, "authorization")
-
         let payload = try request.object()
+        let (authorization, challenges): (Authorization, [Challenge])
         if let status = payload["status"] {
             guard status as? String == "deactivated" else {
+                // The resource must exist and be the signer's before its payload is judged.
+                _ = try await core.authorization(id, for: account)
                 throw Problem(.malformed, "an authorization can only be updated to {\"status\":\"deactivated\"} (RFC 8555 §7.5.2)")
             }
-            let problem = Problem(.unauthorized, "authorization for \(authorization.identifier.value) was deactivated", status: 403)
-            let changed = try await database.transaction { connection -> Bool in
-                // §7.5.2: from pending or valid; orders relying on it can no longer succeed.
-                guard try connection.setAuthorizationStatus(id, to: .deactivated, from: [.pending, .valid]) else { return false }
-                try connection.invalidateOrders(usingAuthorization: id, statuses: [.pending, .ready],
-                                                error: problem.documentJSON)
-                return true
-            }
-            guard changed else {
-                throw Problem(.malformed, "authorization is \(authorization.status.rawValue); only pending or valid ones can be deactivated")
-            }
-            authorization.status = .deactivated
-            logger.info("authorization deactivated", metadata: ["authorization": "\(id)"])
+            (authorization, challenges) = try await core.deactivateAuthorization(id, by: account)
+        } else {
+            (authorization, challenges) = try await core.authorization(id, for: account)
         }
         var reply = ACMEReply(status: 200, .json(authorizationJSON(authorization, challenges)))
         if authorization.status == .pending { reply.retryAfter = config.challenges.retryAfterSeconds }

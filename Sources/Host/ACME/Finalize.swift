@@ -3,17 +3,8 @@ import Foundation
 /// Order finalization (RFC 8555 §7.4): `{"csr": base64url(DER)}`.
 extension ACMEServices {
     func finalize(_ request: ACMERequest) async throws -> ACMEReply {
-        let (order, account) = try await loadOrder(request, suffix: "/finalize")
-        switch order.status {
-        case .processing, .valid:
-            // Already finalized: the order as it stands.
-            return orderReply(order)
-        case .pending, .invalid:
-            throw Problem(.orderNotReady, "order is \(order.status.rawValue), not ready; it cannot be finalized")
-        case .ready:
-            break
-        }
-        if order.expires < Date() { throw Problem(.orderNotReady, "order has expired") }
+        let account = try request.signer
+        let id = try resourceID(request, "order", suffix: "/finalize")
         let payload = try request.object()
         guard let text = payload["csr"] as? String else {
             throw Problem(.malformed, "finalize needs \"csr\", the base64url DER of a PKCS#10 request")
@@ -21,7 +12,6 @@ extension ACMEServices {
         guard let der = Base64URL.decode(text), !der.isEmpty else {
             throw Problem(.badCSR, "csr is not base64url-encoded DER")
         }
-        let updated = try await issuance.finalize(order: order, account: account, csrDER: der)
-        return orderReply(updated)
+        return orderReply(try await core.finalize(id, by: account, csrDER: der))
     }
 }

@@ -9,10 +9,8 @@ extension ACMEServices {
               let value = object["value"] as? String else {
             throw Problem(.malformed, "newAuthz needs \"identifier\": {type, value}")
         }
-        let creation = OrderCreation(config: config, database: database, types: challengeTypes)
-        let (authorization, created) = try await creation.newAuthorization(
-            account: account, identifier: Identifier(type: type, value: value))
-        let challenges = try await database.withConnection { try $0.challenges(authorizationID: authorization.id) }
+        let (authorization, challenges, created) = try await core.newAuthorization(
+            Identifier(type: type, value: value), by: account)
         return ACMEReply(status: created ? 201 : 200, .json(authorizationJSON(authorization, challenges)),
                          location: url("authz", authorization.id))
     }

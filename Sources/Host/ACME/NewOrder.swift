@@ -26,16 +26,11 @@ extension ACMEServices {
             guard let text = value as? String else { throw Problem(.malformed, "replaces must be a string (RFC 9773 §5)") }
             replaces = text
         }
-        let creation = OrderCreation(config: config, database: database, types: challengeTypes)
-        let (order, created) = try await creation.newOrder(account: account, .init(
+        let (order, created) = try await core.newOrder(.init(
             identifiers: identifiers,
             notBefore: try Self.parseTimestamp(payload["notBefore"], "notBefore"),
             notAfter: try Self.parseTimestamp(payload["notAfter"], "notAfter"),
-            profile: profile, replaces: replaces))
-        if created {
-            logger.info("order created", metadata: ["order": "\(order.id)", "account": "\(account.id)",
-                                                     "identifiers": "\(order.identifiers.map(\.value))"])
-        }
+            profile: profile, replaces: replaces), by: account)
         // §7.4: 201 Created for a new order; an identical open order is returned with 200.
         return orderReply(order, status: created ? 201 : 200)
     }

@@ -18,68 +18,17 @@ extension ACMEServices {
 
     // MARK: Shared pieces
 
-    var challengeTypes: ChallengeTypes { ChallengeTypes(validators: runtime.validators, config: config.challenges) }
-
-    var validation: ChallengeValidation {
-        let services = self
-        return ChallengeValidation(database: database, validators: runtime.validators, types: challengeTypes,
-                                   timeout: runtime.pluginTimeout, accountURL: { services.url("acct", $0) },
-                                   logger: logger)
-    }
-
-    /// The background validator of queued and retried challenges (started by `serve`).
-    var challengeWorker: ChallengeWorker {
-        ChallengeWorker(validation: validation, pollSeconds: config.challenges.backgroundWorker.pollSeconds,
-                        staleSeconds: config.challenges.backgroundWorker.staleSeconds, bell: workerBell)
-    }
-
-    var issuance: Issuance {
-        Issuance(config: config, database: database, ca: runtime.ca, timeout: runtime.pluginTimeout, logger: logger)
-    }
-
-    /// The background work of the order side until cancelled: queued and retried challenge
-    /// validations (RFC 8555 §8.2), polls of deferred signings, and the cleanup worker.
-    func runOrderWorkers() async {
-        let pollSeconds = config.challenges.backgroundWorker.pollSeconds
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await challengeWorker.run() }
-            group.addTask { await IssuancePoller(issuance: issuance, pollSeconds: pollSeconds).run() }
-            group.addTask {
-                await CleanupWorker(database: database, nonce: config.nonce, order: config.order, logger: logger).run()
-            }
-        }
-    }
-
     /// The id in a resource URL `<base>/<kind>/<uuid>[/suffix]`; unknown ids are 404 `malformed`.
     func resourceID(_ request: ACMERequest, _ kind: String, suffix: String = "") throws(Problem) -> UUID {
         let prefix = urls.absolute("/\(kind)/")
         var rest = request.url.hasPrefix(prefix) ? String(request.url.dropFirst(prefix.count)) : ""
         if let query = rest.firstIndex(of: "?") { rest = String(rest[..<query]) }
         if !suffix.isEmpty, rest.hasSuffix(suffix) { rest = String(rest.dropLast(suffix.count)) }
-        guard let id = UUID(uuidString: rest) else { throw Self.notFound(kind) }
+        guard let id = UUID(uuidString: rest) else { throw ResourceAccess.notFound(Self.names[kind] ?? kind) }
         return id
     }
 
-    static func notFound(_ kind: String) -> Problem {
-        Problem(.malformed, "no such \(Self.names[kind] ?? kind)", status: 404)
-    }
-
     private static let names = ["order": "order", "authz": "authorization", "chall": "challenge", "cert": "certificate"]
-
-    /// RFC 8555 §7.1: only the owning account may read or act on a resource.
-    static func requireOwner(_ ownerID: UUID, _ account: Account, _ what: String) throws(Problem) {
-        guard ownerID == account.id else {
-            throw Problem(.unauthorized, "this \(what) belongs to another account", status: 403)
-        }
-    }
-
-    func loadOrder(_ request: ACMERequest, suffix: String = "") async throws -> (Order, Account) {
-        let account = try request.signer
-        let id = try resourceID(request, "order", suffix: suffix)
-        guard let order = try await database.withConnection({ try $0.order(id: id) }) else { throw Self.notFound("order") }
-        try Self.requireOwner(order.accountID, account, "order")
-        return (order, account)
-    }
 
     // MARK: JSON (RFC 8555 §7.1.3–7.1.5)
 
@@ -115,7 +64,7 @@ extension ACMEServices {
     func authorizationJSON(_ authorization: Authorization, _ challenges: [Challenge]) -> [String: any Sendable] {
         var status = authorization.status
         if status == .pending, authorization.expires < Date() { status = .expired }
-        let enabled = runtime.validators
+        let enabled = core.validators
         var json: [String: any Sendable] = [
             "identifier": ["type": authorization.identifier.type, "value": authorization.identifier.value],
             "status": status.rawValue,

@@ -1,8 +1,7 @@
 import Foundation
 
-/// revokeCert (RFC 8555 §7.6): `{certificate, reason?}`, signed by the account that
-/// ordered the certificate, by an account authorized for all its identifiers, or by the
-/// certificate's own key (`jwk`).
+/// revokeCert (RFC 8555 §7.6): `{certificate, reason?}`, signed by an account (`kid`) or
+/// by the certificate's own key (`jwk`); Core decides who may revoke.
 extension ACMEServices {
     func revokeCert(_ request: ACMERequest) async throws -> ACMEReply {
         let payload = try request.object()
@@ -12,68 +11,23 @@ extension ACMEServices {
         guard let der = Base64URL.decode(text), !der.isEmpty else {
             throw Problem(.malformed, "\"certificate\" is not base64url")
         }
-        var requestedReason: Int? = nil
+        var reason: Int? = nil
         if let value = payload["reason"] {
             guard let number = value as? Int else {
                 throw Problem(.malformed, "\"reason\" must be an integer CRLReason code")
             }
-            requestedReason = number
+            reason = number
         }
-        let reason = try RevocationReason.check(requestedReason)
-        let leaf: CertificateChain.Leaf
-        do {
-            leaf = try CertificateChain.leaf(der: der)
-        } catch {
-            throw Problem(.malformed, "\"certificate\" is not a DER X.509 certificate")
-        }
-        guard let certificate = try await database.withConnection({
-            try $0.certificateForRevocation(fingerprint: leaf.fingerprint)
-        }) else {
-            throw Problem(.malformed, "no certificate issued by this server matches", status: 404)
-        }
-
-        // RFC 8555 §7.6: who may revoke.
+        let revoker: CoreServices.Revoker
         if let account = request.account {
-            if account.id != certificate.accountID {
-                let identifiers = leaf.dnsNames.map { Identifier(type: "dns", value: $0) }
-                    + leaf.ipAddresses.map { Identifier(type: "ip", value: $0) }
-                let authorized = try await database.withConnection {
-                    try $0.accountHoldsValidAuthorizations(accountID: account.id, identifiers: identifiers)
-                }
-                guard authorized else {
-                    throw Problem(.unauthorized,
-                                  "the account neither ordered this certificate nor holds valid authorizations for all its identifiers")
-                }
-            }
+            revoker = .account(account)
         } else {
-            // Signed with the certificate's key: the jwk must be the certified public key.
-            guard let spki = CertificateChain.subjectPublicKeyInfo(of: request.key.publicKey.pkey),
-                  CertificateChain.sha256Hex(spki) == leaf.publicKeyFingerprint
-            else {
-                throw Problem(.unauthorized, "the request is signed by neither an account nor the certificate's key")
+            guard let spki = CertificateChain.subjectPublicKeyInfo(of: request.key.publicKey.pkey) else {
+                throw Problem(.badPublicKey, "the signing key cannot be encoded as a SubjectPublicKeyInfo")
             }
+            revoker = .certificateKey(publicKeyFingerprint: CertificateChain.sha256Hex(spki))
         }
-
-        guard certificate.revokedAt == nil else {
-            throw Problem(.alreadyRevoked, "certificate \(certificate.serial) is already revoked")
-        }
-        let revoked = try await database.withConnection { try $0.markCertificateRevoked(certificate.id, reason: reason) }
-        guard revoked else { throw Problem(.alreadyRevoked, "certificate \(certificate.serial) is already revoked") }
-        logger.info("certificate revoked", metadata: [
-            "serial": "\(certificate.serial)", "reason": "\(reason.map(String.init) ?? "-")",
-            "by": "\(request.account.map { "account \($0.id)" } ?? "certificate key")",
-        ])
-
-        // The database is the record; the CA is told after, best effort (as the reference).
-        do {
-            try await runtime.ca.revoke(
-                CARevokeRequest(serialHex: certificate.serial, certificateDER: der, reason: reason.map(Int32.init)),
-                backend: certificate.caBackend, timeout: runtime.pluginTimeout)
-        } catch {
-            logger.warning("CA backend did not confirm the revocation; it is recorded in the database", metadata: [
-                "serial": "\(certificate.serial)", "error": "\(error.detail)",
-            ])
-        }
+        try await core.revoke(certificateDER: der, reason: reason, by: revoker)
         return ACMEReply(.empty)
     }
 }

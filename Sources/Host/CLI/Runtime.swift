@@ -112,6 +112,16 @@ final class Runtime: Sendable {
                                         directory: directory, configJSON: json, configPath: path)
     }
 
+    /// The Core operations over this runtime's parts, with their event dispatcher (which
+    /// logs every event at debug level).
+    func core(urls: ACMEURLs) -> CoreServices {
+        let events = EventDispatcher()
+        EventLog.subscribe(events, logger: Logger(label: "acmeeh.events"))
+        return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
+                            workerBell: WorkerBell(), accountURL: { urls.absolute("/acct/" + DomainEvent.text($0)) },
+                            logger: Logger(label: "acmeeh.core"))
+    }
+
     /// The health probes of this runtime's parts.
     func healthProbes(workers: @escaping @Sendable () -> [String: Bool]) -> HealthMonitor.Probes {
         let database = self.database, ca = self.ca, config = self.config

@@ -19,7 +19,8 @@ struct Serve: AsyncParsableCommand {
         let acme: ACMEServices
         do {
             runtime = try await Runtime.start(config: config, logger: logger)
-            acme = try await ACMEServices.start(runtime: runtime, logger: Logger(label: "acmeeh.acme"))
+            acme = try await ACMEServices.start(core: runtime.core(urls: ACMEURLs(config: config)),
+                                                urls: ACMEURLs(config: config), logger: Logger(label: "acmeeh.acme"))
         } catch {
             invocation.fail(error)
         }
@@ -28,8 +29,7 @@ struct Serve: AsyncParsableCommand {
             probes: runtime.healthProbes(workers: { ["challenge": true, "cleanup": true, "expiration": false] }),
             lifecycle: lifecycle)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.server.workers)
-        // Queued and retried challenge validations (RFC 8555 §8.2), deferred signings.
-        let challengeWorker = Task { await acme.runOrderWorkers() }
+        let workers = Task { await BackgroundWorkers(core: acme.core).run() }
         let application = HTTPServer(config: config, health: health, acme: acme, logger: logger)
             .makeApplication(eventLoopGroup: eventLoops)
 
@@ -47,11 +47,11 @@ struct Serve: AsyncParsableCommand {
         do {
             try await ServiceGroup(configuration: groupConfig).run()
         } catch {
-            challengeWorker.cancel()
+            workers.cancel()
             await runtime.close()
             invocation.fail(error)
         }
-        challengeWorker.cancel()
+        workers.cancel()
         await runtime.close()
         try? await eventLoops.shutdownGracefully()
         logger.info("acmeeh stopped")

@@ -77,8 +77,9 @@ extension Connection {
     /// RFC 8555 §7.3.6: deactivates a valid account and, in the same transaction, what it
     /// had in flight: its pending and valid authorizations become `deactivated`, its pending
     /// and ready orders `invalid` ("the server SHOULD cancel any pending operations").
-    /// Returns false when the account was no longer valid.
-    func deactivateAccount(_ id: UUID) throws -> Bool {
+    /// `orderError` is the problem document the ended orders carry. Returns false when the
+    /// account was no longer valid.
+    func deactivateAccount(_ id: UUID, orderError: String) throws -> Bool {
         try transaction { db in
             let changed = try db.execute(
                 "UPDATE accounts SET status = 'deactivated' WHERE id = $1 AND status = 'valid'", [.uuid(id)])
@@ -90,10 +91,9 @@ extension Connection {
                 """, [.uuid(id)])
             try db.execute(
                 """
-                UPDATE orders SET status = 'invalid',
-                    error = '{"type":"urn:ietf:params:acme:error:unauthorized","detail":"the account was deactivated","status":403}'::jsonb
+                UPDATE orders SET status = 'invalid', error = $2::jsonb
                 WHERE account_id = $1 AND status IN ('pending', 'ready')
-                """, [.uuid(id)])
+                """, [.uuid(id), .string(orderError)])
             return true
         }
     }

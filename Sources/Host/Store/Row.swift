@@ -94,6 +94,6 @@ struct Row: Sendable {
 
     private static func decodeBytea(_ s: String) -> [UInt8]? {
         guard s.hasPrefix("\\x") else { return nil }
-        return PostgresHex.decode(s.dropFirst(2))
+        return Hex.decode(s.dropFirst(2))
     }
 }

@@ -11,7 +11,7 @@ struct CertificateID: Sendable, Equatable {
     var text: String { Base64URL.encode(keyIdentifier) + "." + Base64URL.encode(serialBytes) }
 
     /// Lowercase hex of the serial without leading zeros, as stored in `certificates.serial`.
-    var serialHex: String { Self.normalisedSerial(PostgresHex.encode(serialBytes)) }
+    var serialHex: String { Self.normalisedSerial(Hex.encode(serialBytes)) }
 
     static func parse(_ text: String) throws(Problem) -> CertificateID {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
@@ -31,7 +31,7 @@ struct CertificateID: Sendable, Equatable {
             throw CertificateChain.ParseError(description: "the certificate has no authorityKeyIdentifier")
         }
         keyIdentifier = Array(UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(aki))))
-        var serial = PostgresHex.decode(Self.evenHex(CertificateID.normalisedSerial(
+        var serial = Hex.decode(Self.evenHex(CertificateID.normalisedSerial(
             (try? CertificateChain(pem: pemChain).leaf.serialHex) ?? "0"))) ?? [0]
         if let first = serial.first, first & 0x80 != 0 { serial.insert(0, at: 0) }
         serialBytes = serial

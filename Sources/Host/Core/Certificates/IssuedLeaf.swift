@@ -51,7 +51,7 @@ struct IssuedLeaf: Sendable {
         let spki = try tbs.read(tag: 0x30, "subjectPublicKeyInfo")
 
         self.der = der
-        self.serialHex = PostgresHex.encode(Array(serial.drop { $0 == 0 }))
+        self.serialHex = Hex.encode(Array(serial.drop { $0 == 0 }))
         self.notBefore = notBefore
         self.notAfter = notAfter
         self.subjectPublicKeyInfo = spki.whole

@@ -162,7 +162,7 @@ struct CSRPolicy: Sendable {
 
     private static func ipText(_ bytes: [UInt8]) -> String {
         let family = bytes.count == 4 ? AF_INET : bytes.count == 16 ? AF_INET6 : -1
-        guard family != -1 else { return PostgresHex.encode(bytes) }
+        guard family != -1 else { return Hex.encode(bytes) }
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

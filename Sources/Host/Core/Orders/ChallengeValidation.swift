@@ -14,6 +14,7 @@ struct ChallengeValidation: Sendable {
     let timeout: Duration
     /// The account URL (`accounturi` of dns-persist-01, plugin logs).
     let accountURL: @Sendable (UUID) -> String
+    let events: EventDispatcher
     let logger: Logger
 
     /// Validates a challenge that this caller has claimed (status processing, locked).
@@ -55,6 +56,10 @@ struct ChallengeValidation: Sendable {
             identifierValue: authorization.identifier.value, token: challenge.token,
             keyAuthorization: challenge.token.map { $0 + "." + account.thumbprint },
             accountURL: accountURL(account.id), wildcard: authorization.wildcard)
+        let context = DomainEvent.ChallengeContext(
+            challengeID: challenge.id, authorizationID: authorization.id, accountID: account.id,
+            challengeType: challenge.type, token: challenge.token, identifier: authorization.identifier)
+        events.publish(.challengeBeforeValidate(context))
         do {
             try await validator.validate(request, timeout: timeout)
         } catch {
@@ -69,9 +74,12 @@ struct ChallengeValidation: Sendable {
                     try $0.scheduleChallengeRetry(challenge.id, error: problem.documentJSON,
                                                   at: Date().addingTimeInterval(TimeInterval(delay)))
                 }
+                events.publish(.challengeRetried(context, error: error.detail, retryCount: challenge.retryCount + 1,
+                                                 backoffSeconds: delay))
             } else {
                 logger.info("challenge invalid", metadata: ["challenge": "\(challenge.id)", "error": "\(error.detail)"])
                 try await fail(challenge, authorization, problem)
+                events.publish(.challengeFailed(context, error: error.detail))
             }
             await validator.cleanup(request, timeout: timeout)
             return
@@ -85,6 +93,7 @@ struct ChallengeValidation: Sendable {
             try connection.setAuthorizationStatus(authorization.id, to: .valid, from: [.pending])
             try connection.readyOrders(usingAuthorization: authorization.id)
         }
+        events.publish(.challengeAfterValidate(context))
     }
 
     private func fail(_ challenge: Challenge, _ authorization: Authorization, _ problem: Problem) async throws {
@@ -96,43 +105,6 @@ struct ChallengeValidation: Sendable {
             try connection.setAuthorizationStatus(authorization.id, to: .invalid, from: [.pending])
             try connection.invalidateOrders(usingAuthorization: authorization.id, statuses: [.pending],
                                             error: orderProblem.documentJSON)
-        }
-    }
-}
-
-/// The background half of challenge validation: picks up processing challenges that
-/// nobody holds and whose retry time has passed (queued by a trigger with
-/// `auto_validate: false`, or scheduled for a retry), several instances sharing the
-/// queue through `FOR UPDATE SKIP LOCKED`; a challenge queued by this instance rings
-/// the bell and is picked up at once. Each round also expires pending
-/// authorizations and open orders past their expiry.
-struct ChallengeWorker: Sendable {
-    let validation: ChallengeValidation
-    let pollSeconds: Int
-    let staleSeconds: Int
-    let bell: WorkerBell
-    let name = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-
-    /// Runs until the task is cancelled.
-    func run() async {
-        while !Task.isCancelled {
-            do {
-                let database = validation.database, name = self.name, stale = staleSeconds
-                let expiredProblem = Problem(.malformed, "the order or one of its authorizations expired").documentJSON
-                let due = try await database.withConnection { connection -> [Challenge] in
-                    // RFC 8555 §7.1.6: expiry moves pending authorizations and open orders on.
-                    try connection.expireStaleAuthorizationsAndOrders(orderError: expiredProblem)
-                    try connection.releaseStaleChallengeLocks(olderThan: stale)
-                    return try connection.claimDueChallenges(lockedBy: name, limit: 16)
-                }
-                await withTaskGroup(of: Void.self) { group in
-                    for challenge in due { group.addTask { await validation.attempt(challenge) } }
-                }
-                if !due.isEmpty { continue }
-            } catch {
-                validation.logger.warning("challenge worker poll failed", metadata: ["error": "\(error)"])
-            }
-            await bell.wait(upTo: .seconds(pollSeconds))
         }
     }
 }

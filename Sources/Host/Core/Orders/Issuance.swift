@@ -10,6 +10,7 @@ struct Issuance: Sendable {
     let database: Database
     let ca: GuardedCA
     let timeout: Duration
+    let events: EventDispatcher
     let logger: Logger
 
     /// Returns the order as it stands afterwards (valid, or processing when the CA defers).
@@ -39,7 +40,7 @@ struct Issuance: Sendable {
         guard claimed else {
             // Someone else finalized it meanwhile: answer with its state.
             guard let current = try await database.withConnection({ try $0.order(id: order.id) }) else {
-                throw Problem(.malformed, "no such order", status: 404)
+                throw ResourceAccess.notFound("order")
             }
             if current.status == .processing || current.status == .valid { return current }
             throw Problem(.orderNotReady, "order is \(current.status.rawValue), not ready")
@@ -112,7 +113,11 @@ struct Issuance: Sendable {
                 return try connection.order(id: order.id)
             }
             logger.info("certificate issued", metadata: ["order": "\(order.id)", "serial": "\(leaf.serialHex)"])
-            guard let issued else { throw Problem(.malformed, "no such order", status: 404) }
+            guard let issued, let certificateID = issued.certificateID else { throw ResourceAccess.notFound("order") }
+            events.publish(.certificateIssued(
+                certificateID: certificateID, orderID: order.id, accountID: order.accountID,
+                serial: CertificateID.normalisedSerial(leaf.serialHex), domains: order.identifiers.map(\.value),
+                notAfter: leaf.notAfter, pemChain: chain))
             return issued
         }
     }
@@ -154,7 +159,7 @@ struct Issuance: Sendable {
 
     private func reload(_ id: UUID) async throws -> Order {
         guard let order = try await database.withConnection({ try $0.order(id: id) }) else {
-            throw Problem(.malformed, "no such order", status: 404)
+            throw ResourceAccess.notFound("order")
         }
         return order
     }
@@ -167,27 +172,5 @@ struct Issuance: Sendable {
         if let days = profile.maxValidityDays { object["max_validity_days"] = days }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// The background half of deferred signing: polls the CA for processing orders whose
-/// poll time has come, several instances sharing them through `FOR UPDATE SKIP LOCKED`.
-struct IssuancePoller: Sendable {
-    let issuance: Issuance
-    let pollSeconds: Int
-
-    func run() async {
-        while !Task.isCancelled {
-            do {
-                let due = try await issuance.database.withConnection {
-                    try $0.claimDueSigningPolls(limit: 8, leaseSeconds: 60)
-                }
-                for poll in due { await issuance.poll(poll) }
-                if !due.isEmpty { continue }
-            } catch {
-                issuance.logger.warning("deferred signing poll failed", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(pollSeconds))
-        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// RFC 7807 rendering of a `Problem` (RFC 8555 §6.7).
 extension Problem {
     var document: [String: any Sendable] {
@@ -13,5 +15,13 @@ extension Problem {
         }
         if let algorithms { object["algorithms"] = algorithms }
         return object
+    }
+}
+
+extension Problem {
+    /// The problem document as JSON text, for `orders.error` / `challenges.error`.
+    var documentJSON: String {
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes]))
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

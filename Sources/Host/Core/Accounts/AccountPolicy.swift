@@ -65,18 +65,3 @@ struct ContactPolicy: Sendable {
         return domain
     }
 }
-
-/// The CRLReason codes a client may give in revokeCert (RFC 8555 §7.6, RFC 5280 §5.3.1):
-/// 0–6 and 8–10; 7 is unassigned.
-enum RevocationReason {
-    static let allowed: Set<Int> = [0, 1, 2, 3, 4, 5, 6, 8, 9, 10]
-
-    static func check(_ reason: Int?) throws(Problem) -> Int? {
-        guard let reason else { return nil }
-        guard allowed.contains(reason) else {
-            throw Problem(.badRevocationReason,
-                          "revocation reason \(reason) is not allowed; allowed: 0-6, 8-10 (RFC 5280 §5.3.1)")
-        }
-        return reason
-    }
-}

@@ -1,0 +1,99 @@
+import COpenSSL
+import Foundation
+
+/// newAccount (RFC 8555 §7.3): finds the account of the signing key, or creates one,
+/// redeeming an external account binding (§7.3.4) in the same transaction.
+extension CoreServices {
+    /// A newAccount request whose JWS the ACME layer has verified.
+    struct NewAccount: Sendable {
+        /// The signing key as canonical JWK JSON, and its RFC 7638 thumbprint.
+        var jwk: String
+        var thumbprint: String
+        var onlyReturnExisting = false
+        var termsOfServiceAgreed = false
+        var contacts: [String] = []
+        var binding: Binding?
+    }
+
+    /// An external account binding: the credential's kid and a check of the binding's MAC
+    /// under a given key (the JWS details stay in the ACME layer).
+    struct Binding: Sendable {
+        var kid: String
+        var verifyMAC: @Sendable (_ hmacKey: [UInt8]) throws -> Void
+    }
+
+    /// The account and whether this request created it.
+    func newAccount(_ request: NewAccount) async throws -> (account: Account, created: Bool) {
+        let thumbprint = request.thumbprint
+        // §7.3.1: a known key gets its account back. §7.3.6: a deactivated account's key
+        // authorizes nothing more, this lookup included.
+        if let existing = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
+            return (try Self.usable(existing), false)
+        }
+        if request.onlyReturnExisting { throw Problem(.accountDoesNotExist, "no account exists for this key") }
+        // RFC 8555 §7.3: agreement is indicated by termsOfServiceAgreed. A missing agreement
+        // is malformed, as in ACMEEH (userActionRequired, §7.3.3, is for terms that changed
+        // after the account was created).
+        if config.tos.requireAgreement && !request.termsOfServiceAgreed {
+            throw Problem(.malformed, "this server requires \"termsOfServiceAgreed\": true (terms: \(config.tos.url ?? "-"))")
+        }
+        let contacts = try ContactPolicy(config.email).check(request.contacts)
+        var credential: EABCredential? = nil
+        if let binding = request.binding {
+            credential = try await redeemable(binding)
+        } else if config.acme.eabRequired {
+            throw Problem(.externalAccountRequired, "this server requires an externalAccountBinding in newAccount")
+        }
+
+        let eabKID = credential?.kid
+        let reusable = config.acme.eabReusable
+        let created: Account
+        do {
+            created = try await database.transaction { db in
+                let account = try db.insertAccount(jwk: request.jwk, thumbprint: thumbprint, contacts: contacts,
+                                                   termsOfServiceAgreed: request.termsOfServiceAgreed, eabKID: eabKID)
+                if let eabKID, try !db.claimEABCredential(kid: eabKID, accountID: account.id, reusable: reusable) {
+                    throw Problem(.unauthorized, "externalAccountBinding: the credential \(eabKID) was used or revoked meanwhile")
+                }
+                return account
+            }
+        } catch let error as StoreError where error.isUniqueViolation {
+            // A concurrent newAccount with the same key won the race: that account is the answer.
+            if let existing = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
+                return (try Self.usable(existing), false)
+            }
+            throw error
+        }
+        logger.info("account created", metadata: ["account": "\(created.id)", "eab_kid": "\(eabKID ?? "-")"])
+        events.publish(.accountRegistered(accountID: created.id, contacts: created.contacts, jwkThumbprint: thumbprint,
+                                          termsOfServiceAgreed: created.termsOfServiceAgreed))
+        return (created, true)
+    }
+
+    /// RFC 8555 §7.3.6: "the server MUST NOT accept further requests authorized by that
+    /// account's key" once an account is deactivated (or revoked).
+    static func usable(_ account: Account) throws(Problem) -> Account {
+        guard account.status == .valid else { throw Problem(.unauthorized, "account is \(account.status.rawValue)", status: 401) }
+        return account
+    }
+
+    /// The credential a binding names, once its MAC verifies. An unknown kid is MAC'd
+    /// with a random key, so that it takes as long and answers as a wrong MAC does.
+    private func redeemable(_ binding: Binding) async throws -> EABCredential {
+        let kid = binding.kid
+        let credential = try await database.withConnection { try $0.eabCredential(kid: kid) }
+        var macKey = credential?.hmacKey ?? [UInt8](repeating: 0, count: 32)
+        if credential == nil { _ = RAND_bytes(&macKey, Int32(macKey.count)) }
+        try binding.verifyMAC(macKey)
+        guard let credential else {
+            throw Problem(.unauthorized, "externalAccountBinding signature does not verify")
+        }
+        guard !credential.revoked else {
+            throw Problem(.unauthorized, "externalAccountBinding: the credential \(kid) has been revoked")
+        }
+        guard !credential.used || config.acme.eabReusable else {
+            throw Problem(.unauthorized, "externalAccountBinding: the credential \(kid) has already been used")
+        }
+        return credential
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Logging
+
+/// The one place where ACME state changes are decided: each RFC 8555 step is one
+/// operation on this value (in the files beside it, by resource). An operation checks
+/// the request against policy and the current state, has `Store` apply the change in one
+/// transaction, runs the slow outside work (signing, validation) through `Plugins`, and
+/// publishes the domain events of what it committed. It knows nothing of HTTP.
+struct CoreServices: Sendable {
+    let config: AppConfig
+    let database: Database
+    /// The CA backends (`ca.backend`, then `ca.failover`) behind their circuit breakers.
+    let ca: GuardedCA
+    /// One validator per enabled challenge type.
+    let validators: [String: ChallengePluginInstance]
+    let events: EventDispatcher
+    /// Rung when a challenge is queued for the worker, so it starts without waiting a poll.
+    let workerBell: WorkerBell
+    /// The account URL (`accounturi` of dns-persist-01, the `account` of a key change).
+    let accountURL: @Sendable (UUID) -> String
+    let logger: Logger
+
+    /// The bound on each plugin call made for a request (`server.timeout`).
+    var pluginTimeout: Duration { .seconds(config.server.timeout) }
+
+    var challengeTypes: ChallengeTypes { ChallengeTypes(validators: validators, config: config.challenges) }
+
+    var validation: ChallengeValidation {
+        ChallengeValidation(database: database, validators: validators, types: challengeTypes,
+                            timeout: pluginTimeout, accountURL: accountURL, events: events, logger: logger)
+    }
+
+    var issuance: Issuance {
+        Issuance(config: config, database: database, ca: ca, timeout: pluginTimeout, events: events, logger: logger)
+    }
+
+    var orderCreation: OrderCreation {
+        OrderCreation(config: config, database: database, types: challengeTypes)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+/// Something a Core operation changed, reported after its commit: what metrics, hooks,
+/// notifications and the audit log react to. The names and context fields are those of
+/// ACMEEH's hooks (`account.registration`, `order.creation`, …), plus the state changes
+/// it never reported (account deactivation and key rollover, authorization deactivation).
+enum DomainEvent: Sendable, Equatable {
+    /// The identifying fields of a challenge that every challenge event carries.
+    struct ChallengeContext: Sendable, Equatable {
+        var challengeID: UUID
+        var authorizationID: UUID
+        var accountID: UUID
+        var challengeType: String
+        var token: String?
+        var identifier: Identifier
+    }
+
+    /// RFC 8555 §7.3: a new account (not a newAccount that found an existing one).
+    case accountRegistered(accountID: UUID, contacts: [String], jwkThumbprint: String, termsOfServiceAgreed: Bool)
+    /// §7.3.2: contacts replaced or terms agreed.
+    case accountUpdated(accountID: UUID, contacts: [String])
+    /// §7.3.6
+    case accountDeactivated(accountID: UUID)
+    /// §7.3.5
+    case accountKeyRolledOver(accountID: UUID, oldThumbprint: String, newThumbprint: String)
+    /// §7.4; `created` is false when an identical open order was returned (ACMEEH fires
+    /// the hook for those too).
+    case orderCreated(orderID: UUID, accountID: UUID, identifiers: [Identifier], authorizationIDs: [UUID], created: Bool)
+    /// §7.5.1: a validation attempt starts.
+    case challengeBeforeValidate(ChallengeContext)
+    /// The attempt succeeded: the challenge and its authorization are valid.
+    case challengeAfterValidate(ChallengeContext)
+    /// The attempt failed for good: challenge and authorization invalid.
+    case challengeFailed(ChallengeContext, error: String)
+    /// §8.2: the attempt failed and will be retried after `backoffSeconds`.
+    case challengeRetried(ChallengeContext, error: String, retryCount: Int, backoffSeconds: Int)
+    /// §7.5.2
+    case authorizationDeactivated(authorizationID: UUID, accountID: UUID, identifier: Identifier)
+    /// §7.4: the order is valid with this certificate.
+    case certificateIssued(certificateID: UUID, orderID: UUID, accountID: UUID, serial: String,
+                           domains: [String], notAfter: Date, pemChain: String)
+    /// §7.6; `reason` is the RFC 5280 CRLReason name.
+    case certificateRevoked(certificateID: UUID, accountID: UUID, serial: String, reason: String)
+    /// §7.4.2: the owner downloaded the certificate.
+    case certificateDelivered(certificateID: UUID, accountID: UUID, serial: String)
+
+    /// The event's name, as ACMEEH's hooks name it.
+    var name: String {
+        switch self {
+        case .accountRegistered: "account.registration"
+        case .accountUpdated: "account.update"
+        case .accountDeactivated: "account.deactivation"
+        case .accountKeyRolledOver: "account.key_change"
+        case .orderCreated: "order.creation"
+        case .challengeBeforeValidate: "challenge.before_validate"
+        case .challengeAfterValidate: "challenge.after_validate"
+        case .challengeFailed: "challenge.on_failure"
+        case .challengeRetried: "challenge.on_retry"
+        case .authorizationDeactivated: "authorization.deactivation"
+        case .certificateIssued: "certificate.issuance"
+        case .certificateRevoked: "certificate.revocation"
+        case .certificateDelivered: "certificate.delivery"
+        }
+    }
+
+    /// The context fields, named as ACMEEH's hook contexts name them (JSON-ready values).
+    var context: [String: any Sendable] {
+        switch self {
+        case .accountRegistered(let account, let contacts, let thumbprint, let agreed):
+            ["account_id": Self.text(account), "contacts": contacts, "jwk_thumbprint": thumbprint, "tos_agreed": agreed]
+        case .accountUpdated(let account, let contacts):
+            ["account_id": Self.text(account), "contacts": contacts]
+        case .accountDeactivated(let account):
+            ["account_id": Self.text(account)]
+        case .accountKeyRolledOver(let account, let old, let new):
+            ["account_id": Self.text(account), "old_jwk_thumbprint": old, "jwk_thumbprint": new]
+        case .orderCreated(let order, let account, let identifiers, let authorizations, let created):
+            ["order_id": Self.text(order), "account_id": Self.text(account),
+             "identifiers": identifiers.map { ["type": $0.type, "value": $0.value] },
+             "authz_ids": authorizations.map(Self.text), "created": created]
+        case .challengeBeforeValidate(let challenge):
+            challenge.fields
+        case .challengeAfterValidate(let challenge):
+            challenge.fields.merging(["result": "success"]) { $1 }
+        case .challengeFailed(let challenge, let error):
+            challenge.fields.merging(["error": error]) { $1 }
+        case .challengeRetried(let challenge, let error, let retry, let backoff):
+            challenge.fields.merging(["error": error, "retry_count": retry, "backoff_seconds": backoff]) { $1 }
+        case .authorizationDeactivated(let authorization, let account, let identifier):
+            ["authz_id": Self.text(authorization), "account_id": Self.text(account),
+             "identifier_type": identifier.type, "identifier_value": identifier.value]
+        case .certificateIssued(let certificate, let order, let account, let serial, let domains, let notAfter, let pem):
+            ["certificate_id": Self.text(certificate), "order_id": Self.text(order), "account_id": Self.text(account),
+             "serial_number": serial, "domains": domains, "not_after": notAfter.formatted(.iso8601), "pem_chain": pem]
+        case .certificateRevoked(let certificate, let account, let serial, let reason):
+            ["certificate_id": Self.text(certificate), "account_id": Self.text(account), "serial_number": serial,
+             "reason": reason]
+        case .certificateDelivered(let certificate, let account, let serial):
+            ["certificate_id": Self.text(certificate), "account_id": Self.text(account), "serial_number": serial]
+        }
+    }
+
+    static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
+}
+
+extension DomainEvent.ChallengeContext {
+    fileprivate var fields: [String: any Sendable] {
+        var fields: [String: any Sendable] = [
+            "challenge_id": DomainEvent.text(challengeID), "authz_id": DomainEvent.text(authorizationID),
+            "account_id": DomainEvent.text(accountID), "challenge_type": challengeType,
+            "identifier_type": identifier.type, "identifier_value": identifier.value,
+        ]
+        if let token { fields["token"] = token }
+        return fields
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+@testable import Host
+import XCTest
+
+/// The domain events of one ACME flow, as `acmeeh serve` logs them at debug level: every
+/// step of RFC 8555 a client takes — newAccount, newOrder, the challenge, finalize,
+/// download, revocation, key rollover, authorization and account deactivation — is
+/// reported once, after its commit, in the order the steps happened.
+final class DomainEventTests: XCTestCase {
+    var directory: URL!
+    var challengeDirectory: URL!
+    var database: TestDatabase!
+    var server: ServerProcess!
+
+    override func setUpWithError() throws {
+        directory = try TestPaths.temporaryDirectory("acmeeh-events")
+        challengeDirectory = directory.appendingPathComponent("challenges")
+        try FileManager.default.createDirectory(at: challengeDirectory, withIntermediateDirectories: true)
+        database = try TestDatabase.create()
+        let ca = try Command.run(TestPaths.repository.appendingPathComponent("scripts/dev-ca").path,
+                                 [directory.appendingPathComponent("ca").path])
+        XCTAssertEqual(ca.status, 0, ca.stderr)
+        let libraries = try FileValidatorFixture.libraries.get()
+        let port = try ServerProcess.freePort()
+        let url = try TestServer.writeConfig(directory: directory, database: database.config, port: port, extra: """
+            challenges:
+              enabled: ["ext:\(libraries.http)"]
+            security:
+              identifier_policy:
+                allowed_domains: ["*.example.test"]
+            """)
+        // Debug level: the event log lines are what this test reads.
+        let yaml = try String(contentsOf: url, encoding: .utf8)
+            .replacingOccurrences(of: "logging:\n  format: human", with: "logging:\n  format: json\n  level: DEBUG")
+        XCTAssertTrue(yaml.contains("level: DEBUG"), yaml)
+        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        server = try ServerProcess(config: url, port: port, logFile: directory.appendingPathComponent("server.log"),
+                                   environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
+        try server.waitUntilLive()
+    }
+
+    override func tearDownWithError() throws {
+        server?.stop()
+        database?.drop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The `event …` lines of the server log: (name, context).
+    func events() -> [(name: String, context: [String: String])] {
+        server.log.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  object["logger"] as? String == "acmeeh.events",
+                  let message = object["message"] as? String, message.hasPrefix("event ") else { return nil }
+            var context: [String: String] = [:]
+            for (key, value) in object where !["timestamp", "level", "logger", "message"].contains(key) {
+                context[key] = value as? String
+            }
+            return (String(message.dropFirst(6)), context)
+        }
+    }
+
+    func testEventsOfOneFlowArriveInOrderWithTheirContext() throws {
+        let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
+        let key = TestKey.ec()
+        let (created, account) = try client.newAccount(key, ["termsOfServiceAgreed": true, "contact": ["mailto:ops@example.test"]])
+        XCTAssertEqual(created.status, 201, created.text)
+        // A second newAccount with the same key finds the account: no event.
+        XCTAssertEqual(try client.newAccount(key).0.status, 200)
+        func post(_ url: String, _ payload: ACMETestClient.Payload, by signer: TestKey? = nil) throws -> ACMETestClient.Reply {
+            let reply = try client.post(url, payload, key: signer ?? key, kid: account)
+            XCTAssertTrue((200..<300).contains(reply.status), "POST \(url): \(reply.status) \(reply.text)")
+            return reply
+        }
+
+        let name = "events.example.test"
+        let order = try post(client.url("newOrder"), .json(["identifiers": [["type": "dns", "value": name]]]))
+        let orderURL = try XCTUnwrap(order.location)
+        let authorizationURL = try XCTUnwrap((order.json?["authorizations"] as? [String])?.first)
+        let challenges = try XCTUnwrap(try post(authorizationURL, .empty).json?["challenges"] as? [[String: Any]])
+        let challenge = try XCTUnwrap(challenges.first { $0["type"] as? String == "http-01" })
+        let token = try XCTUnwrap(challenge["token"] as? String)
+        try "\(token).\(key.thumbprint)".write(to: challengeDirectory.appendingPathComponent(token), atomically: true,
+                                               encoding: .utf8)
+        XCTAssertEqual(try post(try XCTUnwrap(challenge["url"] as? String), .json([:])).json?["status"] as? String, "valid")
+
+        let csr = try TestCSR.make(names: [name], keyPath: try TestCSR.newKey(in: directory), in: directory)
+        let finalized = try post(try XCTUnwrap(order.json?["finalize"] as? String), .json(["csr": csr]))
+        let certificateURL = try XCTUnwrap(finalized.json?["certificate"] as? String, finalized.text)
+        let pem = try post(certificateURL, .empty).text
+        let der = try XCTUnwrap(Self.leafDER(pem))
+        XCTAssertEqual(try post(client.url("revokeCert"), .json(["certificate": Base64URL.encode(der), "reason": 4])).status, 200)
+
+        let newKey = TestKey.ec()
+        let inner = ACMETestClient.jws(protected: ["alg": newKey.alg, "jwk": newKey.jwk, "url": client.url("keyChange")],
+                                       payload: Array(try JSONSerialization.data(withJSONObject: [
+                                           "account": account, "oldKey": key.jwk] as [String: Any], options: [.sortedKeys])),
+                                       key: newKey)
+        XCTAssertEqual(try post(client.url("keyChange"), .json(inner)).status, 200)
+        let second = try post(client.url("newOrder"), .json(["identifiers": [["type": "dns", "value": "other.example.test"]]]),
+                              by: newKey)
+        let secondAuthorization = try XCTUnwrap((second.json?["authorizations"] as? [String])?.first)
+        XCTAssertEqual(try post(secondAuthorization, .json(["status": "deactivated"]), by: newKey).json?["status"] as? String,
+                       "deactivated")
+        XCTAssertEqual(try post(account, .json(["status": "deactivated"]), by: newKey).json?["status"] as? String, "deactivated")
+
+        let events = events()
+        XCTAssertEqual(events.map(\.name), [
+            "account.registration", "order.creation", "challenge.before_validate", "challenge.after_validate",
+            "certificate.issuance", "certificate.delivery", "certificate.revocation", "account.key_change",
+            "order.creation", "authorization.deactivation", "account.deactivation",
+        ], server.log)
+        guard events.count == 11 else { return }
+        let accountID = String(account.split(separator: "/").last ?? "")
+        let orderID = String(orderURL.split(separator: "/").last ?? "")
+        XCTAssertEqual(events[0].context["account_id"], accountID)
+        XCTAssertEqual(events[0].context["jwk_thumbprint"], key.thumbprint)
+        XCTAssertEqual(events[0].context["contacts"], "mailto:ops@example.test")
+        XCTAssertEqual(events[1].context["order_id"], orderID)
+        XCTAssertEqual(events[1].context["identifiers"], "dns:\(name)")
+        XCTAssertEqual(events[2].context["token"], token)
+        XCTAssertEqual(events[2].context["identifier_value"], name)
+        XCTAssertEqual(events[3].context["result"], "success")
+        XCTAssertEqual(events[4].context["order_id"], orderID)
+        XCTAssertEqual(events[4].context["domains"], name)
+        let serial = try XCTUnwrap(events[4].context["serial_number"])
+        XCTAssertEqual(events[5].context["serial_number"], serial)
+        XCTAssertEqual(events[6].context["serial_number"], serial)
+        XCTAssertEqual(events[6].context["reason"], "superseded")
+        XCTAssertEqual(events[7].context["jwk_thumbprint"], newKey.thumbprint)
+        XCTAssertEqual(events[7].context["old_jwk_thumbprint"], key.thumbprint)
+        XCTAssertEqual(events[9].context["identifier_value"], "other.example.test")
+        XCTAssertEqual(events[10].context["account_id"], accountID)
+    }
+
+    /// The DER of the first certificate of a PEM chain.
+    static func leafDER(_ pem: String) -> [UInt8]? {
+        guard let begin = pem.range(of: "-----BEGIN CERTIFICATE-----"),
+              let end = pem.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<pem.endIndex) else { return nil }
+        let body = pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
+        return Data(base64Encoded: String(body)).map { Array($0) }
+    }
+}
