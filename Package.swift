@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Plugins export only `acmeeh_plugin_register` and bind their own symbols first
-/// (ARCHITECTURE.md, "The plugin ABI", rule 6).
+/// (the plugin ABI; see docs/plugins.md).
 let pluginLinkerSettings: [LinkerSetting] = [
     .unsafeFlags([
         "-Xlinker", "--version-script=\(Context.packageDirectory)/Plugins/exports.map",

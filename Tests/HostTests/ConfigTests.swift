@@ -588,11 +588,9 @@ extension ConfigTests {
         "VAULT_TOKEN": "v", "POSTGRES_PASSWORD": "pg",
     ]
 
-    /// `<repository>/../shared/reference/acmeeh-examples` (`shared/` sits beside the clone).
+    /// The example configurations of the reference server (copied unchanged), which acmeeh must load.
     private static var examplesDirectory: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("../shared/reference/acmeeh-examples").standardizedFileURL
+        TestPaths.repository.appendingPathComponent("Tests/HostTests/Fixtures/reference-examples")
     }
 
     func testEveryReferenceExample() throws {

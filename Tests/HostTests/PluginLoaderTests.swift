@@ -7,7 +7,8 @@ import Testing
 @testable import Host
 
 /// Plugins written in plain C (Tests/HostTests/Fixtures), compiled at run time with the
-/// system C compiler, loaded through the host's own loader (ARCHITECTURE.md, ABI rule 8).
+/// system C compiler, loaded through the host's own loader: a plain C plugin must load
+/// and pass the same ABI checks as a Swift one.
 @Suite struct PluginLoaderTests {
     let fixtures: Fixtures
     let logs = LogCapture()

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Adds the headers every response carries (acmeeh-surface.md §1, "Headers"):
+/// Adds the headers every response of the reference ACMEEH 2.1 carries:
 /// nosniff, frame denial, a closed CSP, HSTS when served over https, the request id
 /// (echoed or new) and the Server name. Errors thrown by routes get them too.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// The flags every `acmeeh` invocation accepts before or after its command
-/// (seed-deployment.rst, "Global Flags").
+/// (the global flags of the reference ACMEEH 2.1).
 struct GlobalOptions: ParsableArguments {
     @Option(name: [.short, .customLong("config")], help: "Configuration file path (required).")
     var config: String?

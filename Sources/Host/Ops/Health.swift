@@ -13,8 +13,8 @@ struct ComponentHealth: Sendable {
     }
 }
 
-/// Computes the liveness, readiness and health reports of seed-deployment.rst
-/// ("Health Check Endpoints") from real probes of each subsystem.
+/// Computes the liveness, readiness and health reports (`/livez`, `/readyz`, `/healthz`,
+/// as the reference ACMEEH 2.1 serves them) from real probes of each subsystem.
 struct HealthMonitor: Sendable {
     struct Probes: Sendable {
         var database: @Sendable () async -> ComponentHealth

@@ -17,7 +17,7 @@ struct ChallengeTypeInfo: Sendable, Equatable {
 /// One plugin shared library, opened once for the life of the process (never `dlclose`d),
 /// whose descriptor passed the ABI checks. Shared by every instance created from it.
 ///
-/// The only place in the host that calls `dlopen` (ARCHITECTURE.md, style).
+/// The only place in the host that calls `dlopen`.
 final class PluginLibrary: @unchecked Sendable {
     // @unchecked: every stored property is immutable after init; the descriptor is a static
     // struct inside the library that the ABI says is never freed or changed.

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// The cleanup worker of seed-deployment.rst ("Background Workers"): expired nonces are
+/// The cleanup worker (a background worker of the reference ACMEEH 2.1): expired nonces are
 /// deleted every `nonce.gc_interval_seconds`, and orders whose issuance was interrupted
 /// (`processing` past `order.stale_processing_threshold_seconds`) become invalid so that
 /// the client orders again. One instance at a time (advisory lock 712001).

@@ -458,11 +458,13 @@ enum TimedCommand {
     /// Runs `executable` with the test process's environment plus `environment` (proxy
     /// variables removed, so nothing leaves loopback), and kills it (SIGTERM, then SIGKILL)
     /// when it has not exited after `timeout` seconds; a timeout is noted at the end of stderr.
+    /// Relative paths in `arguments` are relative to `currentDirectory` when given.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    timeout: TimeInterval) throws -> CommandResult {
+                    currentDirectory: URL? = nil, timeout: TimeInterval) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         var merged = ProcessInfo.processInfo.environment
         for name in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
             merged[name] = nil

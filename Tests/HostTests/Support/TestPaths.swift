@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where the tests find the repository, the built products and the shared reference.
+/// Where the tests find the repository and the built products.
 enum TestPaths {
     /// The repository root (this file is Tests/HostTests/Support/TestPaths.swift).
     static let repository: URL = URL(fileURLWithPath: #filePath)
