@@ -6,31 +6,10 @@ import XCTest
 /// Pipelined batches (`Connection.runBatch`) against a real PostgreSQL: one round trip,
 /// one implicit transaction, guards and nonce replays that undo the whole batch, and a
 /// session lost before or during a batch. Each test gets its own migrated database.
-final class PipelineTests: XCTestCase {
-    private var testDB: TestDatabase!
-    private var databases: [Database] = []
-
-    override func setUpWithError() throws {
-        do {
-            testDB = try TestDatabase.create()
-        } catch {
-            XCTFail("PostgreSQL for the tests is unavailable: \(error)")
-            throw error
-        }
-    }
-
-    override func tearDown() async throws {
-        for db in databases { await db.shutdown() }
-        databases = []
-        testDB?.drop()
-    }
-
+final class PipelineTests: DatabaseTestCase {
     /// A migrated pool on this test's database with a scratch table `items (id int PRIMARY KEY, note text)`.
-    private func makeDatabase(maxConnections: Int = 2) async throws -> Database {
-        var config = testDB.config
-        config.maxConnections = maxConnections
-        let db = Database(config: config)
-        databases.append(db)
+    private func makeMigratedDatabase(maxConnections: Int) async throws -> Database {
+        let db = makeDatabase { $0.maxConnections = maxConnections }
         _ = try await Migrator(database: db).migrate()
         try await db.withConnection { try $0.executeScript("CREATE TABLE items (id int PRIMARY KEY, note text)") }
         return db
@@ -60,7 +39,7 @@ final class PipelineTests: XCTestCase {
     // MARK: - One round trip
 
     func testBatchOfSeveralStatementsIsOneRoundTrip() async throws {
-        let db = try await makeDatabase(maxConnections: 1)
+        let db = try await makeMigratedDatabase(maxConnections: 1)
         let expires = Date().addingTimeInterval(3600)
         let batch: @Sendable (Int) -> [BatchStatement] = { n in
             [
@@ -98,7 +77,7 @@ final class PipelineTests: XCTestCase {
     }
 
     func testSingleStatementPathsCountRoundTrips() async throws {
-        let db = try await makeDatabase(maxConnections: 1)
+        let db = try await makeMigratedDatabase(maxConnections: 1)
         let trips = try await db.withConnection { c -> [Int] in
             var out: [Int] = []
             var last = c.roundTrips
@@ -118,7 +97,7 @@ final class PipelineTests: XCTestCase {
     // MARK: - All or nothing
 
     func testGuardThatFailsHalfwayLeavesNoRows() async throws {
-        let db = try await makeDatabase()
+        let db = try await makeMigratedDatabase(maxConnections: 2)
         let missing = await storeError {
             _ = try await db.runBatch([
                 Self.item(1), Self.item(2),
@@ -155,7 +134,7 @@ final class PipelineTests: XCTestCase {
     }
 
     func testReplayedNonceInABatchCommitsNothing() async throws {
-        let db = try await makeDatabase()
+        let db = try await makeMigratedDatabase(maxConnections: 2)
         let expires = Date().addingTimeInterval(3600)
         _ = try await db.runBatch([.recordNonce("replayed", expiresAt: expires), Self.item(1)])
 
@@ -174,7 +153,7 @@ final class PipelineTests: XCTestCase {
     }
 
     func testUniqueViolationMidBatchRollsBackEarlierStatements() async throws {
-        let db = try await makeDatabase()
+        let db = try await makeMigratedDatabase(maxConnections: 2)
         let duplicate = await storeError {
             _ = try await db.runBatch([Self.item(1), Self.item(2), Self.item(1), Self.item(4)])
         }
@@ -187,7 +166,7 @@ final class PipelineTests: XCTestCase {
     }
 
     func testConnectionIsUsableAfterAbortedBatches() async throws {
-        let db = try await makeDatabase(maxConnections: 1)
+        let db = try await makeMigratedDatabase(maxConnections: 1)
         let (pids, ids, idle) = try await db.withConnection { c -> ([Int32], [Int], Bool) in
             let pid = c.backendPID
             // Aborted by a failing statement: the Parses after it never ran.
@@ -213,7 +192,7 @@ final class PipelineTests: XCTestCase {
     // MARK: - Lost session
 
     func testSessionTerminatedBeforeABatchIsLostAndReplaced() async throws {
-        let db = try await makeDatabase(maxConnections: 1)
+        let db = try await makeMigratedDatabase(maxConnections: 1)
         let config = testDB.config
         let (pid, error) = try await db.withConnection { c -> (Int32, StoreError?) in
             let pid = c.backendPID
@@ -240,7 +219,7 @@ final class PipelineTests: XCTestCase {
     }
 
     func testSessionTerminatedDuringABatchIsLostAndNothingCommits() async throws {
-        let db = try await makeDatabase(maxConnections: 2)
+        let db = try await makeMigratedDatabase(maxConnections: 2)
         let tripsBefore = db.roundTrips
         async let batchPID = Self.runSleepingBatch(db)
         let killer = try Connection(config: testDB.config)
@@ -284,12 +263,13 @@ final class PipelineTests: XCTestCase {
 
     // MARK: - Micro-benchmark
 
-    /// N batches of the same 5 statements, pipelined (1 round trip) against one round trip
-    /// per statement in a transaction (BEGIN + 5 + COMMIT), on one session. Asserts the
-    /// round trips and the rows; prints wall time and the backend's CPU (from /proc).
+    /// N units of the same 5 statements on one session: pipelined (1 round trip), against
+    /// one round trip per statement in a transaction (BEGIN + 5 + COMMIT, as atomic), and
+    /// against 5 autocommitted round trips (not atomic). Asserts the round trips and the
+    /// rows; prints wall time and the backend's CPU (from /proc).
     /// N = `ACMEEH_PIPELINE_BENCH_BATCHES` (default 200).
     func testPipelinedBatchesAgainstOneRoundTripPerStatement() async throws {
-        let db = try await makeDatabase(maxConnections: 1)
+        let db = try await makeMigratedDatabase(maxConnections: 1)
         let n = ProcessInfo.processInfo.environment["ACMEEH_PIPELINE_BENCH_BATCHES"].flatMap { Int($0) } ?? 200
         let expires = Date().addingTimeInterval(3600)
         let unit: @Sendable (Int) -> [BatchStatement] = { id in
@@ -316,18 +296,23 @@ final class PipelineTests: XCTestCase {
             let sequential = try measure {
                 for i in n..<(2 * n) { try c.transaction { t in for s in unit(i) { _ = try t.query(s.sql, s.params) } } }
             }
-            return [pipelined, sequential]
+            let autocommit = try measure {
+                for i in (2 * n)..<(3 * n) { for s in unit(i) { _ = try c.query(s.sql, s.params) } }
+            }
+            return [pipelined, sequential, autocommit]
         }
         XCTAssertEqual(runs[0].trips, n, "one round trip per batch")
         XCTAssertEqual(runs[1].trips, 7 * n, "BEGIN, 5 statements, COMMIT")
+        XCTAssertEqual(runs[2].trips, 5 * n, "5 statements")
         let counted = try await count(db, "SELECT count(*) AS n FROM items WHERE note = 'done'")
-        XCTAssertEqual(counted, 2 * n + 2)
+        XCTAssertEqual(counted, 3 * n + 2)
         func line(_ name: String, _ r: Run) -> String {
             let cpu = r.backendCPU.map { String(format: "%.1f ms backend CPU (%.3f ms/batch)", $0 * 1000, $0 * 1000 / Double(n)) } ?? "backend CPU unreadable"
             return String(format: "%@: %d batches, %d round trips, %.1f ms wall (%.3f ms/batch), ", name, n, r.trips, r.seconds * 1000, r.seconds * 1000 / Double(n)) + cpu
         }
         print("pipeline micro-benchmark: " + line("pipelined", runs[0]))
-        print("pipeline micro-benchmark: " + line("one round trip per statement", runs[1]))
+        print("pipeline micro-benchmark: " + line("one round trip per statement, BEGIN/COMMIT", runs[1]))
+        print("pipeline micro-benchmark: " + line("one round trip per statement, autocommit", runs[2]))
     }
 
     /// utime + stime of a local process, from /proc (nil when unreadable).
