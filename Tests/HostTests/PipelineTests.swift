@@ -189,6 +189,33 @@ final class PipelineTests: DatabaseTestCase {
         XCTAssertEqual(db.stats.size, 1, "the connection went back to the pool")
     }
 
+    func testBatchInsideATransactionJoinsIt() async throws {
+        let db = try await makeMigratedDatabase(maxConnections: 1)
+        struct Later: Error {}
+        do {
+            try await db.transaction { c in
+                let results = try c.runBatch([Self.item(1), Self.item(2)])
+                XCTAssertEqual(results.map(\.affectedRows), [1, 1])
+                throw Later()
+            }
+            XCTFail("the body throws")
+        } catch is Later {}
+        let afterRollback = try await count(db, "SELECT count(*) AS n FROM items")
+        XCTAssertEqual(afterRollback, 0, "the batch's sync did not commit the enclosing transaction")
+
+        let failed = await storeError {
+            try await db.transaction { c in
+                try c.execute("INSERT INTO items (id, note) VALUES (7, 'before')")
+                _ = try c.runBatch([Self.item(8), .isTrue("never", "SELECT false")])
+            }
+        }
+        XCTAssertEqual(failed?.kind, .guardFailed)
+        let afterGuard = try await count(db, "SELECT count(*) AS n FROM items")
+        XCTAssertEqual(afterGuard, 0, "the failed guard aborted the enclosing transaction")
+        let usable = try await db.runBatch([Self.item(9)])
+        XCTAssertEqual(usable.first?.affectedRows, 1)
+    }
+
     // MARK: - Lost session
 
     func testSessionTerminatedBeforeABatchIsLostAndReplaced() async throws {
