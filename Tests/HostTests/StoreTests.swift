@@ -6,35 +6,7 @@ import XCTest
 
 /// The Store layer against a real PostgreSQL: migrations, the pool, errors, codecs.
 /// Each test gets its own fresh database (see `TestDatabase`).
-final class StoreTests: XCTestCase {
-    private var testDB: TestDatabase!
-    private var databases: [Database] = []
-
-    override func setUpWithError() throws {
-        do {
-            testDB = try TestDatabase.create()
-        } catch {
-            // Never a silent skip: no PostgreSQL is a failure with the reason.
-            XCTFail("PostgreSQL for the tests is unavailable: \(error)")
-            throw error
-        }
-    }
-
-    override func tearDown() async throws {
-        for db in databases { await db.shutdown() }
-        databases = []
-        testDB?.drop()
-    }
-
-    /// A pool on this test's database, shut down in tearDown.
-    private func makeDatabase(_ adjust: (inout DatabaseConfig) -> Void = { _ in }) -> Database {
-        var config = testDB.config
-        adjust(&config)
-        let db = Database(config: config)
-        databases.append(db)
-        return db
-    }
-
+final class StoreTests: DatabaseTestCase {
     /// Polls until `condition` holds (pool state changes on other threads), at most 5 s.
     private func eventually(_ what: String, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(5)

@@ -10,16 +10,26 @@ final class Connection: @unchecked Sendable {
     private var pg: OpaquePointer?
     /// Statements prepared on this session: parameter types and SQL text → statement name.
     private var prepared: [String: String] = [:]
+    /// The number in the next prepared statement's name (never reused, so a name whose
+    /// Parse a failed pipeline skipped is not taken twice).
+    private var nextStatementNumber = 0
     /// Statements beyond this many run unprepared (the SQL in this program is a fixed set;
     /// the bound only guards the session against unforeseen dynamic text).
     static let maxPreparedStatements = 256
     private var savepointDepth = 0
     /// Where this connection points, for messages: `dbname@host:port as user`.
     let target: String
+    /// Round trips to the server on this session: each PQexec, PQprepare, PQexecPrepared and
+    /// PQexecParams, and each pipelined batch (one sync), is one.
+    private(set) var roundTrips = 0
+    /// The pool-wide count this session adds its round trips to (nil for a lone session).
+    private let roundTripCounter: RoundTripCounter?
 
     /// Opens a session (blocking, bounded by `connect_timeout`) and pins the session
-    /// settings the decoders rely on (UTC, ISO dates, hex bytea).
-    init(config: DatabaseConfig) throws {
+    /// settings the decoders rely on (UTC, ISO dates, hex bytea). Round trips are added to
+    /// `roundTripCounter` too when given (the pool's total).
+    init(config: DatabaseConfig, roundTripCounter: RoundTripCounter? = nil) throws {
+        self.roundTripCounter = roundTripCounter
         self.target = "database \"\(config.database)\" at \(config.host):\(config.port) as user \"\(config.user)\""
         let conn = PQconnectdb(Conninfo.build(config))
         guard let conn, PQstatus(conn) == CONNECTION_OK else {
@@ -111,8 +121,15 @@ final class Connection: @unchecked Sendable {
     /// several statements (migrations, session settings, BEGIN/COMMIT).
     func executeScript(_ sql: String) throws {
         let pg = try handle()
+        countRoundTrip()
         let res = PQexec(pg, sql)
         if let ok = try check(res) { PQclear(ok) }
+    }
+
+    /// Counts one round trip (a request the session then waits for the server to answer).
+    func countRoundTrip() {
+        roundTrips += 1
+        roundTripCounter?.add(1)
     }
 
     // MARK: - Transactions
@@ -144,6 +161,7 @@ final class Connection: @unchecked Sendable {
         do {
             let value = try body(self)
             let pg = try handle()
+            countRoundTrip()
             let res = try check(PQexec(pg, "COMMIT"))!
             let tag = String(cString: PQcmdStatus(res))
             PQclear(res)
@@ -160,7 +178,7 @@ final class Connection: @unchecked Sendable {
 
     // MARK: - libpq plumbing
 
-    private func handle() throws -> OpaquePointer {
+    func handle() throws -> OpaquePointer {
         guard let pg else { throw StoreError(.connectionLost, "connection to \(target) is closed") }
         return pg
     }
@@ -168,15 +186,16 @@ final class Connection: @unchecked Sendable {
     private func exec(_ sql: String, _ params: [PostgresValue?]) throws -> OpaquePointer {
         let pg = try handle()
         let types = params.map { $0?.typeOID ?? 0 }
-        let key = types.map { String($0) }.joined(separator: ",") + ";" + sql
-        var name = prepared[key]
-        if name == nil, prepared.count < Self.maxPreparedStatements {
-            let fresh = "acmeeh_\(prepared.count)"
+        let key = Self.statementKey(sql, types)
+        var name = preparedName(key)
+        if name == nil, let fresh = newStatementName() {
+            countRoundTrip()
             let res = types.withUnsafeBufferPointer { PQprepare(pg, fresh, sql, Int32(types.count), $0.baseAddress) }
             if let ok = try check(res) { PQclear(ok) }
-            prepared[key] = fresh
+            registerPrepared(key, fresh)
             name = fresh
         }
+        countRoundTrip()
         let res = try withCParams(params) { values in
             if let name {
                 return PQexecPrepared(pg, name, Int32(params.count), values, nil, nil, 0)
@@ -188,7 +207,28 @@ final class Connection: @unchecked Sendable {
         return try check(res)!
     }
 
-    private func withCParams<R>(
+    // MARK: - Prepared statements
+
+    /// What identifies a prepared statement: parameter types and SQL text.
+    static func statementKey(_ sql: String, _ types: [UInt32]) -> String {
+        types.map { String($0) }.joined(separator: ",") + ";" + sql
+    }
+
+    /// The name `key` is prepared under on this session, if it is.
+    func preparedName(_ key: String) -> String? { prepared[key] }
+
+    /// A fresh statement name, or nil when the session holds `maxPreparedStatements`
+    /// already (the statement then runs unprepared).
+    func newStatementName() -> String? {
+        guard prepared.count < Self.maxPreparedStatements else { return nil }
+        defer { nextStatementNumber += 1 }
+        return "acmeeh_\(nextStatementNumber)"
+    }
+
+    /// Records that the server accepted the Parse of `key` as `name`.
+    func registerPrepared(_ key: String, _ name: String) { prepared[key] = name }
+
+    func withCParams<R>(
         _ params: [PostgresValue?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) throws -> R
     ) throws -> R {
         let copies: [UnsafeMutablePointer<CChar>?] = params.map { $0.map { strdup($0.textEncoding) } ?? nil }
@@ -208,6 +248,12 @@ final class Connection: @unchecked Sendable {
             return res
         }
         defer { PQclear(res) }
+        throw error(from: res, pg)
+    }
+
+    /// The error a failed result carries (the result stays the caller's to clear):
+    /// `.connectionLost` when libpq sees the session broken, else `.server` with SQLSTATE.
+    func error(from res: OpaquePointer, _ pg: OpaquePointer) -> StoreError {
         func field(_ code: Character) -> String? {
             guard let p = PQresultErrorField(res, Int32(code.asciiValue!)) else { return nil }
             return String(cString: p)
@@ -217,16 +263,16 @@ final class Connection: @unchecked Sendable {
         let lost = PQstatus(pg) != CONNECTION_OK
         if lost {
             let libpq = Self.lastError(pg)
-            throw StoreError(.connectionLost, message.isEmpty ? libpq : message, sqlState: sqlState, detail: libpq == message ? nil : libpq)
+            return StoreError(.connectionLost, message.isEmpty ? libpq : message, sqlState: sqlState, detail: libpq == message ? nil : libpq)
         }
-        throw StoreError(.server, message, sqlState: sqlState, detail: field("D"), constraint: field("n"))
+        return StoreError(.server, message, sqlState: sqlState, detail: field("D"), constraint: field("n"))
     }
 
-    private static func lastError(_ pg: OpaquePointer) -> String {
+    static func lastError(_ pg: OpaquePointer) -> String {
         String(cString: PQerrorMessage(pg)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private static func rows(_ res: OpaquePointer) -> [Row] {
+    static func rows(_ res: OpaquePointer) -> [Row] {
         let nFields = PQnfields(res)
         let nTuples = PQntuples(res)
         guard nTuples > 0 else { return [] }

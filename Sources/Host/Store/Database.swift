@@ -25,6 +25,7 @@ final class Database: Sendable {
     private let state: NIOLockedValueBox<PoolState>
     private let maintenance = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let logger: Logger
+    private let roundTripCounter = RoundTripCounter()
 
     /// Pool figures for health checks and metrics.
     struct Stats: Sendable, Equatable {
@@ -60,6 +61,10 @@ final class Database: Sendable {
         }
     }
 
+    /// SQL round trips made by every connection this pool has opened, closed ones included
+    /// (each statement, each prepare, each pipelined batch; see `Connection.roundTrips`).
+    var roundTrips: Int { roundTripCounter.total }
+
     /// The checkout wait; nil = no limit.
     private var checkoutTimeout: TimeAmount? {
         config.connectionTimeout > 0 ? .seconds(Int64(config.connectionTimeout)) : nil
@@ -89,6 +94,12 @@ final class Database: Sendable {
         isolation: Connection.IsolationLevel? = nil, _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws -> T {
         try await withConnection { try $0.transaction(isolation: isolation, body) }
+    }
+
+    /// Runs `statements` as one pipelined batch on a pooled connection: one round trip, one
+    /// implicit transaction (see `Connection.runBatch` for the contract and the errors).
+    func runBatch(_ statements: [BatchStatement]) async throws -> [BatchStatementResult] {
+        try await withConnection { try $0.runBatch(statements) }
     }
 
     // MARK: - Synchronous API (CLI commands that own their thread)
@@ -251,7 +262,7 @@ final class Database: Sendable {
     /// Opens a connection for a slot already counted as leased; frees the slot on failure.
     private func openForSlot() throws -> Connection {
         do {
-            let c = try Connection(config: config)
+            let c = try Connection(config: config, roundTripCounter: roundTripCounter)
             state.withLockedValue { $0.lastConnectError = nil }
             return c
         } catch {

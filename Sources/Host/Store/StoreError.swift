@@ -16,6 +16,12 @@ struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         case decoding
         /// A migration failed (the underlying error is in `message`).
         case migration
+        /// A guard statement of a pipelined batch did not hold (`guardName` says which);
+        /// the server aborted the batch, so none of its statements took effect.
+        case guardFailed
+        /// RFC 8555 §6.5: a batch recorded a nonce that was already redeemed (the primary
+        /// key of `nonces` refused it); the batch took no effect. The ACME layer answers `badNonce`.
+        case nonceReplayed
     }
 
     var kind: Kind
@@ -26,6 +32,8 @@ struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     var detail: String?
     /// For integrity errors: the violated constraint's name.
     var constraint: String?
+    /// For `.guardFailed`: the name the failed guard statement was given.
+    var guardName: String?
 
     init(_ kind: Kind, _ message: String, sqlState: String? = nil, detail: String? = nil, constraint: String? = nil) {
         self.kind = kind
@@ -63,6 +71,8 @@ struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         case .poolClosed: s = message
         case .decoding: s = "database result decoding: \(message)"
         case .migration: s = "migration failed: \(message)"
+        case .guardFailed: s = "batch guard \"\(guardName ?? "?")\" failed: \(message)"
+        case .nonceReplayed: s = "nonce already redeemed: \(message)"
         }
         if let detail, !detail.isEmpty { s += " (\(detail))" }
         return s
@@ -80,4 +90,6 @@ enum SQLState {
     static let undefinedTable = "42P01"
     static let adminShutdown = "57P01"
     static let invalidCatalogName = "3D000"
+    /// Raised by `acmeeh_guard` (migration 0004) when a batch guard does not hold.
+    static let guardFailed = "AE001"
 }

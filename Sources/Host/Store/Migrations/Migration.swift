@@ -13,5 +13,6 @@ enum Migrations {
         Migration0001.initial,
         Migration0002.deferredSigning,
         Migration0003.pendingBackend,
+        Migration0004.batchGuard,
     ]
 }

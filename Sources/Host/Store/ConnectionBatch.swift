@@ -1,0 +1,172 @@
+import CLibPQ
+
+/// Pipelined batches: a unit of work sent as one libpq pipeline, one round trip.
+extension Connection {
+    /// Runs `statements` in libpq pipeline mode as ONE implicit transaction and ONE round
+    /// trip: every statement (with a Parse first for one not yet prepared on this session)
+    /// goes out, then a single sync, then the results are read. PostgreSQL commits at the
+    /// sync; the first error aborts the statements after it and rolls back those before it.
+    ///
+    /// Returns one result per statement, in order. Throws, with nothing committed:
+    /// `.guardFailed` (a guard statement did not hold; `guardName` says which),
+    /// the statement's `uniqueViolation` kind for a unique violation (`.nonceReplayed`), or
+    /// `.server` with SQLSTATE for any other failing statement. `.connectionLost` means
+    /// the session broke mid-batch: whether the sync's commit happened is unknown, so the
+    /// caller re-reads; the session is closed, and the pool replaces it.
+    ///
+    /// Inside an explicit transaction (`transaction { }`), the statements join that
+    /// transaction instead, and an error leaves it aborted (to be rolled back).
+    /// For a handful of statements with small results: the pipeline is written before any
+    /// result is read, so results must fit the socket buffers.
+    func runBatch(_ statements: [BatchStatement]) throws -> [BatchStatementResult] {
+        guard !statements.isEmpty else { return [] }
+        let pg = try handle()
+        guard PQenterPipelineMode(pg) == 1 else {
+            throw lostOrServer(pg, "cannot enter pipeline mode")
+        }
+        var replies: [PipelineReply] = []
+        do {
+            try sendPipeline(statements, pg, into: &replies)
+            countRoundTrip()
+            guard PQpipelineSync(pg) == 1 else { throw lostOrServer(pg, "cannot send the pipeline sync") }
+            let results = try readPipeline(statements, replies, pg)
+            leavePipelineMode(pg)
+            return results
+        } catch let error as StoreError {
+            if error.kind == .connectionLost {
+                close()
+            } else {
+                leavePipelineMode(pg)
+            }
+            throw error
+        }
+    }
+
+    /// What the pipeline will answer, in order: the Parse of statement `index`'s SQL, or
+    /// statement `index`'s execution.
+    private enum PipelineReply {
+        case parse(key: String, name: String, index: Int)
+        case statement(index: Int)
+    }
+
+    /// Queues every statement: a Parse for each one not prepared yet (once per batch even
+    /// when repeated), then its execution.
+    private func sendPipeline(_ statements: [BatchStatement], _ pg: OpaquePointer, into replies: inout [PipelineReply]) throws {
+        var parsing: [String: String] = [:]
+        for (i, statement) in statements.enumerated() {
+            let types = statement.params.map { $0?.typeOID ?? 0 }
+            let key = Self.statementKey(statement.sql, types)
+            var name = preparedName(key) ?? parsing[key]
+            if name == nil, let fresh = newStatementName() {
+                let sent = types.withUnsafeBufferPointer {
+                    PQsendPrepare(pg, fresh, statement.sql, Int32(types.count), $0.baseAddress)
+                }
+                guard sent == 1 else { throw lostOrServer(pg, "cannot queue a Parse") }
+                replies.append(.parse(key: key, name: fresh, index: i))
+                parsing[key] = fresh
+                name = fresh
+            }
+            let count = Int32(statement.params.count)
+            let sent = try withCParams(statement.params) { values in
+                if let name { return PQsendQueryPrepared(pg, name, count, values, nil, nil, 0) }
+                return types.withUnsafeBufferPointer {
+                    PQsendQueryParams(pg, statement.sql, count, $0.baseAddress, values, nil, nil, 0)
+                }
+            }
+            guard sent == 1 else { throw lostOrServer(pg, "cannot queue statement \(i + 1) of the batch") }
+            replies.append(.statement(index: i))
+        }
+    }
+
+    /// Reads every reply and the sync. The first failure is thrown once the pipeline is
+    /// drained (the session is then ready for the next call); a lost session at once.
+    private func readPipeline(
+        _ statements: [BatchStatement], _ replies: [PipelineReply], _ pg: OpaquePointer
+    ) throws -> [BatchStatementResult] {
+        var results: [BatchStatementResult] = []
+        results.reserveCapacity(statements.count)
+        var failure: StoreError?
+        for reply in replies {
+            guard let res = PQgetResult(pg) else { throw lostOrServer(pg, "the batch ended early") }
+            defer {
+                PQclear(res)
+                // Each reply ends with a NULL result.
+                while PQstatus(pg) == CONNECTION_OK, let extra = PQgetResult(pg) { PQclear(extra) }
+            }
+            switch PQresultStatus(res) {
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+                switch reply {
+                case .parse(let key, let name, _): registerPrepared(key, name)
+                case .statement:
+                    results.append(BatchStatementResult(
+                        rows: Self.rows(res), affectedRows: Int(String(cString: PQcmdTuples(res))) ?? 0))
+                }
+            case PGRES_PIPELINE_ABORTED:
+                break
+            default:
+                let failed = error(from: res, pg)
+                if Self.isSessionGone(failed) { throw Self.lost(failed) }
+                if failure == nil {
+                    switch reply {
+                    case .parse(_, _, let i), .statement(let i):
+                        failure = Self.batchError(failed, statements[i], index: i, of: statements.count)
+                    }
+                }
+            }
+        }
+        guard let sync = PQgetResult(pg) else { throw lostOrServer(pg, "the batch ended without its sync") }
+        let status = PQresultStatus(sync)
+        if status != PGRES_PIPELINE_SYNC {
+            let failed = status == PGRES_FATAL_ERROR ? error(from: sync, pg) : nil
+            PQclear(sync)
+            if let failed { throw Self.isSessionGone(failed) ? Self.lost(failed) : failed }
+            throw lostOrServer(pg, "expected the pipeline sync, got \(String(cString: PQresStatus(status)))")
+        }
+        PQclear(sync)
+        if let failure { throw failure }
+        return results
+    }
+
+    /// Back to ordinary mode after a drained pipeline (libpq refuses while results remain;
+    /// then they are read and dropped).
+    private func leavePipelineMode(_ pg: OpaquePointer) {
+        for _ in 0..<64 where PQpipelineStatus(pg) != PQ_PIPELINE_OFF {
+            if PQexitPipelineMode(pg) == 1 { return }
+            guard PQstatus(pg) == CONNECTION_OK, let res = PQgetResult(pg) else { return }
+            PQclear(res)
+        }
+    }
+
+    /// A libpq call failed without a result: lost when the session is broken, else `.server`.
+    private func lostOrServer(_ pg: OpaquePointer, _ what: String) -> StoreError {
+        let message = "\(what): \(Self.lastError(pg))"
+        return StoreError(PQstatus(pg) == CONNECTION_OK ? .server : .connectionLost, message)
+    }
+
+    /// An error that means the backend is gone even if libpq has not read the EOF yet:
+    /// a broken session, the FATAL of `pg_terminate_backend` or a shutdown (57P01–57P03),
+    /// or a connection exception (class 08).
+    private static func isSessionGone(_ error: StoreError) -> Bool {
+        if error.kind == .connectionLost { return true }
+        guard let state = error.sqlState else { return false }
+        return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+    }
+
+    private static func lost(_ error: StoreError) -> StoreError {
+        StoreError(.connectionLost, error.message, sqlState: error.sqlState, detail: error.detail)
+    }
+
+    /// A statement's failure as the batch reports it: its guard, its unique-violation
+    /// kind, or the server error naming its place in the batch.
+    private static func batchError(_ error: StoreError, _ statement: BatchStatement, index: Int, of count: Int) -> StoreError {
+        var mapped = error
+        if error.sqlState == SQLState.guardFailed, let name = statement.guardName {
+            mapped.kind = .guardFailed
+            mapped.guardName = name
+        } else if error.isUniqueViolation, let kind = statement.uniqueViolation {
+            mapped.kind = kind
+        }
+        mapped.message = "statement \(index + 1) of \(count) in the batch: \(error.message)"
+        return mapped
+    }
+}
