@@ -24,17 +24,61 @@ struct ACMEGateway: Sendable {
     let database: Database
     let nonces: Nonces
     let jwkCache = JWKCache()
+    let accountCache = AccountCache()
     let logger: Logger
 
     // MARK: Routes
 
-    /// Registers a POST resource.
-    func post(_ router: Router<BasicRequestContext>, _ path: String, signer: Signer,
+    /// Registers a POST resource. A `guarded` resource hands its request guard (the nonce
+    /// and, for `kid`, the signer check) to the first batch its Core operation sends, and
+    /// is verified against the cached account key; the guard of a request that sent no
+    /// batch is redeemed at its end. Any other resource redeems the nonce and loads the
+    /// signer's account fresh before its handler runs.
+    func post(_ router: Router<BasicRequestContext>, _ path: String, signer: Signer, guarded: Bool = false,
               _ handler: @escaping @Sendable (ACMERequest) async throws -> ACMEReply) {
         router.post(RouterPath(path)) { request, _ in
-            await self.respond { try await handler(self.verify(request, signer: signer)) }
+            await self.respond {
+                let verified = try await self.verify(request, signer: signer, guarded: guarded)
+                do {
+                    let reply = try await handler(verified)
+                    try await self.redeemUntaken(verified)
+                    return reply
+                } catch let error as StoreError {
+                    throw self.guardProblem(error, verified) ?? error
+                } catch {
+                    // The request failed before its batch: its nonce is used up all the same,
+                    // and a replay or a stale signer is the answer that counts.
+                    try await self.redeemUntaken(verified)
+                    throw error
+                }
+            }
         }
         refuseOtherMethods(router, path, allowed: "POST")
+    }
+
+    /// Sends the guard of a request whose handler sent no batch; maps a failed guard.
+    private func redeemUntaken(_ request: ACMERequest) async throws {
+        guard let requestGuard = request.requestGuard, !requestGuard.isTaken else { return }
+        do {
+            _ = try await database.runBatch(after: requestGuard, [])
+        } catch let error as StoreError {
+            throw guardProblem(error, request) ?? error
+        }
+    }
+
+    /// The problem of a failed request guard: a replayed nonce (RFC 8555 §6.5) or a signer
+    /// whose key or status changed since it was cached (§7.3.5, §7.3.6).
+    func guardProblem(_ error: StoreError, _ request: ACMERequest) -> Problem? {
+        switch error.kind {
+        case .nonceReplayed:
+            return Self.usedNonce
+        case .guardFailed where error.guardName == BatchStatement.signerGuardName:
+            if let account = request.account { accountCache.forget(account.id) }
+            return Problem(.unauthorized, "the account's key or status changed; the request is not authorized by it",
+                           status: 401)
+        default:
+            return nil
+        }
     }
 
     /// Registers newNonce (§7.2): HEAD 200, GET 204, both with a nonce.
@@ -57,7 +101,7 @@ struct ACMEGateway: Sendable {
 
     // MARK: Verification (RFC 8555 §6.2–6.5)
 
-    private func verify(_ request: Request, signer: Signer) async throws -> ACMERequest {
+    private func verify(_ request: Request, signer: Signer, guarded: Bool) async throws -> ACMERequest {
         // §6.2: the JWS media type.
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.lowercased().hasPrefix("application/jose+json") else {
@@ -92,8 +136,14 @@ struct ACMEGateway: Sendable {
         // §6.2: jwk for newAccount (and revokeCert by certificate key), kid otherwise.
         // §6.5: each nonce once — redeemed in the same round trip as the account lookup.
         var account: Account?
-        let key: JWK
+        var key: JWK
+        var requestGuard: RequestGuard?
         switch (signer, header.kid, header.jwk) {
+        case (.account, let kid?, nil) where guarded:
+            // The cached key verifies; the batch's guard re-checks it in PostgreSQL.
+            let found = try await cachedAccount(try accountID(kid: kid), kid: kid)
+            account = found
+            key = try jwkCache.jwk(json: found.jwk)
         case (.account, let kid?, nil), (.accountOrKey, let kid?, nil):
             let id = try accountID(kid: kid)
             let (fresh, found) = try await database.withConnection { connection in
@@ -101,8 +151,13 @@ struct ACMEGateway: Sendable {
             }
             guard fresh else { throw Self.usedNonce }
             guard let found else { throw Problem(.accountDoesNotExist, "no account \(kid)") }
+            accountCache.remember(found)
             account = found
             key = try jwkCache.jwk(json: found.jwk)
+        case (.key, nil, let jwk?) where guarded:
+            try keyPolicy.check(jwk)
+            requestGuard = RequestGuard(nonce: nonce, nonceExpiry: nonceExpiry, account: nil)
+            key = jwk
         case (.key, nil, let jwk?), (.accountOrKey, nil, let jwk?):
             try keyPolicy.check(jwk)
             guard try await database.withConnection({ try $0.redeemNonce(nonce, expiresAt: nonceExpiry) }) else {
@@ -117,14 +172,37 @@ struct ACMEGateway: Sendable {
             throw Problem(.malformed, "protected header must carry exactly one of \"jwk\" and \"kid\"")
         }
         try header.alg.checkKey(key)
-        guard jws.verify(key: key) else {
+        var verified = jws.verify(key: key)
+        if !verified, guarded, let cached = account, let kid = header.kid {
+            // The key may have rolled over at another instance since it was cached.
+            accountCache.forget(cached.id)
+            let found = try await cachedAccount(cached.id, kid: kid)
+            account = found
+            key = try jwkCache.jwk(json: found.jwk)
+            try header.alg.checkKey(key)
+            verified = jws.verify(key: key)
+        }
+        guard verified else {
             throw Problem(.malformed, "JWS signature verification failed")
+        }
+        if guarded, requestGuard == nil, let account {
+            requestGuard = RequestGuard(nonce: nonce, nonceExpiry: nonceExpiry, account: (account.id, account.thumbprint))
         }
         // §7.3.6: a deactivated or revoked account can do nothing.
         if let account { _ = try CoreServices.usable(account) }
         var query: [String: String] = [:]
         for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
-        return ACMERequest(url: url, jws: jws, account: account, key: key, query: query)
+        return ACMERequest(url: url, jws: jws, account: account, key: key, query: query, requestGuard: requestGuard)
+    }
+
+    /// The account of `id` from the cache, else from the database (one round trip, cached).
+    private func cachedAccount(_ id: UUID, kid: String) async throws -> Account {
+        if let cached = accountCache.account(id) { return cached }
+        guard let found = try await database.withConnection({ try $0.account(id: id) }) else {
+            throw Problem(.accountDoesNotExist, "no account \(kid)")
+        }
+        accountCache.remember(found)
+        return found
     }
 
     var keyPolicy: KeyPolicy {

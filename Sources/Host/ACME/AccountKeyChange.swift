@@ -19,6 +19,7 @@ extension ACMEServices {
 
         let updated = try await core.rollOverKey(account, newJWK: change.newKey.canonicalJSON,
                                                  newThumbprint: change.newKey.thumbprint)
+        gateway.accountCache.remember(updated)
         return ACMEReply(.json(accountJSON(updated)), location: accountURL)
     }
 }

@@ -32,7 +32,9 @@ extension ACMEServices {
             guard let value = status as? String, value == "deactivated" else {
                 throw Problem(.malformed, "\"status\" may only be set to \"deactivated\"")
             }
-            return ACMEReply(.json(accountJSON(try await core.deactivateAccount(account))), location: accountURL)
+            let deactivated = try await core.deactivateAccount(account)
+            gateway.accountCache.remember(deactivated)
+            return ACMEReply(.json(accountJSON(deactivated)), location: accountURL)
         }
         var changes = CoreServices.AccountChanges()
         if let contact = update["contact"] { changes.contacts = try Self.contactList(contact) }

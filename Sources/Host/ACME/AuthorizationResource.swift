@@ -11,12 +11,12 @@ extension ACMEServices {
         if let status = payload["status"] {
             guard status as? String == "deactivated" else {
                 // The resource must exist and be the signer's before its payload is judged.
-                _ = try await core.authorization(id, for: account)
+                _ = try await core.authorization(id, for: account, request.requestGuard)
                 throw Problem(.malformed, "an authorization can only be updated to {\"status\":\"deactivated\"} (RFC 8555 §7.5.2)")
             }
-            (authorization, challenges) = try await core.deactivateAuthorization(id, by: account)
+            (authorization, challenges) = try await core.deactivateAuthorization(id, by: account, request.requestGuard)
         } else {
-            (authorization, challenges) = try await core.authorization(id, for: account)
+            (authorization, challenges) = try await core.authorization(id, for: account, request.requestGuard)
         }
         var reply = ACMEReply(status: 200, .json(authorizationJSON(authorization, challenges)))
         if authorization.status == .pending { reply.retryAfter = config.challenges.retryAfterSeconds }

@@ -16,7 +16,7 @@ extension ACMEServices {
                 asked = .refused(error)
             }
         }
-        let (challenge, authorization) = try await core.challenge(id, for: account, asked)
+        let (challenge, authorization) = try await core.challenge(id, for: account, asked, request.requestGuard)
         var reply = ACMEReply(status: 200, .json(challengeJSON(challenge, accountID: authorization.accountID)))
         reply.links.append((url("authz", authorization.id), "up"))
         if challenge.status == .processing { reply.retryAfter = config.challenges.retryAfterSeconds }

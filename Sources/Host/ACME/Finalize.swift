@@ -12,6 +12,6 @@ extension ACMEServices {
         guard let der = Base64URL.decode(text), !der.isEmpty else {
             throw Problem(.badCSR, "csr is not base64url-encoded DER")
         }
-        return orderReply(try await core.finalize(id, by: account, csrDER: der))
+        return orderReply(try await core.finalize(id, by: account, csrDER: der, request.requestGuard))
     }
 }

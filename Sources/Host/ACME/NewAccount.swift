@@ -25,6 +25,7 @@ extension ACMEServices {
         }
 
         let (account, created) = try await core.newAccount(newAccount)
+        gateway.accountCache.remember(account)
         // RFC 8555 §7.3.1: a known key gets its account back, 200 + Location.
         guard created else { return ACMEReply(status: 200, .json(accountJSON(account)), location: url("acct", account.id)) }
         var body = accountJSON(account)

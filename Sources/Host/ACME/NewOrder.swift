@@ -30,7 +30,7 @@ extension ACMEServices {
             identifiers: identifiers,
             notBefore: try Self.parseTimestamp(payload["notBefore"], "notBefore"),
             notAfter: try Self.parseTimestamp(payload["notAfter"], "notAfter"),
-            profile: profile, replaces: replaces), by: account)
+            profile: profile, replaces: replaces), by: account, request.requestGuard)
         // §7.4: 201 Created for a new order; an identical open order is returned with 200.
         return orderReply(order, status: created ? 201 : 200)
     }

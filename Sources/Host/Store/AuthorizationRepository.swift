@@ -2,24 +2,11 @@ import Foundation
 
 /// The `authorizations` table (RFC 8555 §7.1.4, §7.5).
 extension Connection {
-    private static let authorizationColumns =
+    static let authorizationColumns =
         "a.id, a.account_id, a.identifier_type, a.identifier_value, a.wildcard, a.status, a.expires"
 
-    func insertAuthorization(accountID: UUID, identifier: Identifier, wildcard: Bool,
-                             status: Authorization.Status, expires: Date) throws -> UUID {
-        guard let row = try queryFirst(
-            """
-            INSERT INTO authorizations (account_id, identifier_type, identifier_value, wildcard, status, expires)
-            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
-            """, [.uuid(accountID), .string(identifier.type), .string(identifier.value), .bool(wildcard),
-                  .string(status.rawValue), .date(expires)])
-        else { throw StoreError(.decoding, "INSERT INTO authorizations returned no row") }
-        return try row.uuid("id")
-    }
-
     func authorization(id: UUID) throws -> Authorization? {
-        try queryFirst("SELECT \(Self.authorizationColumns) FROM authorizations a WHERE a.id = $1",
-                       [.uuid(id)]).map(Self.authorization)
+        try query(.authorization(id: id)).first.map(Self.authorization)
     }
 
     func authorizations(ids: [UUID]) throws -> [Authorization] {
@@ -31,21 +18,14 @@ extension Connection {
     /// A valid, unexpired authorization of the account for exactly this identifier and
     /// wildcard flag (a non-wildcard one never stands in for a wildcard).
     func reusableAuthorization(accountID: UUID, identifier: Identifier, wildcard: Bool, validUntil: Date) throws -> Authorization? {
-        try queryFirst(
-            """
-            SELECT \(Self.authorizationColumns) FROM authorizations a
-            WHERE a.account_id = $1 AND a.identifier_type = $2 AND a.identifier_value = $3 AND a.wildcard = $4
-              AND a.status = 'valid' AND a.expires > $5
-            ORDER BY a.expires DESC LIMIT 1
-            """, [.uuid(accountID), .string(identifier.type), .string(identifier.value), .bool(wildcard),
-                  .date(validUntil)]).map(Self.authorization)
+        try query(.reusableAuthorization(accountID: accountID, identifier: identifier, wildcard: wildcard,
+                                         validUntil: validUntil)).first.map(Self.authorization)
     }
 
     /// Compare-and-set of an authorization's status.
     @discardableResult
     func setAuthorizationStatus(_ id: UUID, to status: Authorization.Status, from: [Authorization.Status]) throws -> Bool {
-        try execute("UPDATE authorizations SET status = $2 WHERE id = $1 AND status = ANY($3)",
-                    [.uuid(id), .string(status.rawValue), .textArray(from.map(\.rawValue))]) == 1
+        try execute(.setAuthorizationStatus(id, to: status, from: from)) == 1
     }
 
     /// RFC 8555 §7.1.6: pending authorizations past their expiry become expired, and the
@@ -66,12 +46,57 @@ extension Connection {
         return (authorizations, orders)
     }
 
-    private static func authorization(_ row: Row) throws -> Authorization {
+    static func authorization(_ row: Row) throws -> Authorization {
         Authorization(
             id: try row.uuid("id"), accountID: try row.uuid("account_id"),
             identifier: Identifier(type: try row.string("identifier_type"), value: try row.string("identifier_value")),
             wildcard: try row.bool("wildcard"),
             status: Authorization.Status(rawValue: try row.string("status")) ?? .invalid,
             expires: try row.date("expires"))
+    }
+}
+
+/// The `authorizations` statements that steps send in batches.
+extension BatchStatement {
+    static func authorization(id: UUID) -> BatchStatement {
+        BatchStatement("SELECT \(Connection.authorizationColumns) FROM authorizations a WHERE a.id = $1", [.uuid(id)])
+    }
+
+    /// A valid, unexpired authorization of the account for exactly this identifier and
+    /// wildcard flag (a non-wildcard one never stands in for a wildcard).
+    static func reusableAuthorization(accountID: UUID, identifier: Identifier, wildcard: Bool,
+                                      validUntil: Date) -> BatchStatement {
+        BatchStatement(
+            """
+            SELECT \(Connection.authorizationColumns) FROM authorizations a
+            WHERE a.account_id = $1 AND a.identifier_type = $2 AND a.identifier_value = $3 AND a.wildcard = $4
+              AND a.status = 'valid' AND a.expires > $5
+            ORDER BY a.expires DESC LIMIT 1
+            """, [.uuid(accountID), .string(identifier.type), .string(identifier.value), .bool(wildcard),
+                  .date(validUntil)])
+    }
+
+    /// Aborts the batch unless every one of `ids` is still valid and unexpired (reused authorizations).
+    static func authorizationsStillValid(_ ids: [UUID]) -> BatchStatement {
+        .isTrue("reused-authorizations-valid",
+                "SELECT count(*) = $2 FROM authorizations WHERE id = ANY($1::uuid[]) AND status = 'valid' AND expires > now()",
+                [.textArray(ids.map { $0.uuidString.lowercased() }), .int(ids.count)])
+    }
+
+    static func insertAuthorization(id: UUID, accountID: UUID, identifier: Identifier, wildcard: Bool,
+                                    status: Authorization.Status, expires: Date) -> BatchStatement {
+        BatchStatement(
+            """
+            INSERT INTO authorizations (id, account_id, identifier_type, identifier_value, wildcard, status, expires)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """, [.uuid(id), .uuid(accountID), .string(identifier.type), .string(identifier.value), .bool(wildcard),
+                  .string(status.rawValue), .date(expires)])
+    }
+
+    /// Compare-and-set of an authorization's status (affects 0 or 1 row).
+    static func setAuthorizationStatus(_ id: UUID, to status: Authorization.Status,
+                                       from: [Authorization.Status]) -> BatchStatement {
+        BatchStatement("UPDATE authorizations SET status = $2 WHERE id = $1 AND status = ANY($3)",
+                       [.uuid(id), .string(status.rawValue), .textArray(from.map(\.rawValue))])
     }
 }

@@ -112,6 +112,14 @@ final class Connection: @unchecked Sendable {
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
+    /// The rows of a statement built for batches, run on its own.
+    @discardableResult
+    func query(_ statement: BatchStatement) throws -> [Row] { try query(statement.sql, statement.params) }
+
+    /// The affected row count of a statement built for batches, run on its own.
+    @discardableResult
+    func execute(_ statement: BatchStatement) throws -> Int { try execute(statement.sql, statement.params) }
+
     /// The first row, or nil.
     func queryFirst(_ sql: String, _ params: [PostgresValue?] = []) throws -> Row? {
         try query(sql, params).first

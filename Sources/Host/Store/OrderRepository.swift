@@ -12,47 +12,15 @@ struct DueSigningPoll: Sendable {
 
 /// The `orders` and `order_authorizations` tables (RFC 8555 §7.1.3, §7.4).
 extension Connection {
-    private static let orderColumns = """
+    static let orderColumns = """
         o.id, o.account_id, o.status, o.identifiers::text AS identifiers, o.expires, o.not_before, o.not_after,
         o.profile, o.replaces, o.error::text AS error, o.certificate_id, o.updated_at,
         COALESCE((SELECT array_agg(oa.authorization_id::text ORDER BY oa.position)
                   FROM order_authorizations oa WHERE oa.order_id = o.id), '{}') AS authorization_ids
         """
 
-    func insertOrder(accountID: UUID, identifiers: [Identifier], identifiersHash: String, status: Order.Status,
-                     expires: Date, notBefore: Date?, notAfter: Date?, profile: String?, replaces: String?) throws -> UUID {
-        let json = String(decoding: try JSONEncoder().encode(identifiers), as: UTF8.self)
-        guard let row = try queryFirst(
-            """
-            INSERT INTO orders (account_id, status, identifiers, identifiers_hash, expires, not_before, not_after,
-                                profile, replaces)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
-            """,
-            [.uuid(accountID), .string(status.rawValue), .jsonb(json), .string(identifiersHash), .date(expires),
-             notBefore.map { .date($0) }, notAfter.map { .date($0) }, profile.map { .string($0) },
-             replaces.map { .string($0) }])
-        else { throw StoreError(.decoding, "INSERT INTO orders returned no row") }
-        return try row.uuid("id")
-    }
-
-    func linkOrder(_ orderID: UUID, authorization authorizationID: UUID, position: Int) throws {
-        try execute("INSERT INTO order_authorizations (order_id, authorization_id, position) VALUES ($1, $2, $3)",
-                    [.uuid(orderID), .uuid(authorizationID), .int(position)])
-    }
-
     func order(id: UUID) throws -> Order? {
-        try queryFirst("SELECT \(Self.orderColumns) FROM orders o WHERE o.id = $1", [.uuid(id)]).map(Self.order)
-    }
-
-    /// newOrder dedup: an unexpired pending or ready order of the account for the same identifiers.
-    func openOrder(accountID: UUID, identifiersHash: String) throws -> Order? {
-        try queryFirst(
-            """
-            SELECT \(Self.orderColumns) FROM orders o
-            WHERE o.account_id = $1 AND o.identifiers_hash = $2 AND o.status IN ('pending', 'ready')
-              AND o.expires > now()
-            ORDER BY o.created_at DESC LIMIT 1
-            """, [.uuid(accountID), .string(identifiersHash)]).map(Self.order)
+        try query(.order(id: id)).first.map(Self.order)
     }
 
     /// Compare-and-set of an order's status; false when it was not in one of `from`.
@@ -66,35 +34,14 @@ extension Connection {
                   .textArray(from.map(\.rawValue))]) == 1
     }
 
-    func setOrderCertificate(_ id: UUID, certificateID: UUID) throws -> Bool {
-        try execute(
-            """
-            UPDATE orders SET status = 'valid', certificate_id = $2, ca_pending_handle = NULL, ca_poll_at = NULL
-            WHERE id = $1 AND status = 'processing'
-            """,
-                    [.uuid(id), .uuid(certificateID)]) == 1
-    }
-
     /// RFC 8555 §7.1.6: pending orders whose authorizations are now all valid become ready.
     func readyOrders(usingAuthorization authorizationID: UUID) throws {
-        try execute(
-            """
-            UPDATE orders o SET status = 'ready'
-            WHERE o.status = 'pending'
-              AND o.id IN (SELECT order_id FROM order_authorizations WHERE authorization_id = $1)
-              AND NOT EXISTS (SELECT 1 FROM order_authorizations oa JOIN authorizations a ON a.id = oa.authorization_id
-                              WHERE oa.order_id = o.id AND a.status <> 'valid')
-            """, [.uuid(authorizationID)])
+        try execute(.readyOrders(usingAuthorization: authorizationID))
     }
 
     /// Orders using an authorization that failed or was deactivated become invalid.
     func invalidateOrders(usingAuthorization authorizationID: UUID, statuses: [Order.Status], error: String) throws {
-        try execute(
-            """
-            UPDATE orders SET status = 'invalid', error = $2
-            WHERE status = ANY($3)
-              AND id IN (SELECT order_id FROM order_authorizations WHERE authorization_id = $1)
-            """, [.uuid(authorizationID), .jsonb(error), .textArray(statuses.map(\.rawValue))])
+        try execute(.invalidateOrders(usingAuthorization: authorizationID, statuses: statuses, error: error))
     }
 
     /// Deferred signing: remembers the CA backend that deferred, its handle and when to poll it.
@@ -130,7 +77,7 @@ extension Connection {
                        [.string(certID)]).map { try $0.uuid("id") }
     }
 
-    private static func order(_ row: Row) throws -> Order {
+    static func order(_ row: Row) throws -> Order {
         let identifiers = try JSONDecoder().decode([Identifier].self, from: Data(try row.json("identifiers").utf8))
         return Order(
             id: try row.uuid("id"), accountID: try row.uuid("account_id"),
@@ -141,5 +88,88 @@ extension Connection {
             errorJSON: try row.jsonIfPresent("error"), certificateID: try row.uuidIfPresent("certificate_id"),
             authorizationIDs: try row.stringArray("authorization_ids").compactMap(UUID.init(uuidString:)),
             updatedAt: try row.date("updated_at"))
+    }
+}
+
+/// The `orders` statements that steps send in batches.
+extension BatchStatement {
+    static func order(id: UUID) -> BatchStatement {
+        BatchStatement("SELECT \(Connection.orderColumns) FROM orders o WHERE o.id = $1", [.uuid(id)])
+    }
+
+    /// newOrder dedup: an unexpired pending or ready order of the account for the same identifiers.
+    static func openOrder(accountID: UUID, identifiersHash: String) -> BatchStatement {
+        BatchStatement(
+            """
+            SELECT \(Connection.orderColumns) FROM orders o
+            WHERE o.account_id = $1 AND o.identifiers_hash = $2 AND o.status IN ('pending', 'ready')
+              AND o.expires > now()
+            ORDER BY o.created_at DESC LIMIT 1
+            """, [.uuid(accountID), .string(identifiersHash)])
+    }
+
+    static func insertOrder(id: UUID, accountID: UUID, identifiers: [Identifier], identifiersHash: String,
+                            status: Order.Status, expires: Date, notBefore: Date?, notAfter: Date?, profile: String?,
+                            replaces: String?) -> BatchStatement {
+        let json = String(decoding: (try? JSONEncoder().encode(identifiers)) ?? Data("[]".utf8), as: UTF8.self)
+        return BatchStatement(
+            """
+            INSERT INTO orders (id, account_id, status, identifiers, identifiers_hash, expires, not_before, not_after,
+                                profile, replaces)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """,
+            [.uuid(id), .uuid(accountID), .string(status.rawValue), .jsonb(json), .string(identifiersHash),
+             .date(expires), notBefore.map { .date($0) }, notAfter.map { .date($0) }, profile.map { .string($0) },
+             replaces.map { .string($0) }])
+    }
+
+    static func linkOrder(_ orderID: UUID, authorization authorizationID: UUID, position: Int) -> BatchStatement {
+        BatchStatement("INSERT INTO order_authorizations (order_id, authorization_id, position) VALUES ($1, $2, $3)",
+                       [.uuid(orderID), .uuid(authorizationID), .int(position)])
+    }
+
+    /// ready → processing, and the next serial of `certificate_serial_seq` (lowercase hex,
+    /// whole bytes) when `drawSerial`: one row with `claimed` (0 or 1) and `serial`.
+    static func claimOrderForSigning(_ id: UUID, drawSerial: Bool) -> BatchStatement {
+        BatchStatement(
+            """
+            WITH claimed AS (UPDATE orders SET status = 'processing' WHERE id = $1 AND status = 'ready' RETURNING id)
+            SELECT (SELECT count(*) FROM claimed) AS claimed,
+                   CASE WHEN $2 AND EXISTS (SELECT 1 FROM claimed)
+                        THEN to_hex(nextval('certificate_serial_seq')) END AS serial
+            """, [.uuid(id), .bool(drawSerial)])
+    }
+
+    /// processing → valid with its certificate; the batch aborts when the order left processing.
+    static func setOrderCertificate(_ id: UUID, certificateID: UUID) -> BatchStatement {
+        .exactlyOneRow(
+            "order-processing",
+            """
+            UPDATE orders SET status = 'valid', certificate_id = $2, ca_pending_handle = NULL, ca_poll_at = NULL
+            WHERE id = $1 AND status = 'processing' RETURNING id
+            """, [.uuid(id), .uuid(certificateID)])
+    }
+
+    /// RFC 8555 §7.1.6: pending orders whose authorizations are now all valid become ready.
+    static func readyOrders(usingAuthorization authorizationID: UUID) -> BatchStatement {
+        BatchStatement(
+            """
+            UPDATE orders o SET status = 'ready'
+            WHERE o.status = 'pending'
+              AND o.id IN (SELECT order_id FROM order_authorizations WHERE authorization_id = $1)
+              AND NOT EXISTS (SELECT 1 FROM order_authorizations oa JOIN authorizations a ON a.id = oa.authorization_id
+                              WHERE oa.order_id = o.id AND a.status <> 'valid')
+            """, [.uuid(authorizationID)])
+    }
+
+    /// Orders using an authorization that failed or was deactivated become invalid.
+    static func invalidateOrders(usingAuthorization authorizationID: UUID, statuses: [Order.Status],
+                                 error: String) -> BatchStatement {
+        BatchStatement(
+            """
+            UPDATE orders SET status = 'invalid', error = $2
+            WHERE status = ANY($3)
+              AND id IN (SELECT order_id FROM order_authorizations WHERE authorization_id = $1)
+            """, [.uuid(authorizationID), .jsonb(error), .textArray(statuses.map(\.rawValue))])
     }
 }

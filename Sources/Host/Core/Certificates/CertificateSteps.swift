@@ -3,8 +3,9 @@ import Foundation
 /// Certificate download (RFC 8555 §7.4.2) and renewal information (RFC 9773 §4).
 extension CoreServices {
     /// The certificate with its chain, for the account that ordered it.
-    func certificate(_ id: UUID, for account: Account) async throws -> IssuedCertificate {
-        guard let certificate = try await database.withConnection({ try $0.issuedCertificate(id: id) }) else {
+    func certificate(_ id: UUID, for account: Account, _ requestGuard: RequestGuard? = nil) async throws -> IssuedCertificate {
+        let results = try await database.runBatch(after: requestGuard, [.issuedCertificate(id: id)])
+        guard let certificate = try results[0].issuedCertificates.first else {
             throw ResourceAccess.notFound("certificate")
         }
         try ResourceAccess.requireOwner(certificate.accountID, account, "certificate")

@@ -12,21 +12,23 @@ extension CoreServices {
         return (authorization, challenges, created)
     }
 
-    /// The authorization with its challenges, for its owner (one round trip).
-    func authorization(_ id: UUID, for account: Account) async throws -> (Authorization, [Challenge]) {
-        let found = try await database.withConnection { connection -> (Authorization, [Challenge])? in
-            guard let authorization = try connection.authorization(id: id) else { return nil }
-            return (authorization, try connection.challenges(authorizationID: id))
-        }
-        guard let found else { throw ResourceAccess.notFound("authorization") }
-        try ResourceAccess.requireOwner(found.0.accountID, account, "authorization")
-        return found
+    /// The authorization with its challenges, for its owner (one batch, opened by the
+    /// request's guard).
+    func authorization(_ id: UUID, for account: Account, _ requestGuard: RequestGuard? = nil) async throws
+        -> (Authorization, [Challenge])
+    {
+        let results = try await database.runBatch(after: requestGuard, [.authorization(id: id), .challenges(authorizationID: id)])
+        guard let authorization = try results[0].authorizations.first else { throw ResourceAccess.notFound("authorization") }
+        try ResourceAccess.requireOwner(authorization.accountID, account, "authorization")
+        return (authorization, try results[1].challenges)
     }
 
     /// §7.5.2: pending or valid → deactivated; the pending and ready orders relying on it
     /// become invalid in the same transaction.
-    func deactivateAuthorization(_ id: UUID, by account: Account) async throws -> (Authorization, [Challenge]) {
-        var (authorization, challenges) = try await self.authorization(id, for: account)
+    func deactivateAuthorization(_ id: UUID, by account: Account, _ requestGuard: RequestGuard? = nil) async throws
+        -> (Authorization, [Challenge])
+    {
+        var (authorization, challenges) = try await self.authorization(id, for: account, requestGuard)
         let problem = Problem(.unauthorized, "authorization for \(authorization.identifier.value) was deactivated", status: 403)
         let changed = try await database.transaction { connection -> Bool in
             guard try connection.setAuthorizationStatus(id, to: .deactivated, from: [.pending, .valid]) else { return false }

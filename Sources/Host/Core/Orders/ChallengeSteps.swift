@@ -15,28 +15,27 @@ extension CoreServices {
         case refused(Problem)
     }
 
-    /// The challenge (after any validation this request ran) and its authorization.
-    func challenge(_ id: UUID, for account: Account, _ request: ChallengeRequest) async throws
-        -> (Challenge, Authorization)
-    {
+    /// The challenge (after any validation this request ran) and its authorization: the
+    /// claim and the reads in one batch opened by the request's guard, then, for a type
+    /// validated in the request, the validation and its outcome (one more batch).
+    func challenge(_ id: UUID, for account: Account, _ request: ChallengeRequest,
+                   _ requestGuard: RequestGuard? = nil) async throws -> (Challenge, Authorization) {
         let respond = if case .respond = request { true } else { false }
-        let types = challengeTypes, validators = self.validators
-        let lock = "request-\(UUID().uuidString.prefix(8))"
-        // Lookup and, for an answer by the owner, the claim: one round trip.
-        let found = try await database.withConnection { connection -> (Challenge, Authorization, claimed: Bool)? in
-            guard let challenge = try connection.challenge(id: id),
-                  let authorization = try connection.authorization(id: challenge.authorizationID) else { return nil }
-            guard respond, validators[challenge.type] != nil,
-                  authorization.accountID == account.id, challenge.status == .pending,
-                  authorization.status == .pending, authorization.expires > Date() else {
-                return (challenge, authorization, false)
-            }
-            let claimed = try connection.claimChallenge(id, lockedBy: types.autoValidate(challenge.type) ? lock : nil)
-            return (challenge, authorization, claimed)
+        let types = challengeTypes
+        let enabled = validators.keys.sorted()
+        var statements: [BatchStatement] = [.challenge(id: id), .authorization(ofChallenge: id)]
+        if respond {
+            // The claim goes first: the reads after it see the challenge as it left it.
+            statements.insert(.claimChallenge(id, accountID: account.id, types: enabled,
+                                              inRequest: enabled.filter(types.autoValidate),
+                                              lock: "request-\(UUID().uuidString.prefix(8))"), at: 0)
         }
+        let results = try await database.runBatch(after: requestGuard, statements)
+        let claimed = respond && results[0].affectedRows == 1
+        let reads = results.suffix(2)
         // Challenges of types no longer enabled are hidden.
-        guard let found, validators[found.0.type] != nil else { throw ResourceAccess.notFound("challenge") }
-        var (challenge, authorization, claimed) = found
+        guard var challenge = try reads.first?.challenges.first, let authorization = try reads.last?.authorizations.first,
+              validators[challenge.type] != nil else { throw ResourceAccess.notFound("challenge") }
         try ResourceAccess.requireOwner(authorization.accountID, account, "challenge")
         if case .refused(let problem) = request { throw problem }
 
@@ -45,15 +44,10 @@ extension CoreServices {
             logger.info("challenge triggered", metadata: ["challenge": "\(id)", "type": "\(challenge.type)",
                                                            "in_request": "\(inRequest)"])
             if inRequest {
-                challenge.status = .processing
-                await validation.attempt(challenge, holders: (authorization, account))
+                if let after = await validation.attempt(challenge, holders: (authorization, account)) { challenge = after }
             } else {
                 workerBell.ring()
             }
-        }
-        if claimed || (respond && challenge.status == .pending),
-           let reloaded = try await database.withConnection({ try $0.challenge(id: id) }) {
-            challenge = reloaded
         }
         return (challenge, authorization)
     }

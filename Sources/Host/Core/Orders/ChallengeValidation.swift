@@ -17,12 +17,14 @@ struct ChallengeValidation: Sendable {
     let events: EventDispatcher
     let logger: Logger
 
-    /// Validates a challenge that this caller has claimed (status processing, locked).
-    /// A caller that already holds the challenge's authorization and its account passes
-    /// them and saves a lookup.
-    func attempt(_ challenge: Challenge, holders: (Authorization, Account)? = nil) async {
+    /// Validates a challenge that this caller has claimed (status processing, locked), and
+    /// returns it as the outcome left it (nil when that could not be recorded). A caller
+    /// that already holds the challenge's authorization and its account passes them and
+    /// saves a lookup.
+    @discardableResult
+    func attempt(_ challenge: Challenge, holders: (Authorization, Account)? = nil) async -> Challenge? {
         do {
-            try await run(challenge, holders: holders)
+            return try await run(challenge, holders: holders)
         } catch {
             logger.error("challenge validation failed to complete",
                          metadata: ["challenge": "\(challenge.id)", "error": "\(error)"])
@@ -31,10 +33,11 @@ struct ChallengeValidation: Sendable {
             _ = try? await database.withConnection {
                 try $0.scheduleChallengeRetry(challenge.id, error: problem.documentJSON, at: Date().addingTimeInterval(5))
             }
+            return nil
         }
     }
 
-    private func run(_ challenge: Challenge, holders: (Authorization, Account)?) async throws {
+    private func run(_ challenge: Challenge, holders: (Authorization, Account)?) async throws -> Challenge? {
         let loaded: (Authorization?, Account?)
         if let holders {
             loaded = holders
@@ -44,11 +47,10 @@ struct ChallengeValidation: Sendable {
                 return (authorization, try authorization.flatMap { try connection.account(id: $0.accountID) })
             }
         }
-        guard let authorization = loaded.0, let account = loaded.1 else { return }
+        guard let authorization = loaded.0, let account = loaded.1 else { return nil }
         guard let validator = validators[challenge.type] else {
-            try await fail(challenge, authorization,
-                           Problem(.serverInternal, "challenge type \(challenge.type) is no longer enabled"))
-            return
+            return try await fail(challenge, authorization,
+                                  Problem(.serverInternal, "challenge type \(challenge.type) is no longer enabled"))
         }
         // RFC 8555 §8.1: keyAuthorization = token || '.' || base64url(Thumbprint(accountKey)).
         let request = ChallengeValidationRequest(
@@ -70,41 +72,48 @@ struct ChallengeValidation: Sendable {
                             metadata: ["challenge": "\(challenge.id)", "type": "\(challenge.type)",
                                        "retry": "\(challenge.retryCount + 1)", "backoff_seconds": "\(delay)",
                                        "error": "\(error.detail)"])
-                try await database.withConnection {
-                    try $0.scheduleChallengeRetry(challenge.id, error: problem.documentJSON,
-                                                  at: Date().addingTimeInterval(TimeInterval(delay)))
-                }
+                let after = try await database.runBatch([
+                    .scheduleChallengeRetry(challenge.id, error: problem.documentJSON,
+                                            at: Date().addingTimeInterval(TimeInterval(delay))),
+                    .challenge(id: challenge.id),
+                ])[1].challenges.first
                 events.publish(.challengeRetried(context, error: error.detail, retryCount: challenge.retryCount + 1,
                                                  backoffSeconds: delay))
-            } else {
-                logger.info("challenge invalid", metadata: ["challenge": "\(challenge.id)", "error": "\(error.detail)"])
-                try await fail(challenge, authorization, problem)
-                events.publish(.challengeFailed(context, error: error.detail))
+                await validator.cleanup(request, timeout: timeout)
+                return after
             }
+            logger.info("challenge invalid", metadata: ["challenge": "\(challenge.id)", "error": "\(error.detail)"])
+            let after = try await fail(challenge, authorization, problem)
+            events.publish(.challengeFailed(context, error: error.detail))
             await validator.cleanup(request, timeout: timeout)
-            return
+            return after
         }
         await validator.cleanup(request, timeout: timeout)
         logger.info("challenge valid", metadata: ["challenge": "\(challenge.id)", "type": "\(challenge.type)",
                                                    "identifier": "\(authorization.identifier.value)"])
-        try await database.transaction { connection in
-            try connection.setChallengeValid(challenge.id)
-            // RFC 8555 §7.1.6: one valid challenge makes the authorization valid.
-            try connection.setAuthorizationStatus(authorization.id, to: .valid, from: [.pending])
-            try connection.readyOrders(usingAuthorization: authorization.id)
-        }
+        // RFC 8555 §7.1.6: one valid challenge makes the authorization valid, and the orders
+        // whose authorizations are then all valid ready; one batch, the challenge read back.
+        let after = try await database.runBatch([
+            .setChallengeValid(challenge.id),
+            .setAuthorizationStatus(authorization.id, to: .valid, from: [.pending]),
+            .readyOrders(usingAuthorization: authorization.id),
+            .challenge(id: challenge.id),
+        ])[3].challenges.first
         events.publish(.challengeAfterValidate(context))
+        return after
     }
 
-    private func fail(_ challenge: Challenge, _ authorization: Authorization, _ problem: Problem) async throws {
+    /// The challenge and its authorization invalid, and the pending orders using it; one
+    /// batch, the challenge read back.
+    private func fail(_ challenge: Challenge, _ authorization: Authorization, _ problem: Problem) async throws -> Challenge? {
         let orderProblem = Problem(.unauthorized, "authorization for \(authorization.identifier.value) failed",
                                    status: 403, subproblems: [.init(type: problem.type, detail: problem.detail,
                                                                     identifier: authorization.identifier)])
-        try await database.transaction { connection in
-            try connection.setChallengeInvalid(challenge.id, error: problem.documentJSON)
-            try connection.setAuthorizationStatus(authorization.id, to: .invalid, from: [.pending])
-            try connection.invalidateOrders(usingAuthorization: authorization.id, statuses: [.pending],
-                                            error: orderProblem.documentJSON)
-        }
+        return try await database.runBatch([
+            .setChallengeInvalid(challenge.id, error: problem.documentJSON),
+            .setAuthorizationStatus(authorization.id, to: .invalid, from: [.pending]),
+            .invalidateOrders(usingAuthorization: authorization.id, statuses: [.pending], error: orderProblem.documentJSON),
+            .challenge(id: challenge.id),
+        ])[3].challenges.first
     }
 }

@@ -33,18 +33,13 @@ struct Issuance: Sendable {
         } else {
             drawsSerial = false
         }
-        let (claimed, serialHex) = try await database.withConnection { connection -> (Bool, String?) in
-            guard try connection.setOrderStatus(order.id, to: .processing, from: [.ready]) else { return (false, nil) }
-            return (true, drawsSerial ? try connection.nextCertificateSerial() : nil)
+        let claim = try await database.runBatch([.claimOrderForSigning(order.id, drawSerial: drawsSerial)])[0].rows.first
+        guard let claim, try claim.int("claimed") == 1 else {
+            // RFC 8555 §7.4: a concurrent finalize claimed it first; it is no longer ready.
+            throw Problem(.orderNotReady, "order is no longer ready: another finalize request claimed it")
         }
-        guard claimed else {
-            // Someone else finalized it meanwhile: answer with its state.
-            guard let current = try await database.withConnection({ try $0.order(id: order.id) }) else {
-                throw ResourceAccess.notFound("order")
-            }
-            if current.status == .processing || current.status == .valid { return current }
-            throw Problem(.orderNotReady, "order is \(current.status.rawValue), not ready")
-        }
+        // Whole bytes, as the CA plugin ABI expects.
+        let serialHex = try claim.stringIfPresent("serial").map { $0.count % 2 == 1 ? "0" + $0 : $0 }
 
         // RFC 8659 (CAA), after the CSR checks and before signing: a refusal ends the order.
         if let caa = CAACheck(config: config) {
@@ -101,24 +96,47 @@ struct Issuance: Sendable {
                              metadata: ["order": "\(order.id)", "error": "\(error)", "chain": "\(chain.prefix(4096))"])
                 try await fail(order.id, Problem(.serverInternal, "the CA returned a certificate that cannot be parsed"))
             }
-            let issued = try await database.transaction { connection -> Order? in
-                let id = try connection.insertCertificate(
-                    accountID: order.accountID, orderID: order.id, serial: CertificateID.normalisedSerial(leaf.serialHex),
-                    fingerprint: leaf.fingerprint, pemChain: chain,
+            // The certificate and the valid order in one batch (one round trip, one transaction).
+            let certificateID = UUID()
+            let record: [BatchStatement] = [
+                .insertCertificate(
+                    id: certificateID, accountID: order.accountID, orderID: order.id,
+                    serial: CertificateID.normalisedSerial(leaf.serialHex), fingerprint: leaf.fingerprint, pemChain: chain,
                     notBefore: leaf.notBefore, notAfter: leaf.notAfter, publicKeyFingerprint: leaf.publicKeyFingerprint,
-                    sanValues: order.identifiers.map(\.value), caBackend: backend)
-                guard try connection.setOrderCertificate(order.id, certificateID: id) else {
-                    throw Problem(.serverInternal, "order \(order.id) left processing while signing")
-                }
-                return try connection.order(id: order.id)
+                    sanValues: order.identifiers.map(\.value), caBackend: backend),
+                .setOrderCertificate(order.id, certificateID: certificateID),
+                .order(id: order.id),
+            ]
+            let issued: Order
+            do {
+                issued = try await recordIssued(record, order.id)
+            } catch let error as StoreError where error.kind == .guardFailed {
+                throw Problem(.serverInternal, "order \(order.id) left processing while signing")
             }
             logger.info("certificate issued", metadata: ["order": "\(order.id)", "serial": "\(leaf.serialHex)"])
-            guard let issued, let certificateID = issued.certificateID else { throw ResourceAccess.notFound("order") }
             events.publish(.certificateIssued(
                 certificateID: certificateID, orderID: order.id, accountID: order.accountID,
                 serial: CertificateID.normalisedSerial(leaf.serialHex), domains: order.identifiers.map(\.value),
                 notAfter: leaf.notAfter, pemChain: chain))
             return issued
+        }
+    }
+
+    /// Sends the record batch. A connection lost on the way leaves its commit unknown: the
+    /// order is read again, and the batch sent once more unless it did commit (the
+    /// certificate's id, serial and fingerprint are unique, so nothing is recorded twice).
+    private func recordIssued(_ record: [BatchStatement], _ orderID: UUID) async throws -> Order {
+        do {
+            guard let order = try await database.runBatch(record)[2].orders.first else { throw ResourceAccess.notFound("order") }
+            return order
+        } catch let error as StoreError where error.kind == .connectionLost {
+            logger.warning("connection lost while recording a certificate; reading the order again",
+                           metadata: ["order": "\(orderID)"])
+            if let order = try await database.runBatch([.order(id: orderID)])[0].orders.first, order.status == .valid {
+                return order
+            }
+            guard let order = try await database.runBatch(record)[2].orders.first else { throw ResourceAccess.notFound("order") }
+            return order
         }
     }
 

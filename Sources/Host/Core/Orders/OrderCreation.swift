@@ -19,7 +19,9 @@ struct OrderCreation: Sendable {
     }
 
     /// The order and whether it was created (false: an identical open order was returned).
-    func newOrder(account: Account, _ request: Request) async throws -> (order: Order, created: Bool) {
+    func newOrder(account: Account, _ request: Request, _ requestGuard: RequestGuard? = nil) async throws
+        -> (order: Order, created: Bool)
+    {
         let identifiers = try IdentifierPolicy(config: config.security.identifierPolicy).check(order: request.identifiers)
         try checkValidity(notBefore: request.notBefore, notAfter: request.notAfter)
         if let profile = request.profile, config.ca.profiles[profile] == nil {
@@ -41,46 +43,65 @@ struct OrderCreation: Sendable {
             throw Problem(.rejectedIdentifier, "\(refused.count) identifiers cannot be validated here", subproblems: refused)
         }
 
-        let plannedAuthorizations = plans
+        if let replaces = request.replaces, let replacedID = try request.replaces.map({ try CertificateID.parse($0) }) {
+            try await database.withConnection { try Self.checkReplaces(replaces, replacedID, account: account, connection: $0) }
+        }
+        return try await create(account: account, request, identifiers: identifiers, plans: plans, requestGuard)
+    }
+
+    /// Two batches: the guard with the dedup lookup and the reusable authorizations, then
+    /// the new authorizations, challenges, order and links, with the order read back.
+    private func create(account: Account, _ request: Request, identifiers: [Identifier],
+                        plans: [(Identifier, Bool, [ChallengeTypeInfo])], _ requestGuard: RequestGuard?,
+                        retried: Bool = false) async throws -> (order: Order, created: Bool) {
         let hash = OrderTokens.identifiersHash(identifiers)
-        let replacedID = try request.replaces.map { try CertificateID.parse($0) }
         let now = Date()
-        let orderExpires = now.addingTimeInterval(TimeInterval(config.order.expirySeconds))
+        // Dedup: the same account asking again for the same identifiers gets the open order.
+        let dedup = request.replaces == nil && request.notBefore == nil && request.notAfter == nil
+        var reads: [BatchStatement] = dedup ? [.openOrder(accountID: account.id, identifiersHash: hash)] : []
+        // Reuse a valid authorization with the same wildcard flag, never a plain one for a wildcard.
+        reads += plans.map { .reusableAuthorization(accountID: account.id, identifier: $0.0, wildcard: $0.1, validUntil: now) }
+        let found = try await database.runBatch(after: requestGuard, reads)
+        if dedup, let existing = try found[0].orders.first, existing.profile == request.profile {
+            return (existing, false)
+        }
+
         let authzExpires = now.addingTimeInterval(TimeInterval(config.order.authorizationExpirySeconds))
-        return try await database.transaction { connection in
-            // Dedup: the same account asking again for the same identifiers gets the open order.
-            if request.replaces == nil, request.notBefore == nil, request.notAfter == nil,
-               let existing = try connection.openOrder(accountID: account.id, identifiersHash: hash),
-               existing.profile == request.profile {
-                return (order: existing, created: false)
+        var writes: [BatchStatement] = []
+        var authorizationIDs: [UUID] = [], reused: [UUID] = []
+        for (index, (base, wildcard, offered)) in plans.enumerated() {
+            if let reusable = try found[(dedup ? 1 : 0) + index].authorizations.first {
+                authorizationIDs.append(reusable.id)
+                reused.append(reusable.id)
+                continue
             }
-            if let replaces = request.replaces, let replacedID {
-                try Self.checkReplaces(replaces, replacedID, account: account, connection: connection)
+            let id = UUID()
+            authorizationIDs.append(id)
+            writes += Self.newAuthorization(id, accountID: account.id, identifier: base, wildcard: wildcard,
+                                            offered: offered, expires: authzExpires)
+        }
+        // The reused ones must still be valid when the order is written.
+        if !reused.isEmpty { writes.insert(.authorizationsStillValid(reused), at: 0) }
+        let orderID = UUID()
+        // RFC 8555 §7.1.6: with every authorization already valid the order is ready.
+        writes.append(.insertOrder(
+            id: orderID, accountID: account.id, identifiers: identifiers, identifiersHash: hash,
+            status: reused.count == plans.count ? .ready : .pending,
+            expires: now.addingTimeInterval(TimeInterval(config.order.expirySeconds)), notBefore: request.notBefore,
+            notAfter: request.notAfter, profile: request.profile, replaces: request.replaces))
+        for (position, authorizationID) in authorizationIDs.enumerated() {
+            writes.append(.linkOrder(orderID, authorization: authorizationID, position: position))
+        }
+        writes.append(.order(id: orderID))
+        do {
+            guard let order = try await database.runBatch(writes).last?.orders.first else {
+                throw StoreError(.decoding, "order \(orderID) vanished")
             }
-            var authorizationIDs: [UUID] = []
-            var allValid = true
-            for (base, wildcard, offered) in plannedAuthorizations {
-                // Reuse a valid authorization with the same wildcard flag, never a plain one for a wildcard.
-                if let reusable = try connection.reusableAuthorization(
-                    accountID: account.id, identifier: base, wildcard: wildcard, validUntil: now) {
-                    authorizationIDs.append(reusable.id)
-                    continue
-                }
-                allValid = false
-                authorizationIDs.append(try Self.insertAuthorization(
-                    connection, accountID: account.id, identifier: base, wildcard: wildcard, offered: offered,
-                    expires: authzExpires))
-            }
-            // RFC 8555 §7.1.6: with every authorization already valid the order is ready.
-            let id = try connection.insertOrder(
-                accountID: account.id, identifiers: identifiers, identifiersHash: hash,
-                status: allValid ? .ready : .pending, expires: orderExpires, notBefore: request.notBefore,
-                notAfter: request.notAfter, profile: request.profile, replaces: request.replaces)
-            for (position, authorizationID) in authorizationIDs.enumerated() {
-                try connection.linkOrder(id, authorization: authorizationID, position: position)
-            }
-            guard let order = try connection.order(id: id) else { throw StoreError(.decoding, "order \(id) vanished") }
-            return (order: order, created: true)
+            return (order, true)
+        } catch let error as StoreError where error.kind == .guardFailed && !retried {
+            // A reused authorization was deactivated or expired meanwhile: plan again.
+            return try await create(account: account, request, identifiers: identifiers, plans: plans, requestGuard,
+                                    retried: true)
         }
     }
 
@@ -96,29 +117,29 @@ struct OrderCreation: Sendable {
         if offered.isEmpty { throw Problem(.rejectedIdentifier, "no enabled challenge type can validate \(identifier.value)") }
         let now = Date()
         let expires = now.addingTimeInterval(TimeInterval(config.order.preAuthorizationLifetimeDays * 86_400))
-        return try await database.transaction { connection in
-            if let reusable = try connection.reusableAuthorization(
-                accountID: account.id, identifier: base, wildcard: false, validUntil: now) {
-                return (reusable, false)
-            }
-            let id = try Self.insertAuthorization(connection, accountID: account.id, identifier: base, wildcard: false,
-                                                  offered: offered, expires: expires)
-            guard let authorization = try connection.authorization(id: id) else {
-                throw StoreError(.decoding, "authorization \(id) vanished")
-            }
-            return (authorization, true)
+        if let reusable = try await database.runBatch([
+            .reusableAuthorization(accountID: account.id, identifier: base, wildcard: false, validUntil: now),
+        ])[0].authorizations.first {
+            return (reusable, false)
         }
+        let id = UUID()
+        let statements = Self.newAuthorization(id, accountID: account.id, identifier: base, wildcard: false,
+                                               offered: offered, expires: expires) + [.authorization(id: id)]
+        guard let authorization = try await database.runBatch(statements).last?.authorizations.first else {
+            throw StoreError(.decoding, "authorization \(id) vanished")
+        }
+        return (authorization, true)
     }
 
-    private static func insertAuthorization(_ connection: Connection, accountID: UUID, identifier: Identifier,
-                                            wildcard: Bool, offered: [ChallengeTypeInfo], expires: Date) throws -> UUID {
-        let id = try connection.insertAuthorization(accountID: accountID, identifier: identifier, wildcard: wildcard,
-                                                    status: .pending, expires: expires)
-        for info in offered {
-            try connection.insertChallenge(authorizationID: id, type: info.challengeType,
-                                           token: info.usesToken ? OrderTokens.challengeToken() : nil, status: .pending)
-        }
-        return id
+    /// The statements of a new pending authorization with one challenge per offered type.
+    private static func newAuthorization(_ id: UUID, accountID: UUID, identifier: Identifier, wildcard: Bool,
+                                         offered: [ChallengeTypeInfo], expires: Date) -> [BatchStatement] {
+        [.insertAuthorization(id: id, accountID: accountID, identifier: identifier, wildcard: wildcard, status: .pending,
+                              expires: expires)]
+            + offered.map {
+                .insertChallenge(authorizationID: id, type: $0.challengeType,
+                                 token: $0.usesToken ? OrderTokens.challengeToken() : nil, status: .pending)
+            }
     }
 
     /// "*.example.com" → ("example.com", wildcard) (RFC 8555 §7.1.4: the authorization names the base).
