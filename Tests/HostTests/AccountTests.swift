@@ -63,6 +63,10 @@ final class AccountTests: XCTestCase {
         XCTAssertEqual(reply.problem, type, reply.text, file: file, line: line)
         XCTAssertEqual(reply.header("Content-Type"), "application/problem+json", file: file, line: line)
         XCTAssertNotNil(reply.header("Replay-Nonce"), "every response carries a nonce (RFC 8555 §6.5)", file: file, line: line)
+        if type == "badSignatureAlgorithm" {
+            // RFC 8555 §6.2: the problem lists the algorithms the server accepts.
+            XCTAssertFalse((reply.json?["algorithms"] as? [String] ?? []).isEmpty, reply.text, file: file, line: line)
+        }
     }
 
     /// A value shared by the threads of `concurrentPerform`.
@@ -172,6 +176,16 @@ final class AccountTests: XCTestCase {
         // An algorithm outside security.allowed_algorithms (ES256, RS256).
         let p384 = try acme.post(newAccount, .json([:]), key: TestKey.ec("P-384"))
         assertProblem(p384, "badSignatureAlgorithm", 400)
+        XCTAssertEqual(p384.json?["algorithms"] as? [String], ["ES256", "RS256"], p384.text)
+        // An algorithm that does not fit the key (ES256 over a P-384 key) lists them too.
+        let mismatch = try acme.post(newAccount, .json([:]), key: TestKey.ec("P-384"), override: ["alg": "ES256"])
+        assertProblem(mismatch, "badSignatureAlgorithm", 400)
+        XCTAssertEqual(mismatch.json?["algorithms"] as? [String], ["ES256", "RS256"], mismatch.text)
+        // "alg": "none" (an unsecured JWS, empty signature) is badSignatureAlgorithm, not malformed.
+        let unsecured = try acme.post(newAccount, .json([:]), key: key, override: ["alg": "none"],
+                                      tamper: { $0["signature"] = "" })
+        assertProblem(unsecured, "badSignatureAlgorithm", 400)
+        XCTAssertEqual(unsecured.json?["algorithms"] as? [String], ["ES256", "RS256"], unsecured.text)
 
         // Nonces: a reused one and an unknown one, each answered with a fresh nonce.
         let nonce = try acme.newNonce()

@@ -174,7 +174,11 @@ struct ACMEGateway: Sendable {
                 bytes = []
             }
         } catch {
-            let problem = Self.problem(from: error, logger: logger)
+            var problem = Self.problem(from: error, logger: logger)
+            // §6.2: every badSignatureAlgorithm problem lists the algorithms accepted.
+            if problem.type == .badSignatureAlgorithm && problem.algorithms == nil {
+                problem.algorithms = config.security.allowedAlgorithms.map(\.rawValue)
+            }
             status = problem.status
             headers[.contentType] = "application/problem+json"
             for (name, value) in problem.headers { if let name = HTTPField.Name(name) { headers[name] = value } }
