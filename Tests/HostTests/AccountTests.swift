@@ -226,6 +226,43 @@ final class AccountTests: XCTestCase {
         assertProblem(try acme.post(newAccount, .raw(Array("[]".utf8)), key: TestKey.ec()), "malformed", 400)
     }
 
+    /// RFC 8555 §6.3: the directory and newNonce take POST-as-GET in addition to GET.
+    func testPostAsGetToDirectoryAndNewNonce() throws {
+        let server = try Self.openServer()
+        let acme = try client(server)
+        let key = TestKey.ec()
+        let accountURL = try acme.newAccount(key).1
+
+        let directory = try acme.post(acme.directoryURL, .empty, key: key, kid: accountURL)
+        XCTAssertEqual(directory.status, 200, directory.text)
+        XCTAssertEqual(directory.header("Content-Type"), "application/json")
+        for resource in ["newNonce", "newAccount", "newOrder", "revokeCert", "keyChange"] {
+            XCTAssertEqual(directory.json?[resource] as? String, acme.url(resource), directory.text)
+        }
+        XCTAssertNotNil(directory.header("Replay-Nonce"))
+        XCTAssertEqual(directory.header("Link"), "<\(acme.directoryURL)>;rel=\"index\"")
+
+        // §7.2 names HEAD 200 and GET 204; the POST-as-GET answers as GET: 204 with a nonce.
+        let nonce = try acme.post(acme.url("newNonce"), .empty, key: key, kid: accountURL)
+        XCTAssertEqual(nonce.status, 204, nonce.text)
+        XCTAssertTrue(nonce.body.isEmpty, nonce.text)
+        let fresh = try XCTUnwrap(nonce.header("Replay-Nonce"))
+        XCTAssertEqual(nonce.header("Cache-Control"), "no-store")
+        XCTAssertEqual(nonce.header("Link"), "<\(acme.directoryURL)>;rel=\"index\"")
+        XCTAssertEqual(try acme.post(accountURL, .empty, key: key, kid: accountURL, nonce: fresh).status, 200,
+                       "the nonce is usable")
+
+        // They are POST-as-GET, verified like every POST: a payload, a bad signature or no
+        // account is refused with a problem document.
+        assertProblem(try acme.post(acme.directoryURL, .json([:]), key: key, kid: accountURL), "malformed", 400)
+        assertProblem(try acme.post(acme.url("newNonce"), .empty, key: key, kid: accountURL, tamper: { jws in
+            var signature = Base64URLTest.decode(jws["signature"]!)!
+            signature[5] ^= 0x01
+            jws["signature"] = Base64URLTest.encode(signature)
+        }), "malformed", 400)
+        assertProblem(try acme.post(acme.directoryURL, .empty, key: TestKey.ec()), "malformed", 400)
+    }
+
     // MARK: Terms of service and external account binding (§7.3, §7.3.4)
 
     func testTermsOfServiceRequired() throws {
