@@ -405,7 +405,17 @@ final class AccountTests: XCTestCase {
         XCTAssertEqual(updated.json?["contact"] as? [String], ["mailto:new@example.org", "mailto:two@example.org"])
         assertProblem(try acme.post(accountURL, .json(["contact": ["http://example.org"]]), key: key, kid: accountURL),
                       "unsupportedContact", 400)
-        assertProblem(try acme.post(accountURL, .json(["status": "valid"]), key: key, kid: accountURL), "malformed", 400)
+        // RFC 8555 §7.3.2: a "status" other than "deactivated" is ignored, the rest applied.
+        for status in ["valid", "revoked"] {
+            let ignored = try acme.post(accountURL, .json(["status": status, "contact": ["mailto:\(status)@example.org"]]),
+                                        key: key, kid: accountURL)
+            XCTAssertEqual(ignored.status, 200, ignored.text)
+            XCTAssertEqual(ignored.json?["status"] as? String, "valid", ignored.text)
+            XCTAssertEqual(ignored.json?["contact"] as? [String], ["mailto:\(status)@example.org"], ignored.text)
+        }
+        XCTAssertEqual(try acme.post(accountURL, .empty, key: key, kid: accountURL).json?["status"] as? String, "valid")
+        XCTAssertEqual(try acme.post(accountURL, .json(["contact": ["mailto:new@example.org", "mailto:two@example.org"]]),
+                                     key: key, kid: accountURL).status, 200)
 
         let fetched = try acme.post(accountURL, .empty, key: key, kid: accountURL)
         XCTAssertEqual(fetched.status, 200)
@@ -426,12 +436,13 @@ final class AccountTests: XCTestCase {
             try $0.queryFirst("SELECT status FROM authorizations WHERE id = $1", [.uuid(authz)])?.string("status")
         }
         XCTAssertEqual(authzStatus, "deactivated")
-        // RFC 8555 §7.3.6: nothing more is accepted from it …
-        assertProblem(try acme.post(accountURL, .empty, key: key, kid: accountURL), "unauthorized", 403)
-        // … while newAccount with its key still reports it (200, status deactivated).
-        let lookup = try acme.newAccount(key, ["onlyReturnExisting": true]).0
-        XCTAssertEqual(lookup.status, 200)
-        XCTAssertEqual(lookup.json?["status"] as? String, "deactivated")
+        // RFC 8555 §7.3.6: nothing more is accepted from it (401 unauthorized) …
+        assertProblem(try acme.post(accountURL, .empty, key: key, kid: accountURL), "unauthorized", 401)
+        assertProblem(try acme.post(accountURL, .json(["contact": ["mailto:x@example.org"]]), key: key, kid: accountURL),
+                      "unauthorized", 401)
+        // … nor from its key through newAccount.
+        assertProblem(try acme.newAccount(key, ["onlyReturnExisting": true]).0, "unauthorized", 401)
+        assertProblem(try acme.newAccount(key).0, "unauthorized", 401)
     }
 
     func testUpdatesDisabledByConfiguration() throws {

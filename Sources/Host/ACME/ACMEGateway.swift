@@ -139,9 +139,9 @@ struct ACMEGateway: Sendable {
         guard jws.verify(key: key) else {
             throw Problem(.malformed, "JWS signature verification failed")
         }
-        // §7.3.6: a deactivated or revoked account can do nothing.
+        // §7.3.6: a deactivated or revoked account can do nothing: 401 unauthorized.
         if let account, account.status != .valid {
-            throw Problem(.unauthorized, "account is \(account.status.rawValue)")
+            throw Problem(.unauthorized, "account is \(account.status.rawValue)", status: 401)
         }
         var query: [String: String] = [:]
         for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }

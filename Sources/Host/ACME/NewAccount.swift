@@ -8,9 +8,9 @@ extension ACMEServices {
         let key = request.key
         let thumbprint = key.thumbprint
 
-        // RFC 8555 §7.3.1: a known key gets its account back, 200 + Location, whatever its status.
+        // RFC 8555 §7.3.1: a known key gets its account back, 200 + Location.
         if let existing = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
-            return existingAccount(existing)
+            return try existingAccount(existing)
         }
         if let only = payload["onlyReturnExisting"] {
             guard let flag = only as? Bool else { throw Problem(.malformed, "\"onlyReturnExisting\" must be a boolean") }
@@ -58,7 +58,7 @@ extension ACMEServices {
         } catch let error as StoreError where error.isUniqueViolation {
             // A concurrent newAccount with the same key won the race: that account is the answer.
             if let existing = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
-                return existingAccount(existing)
+                return try existingAccount(existing)
             }
             throw error
         }
@@ -95,7 +95,12 @@ extension ACMEServices {
         return credential
     }
 
-    private func existingAccount(_ account: Account) -> ACMEReply {
-        ACMEReply(status: 200, .json(accountJSON(account)), location: url("acct", account.id))
+    private func existingAccount(_ account: Account) throws(Problem) -> ACMEReply {
+        // RFC 8555 §7.3.6: no further request authorized by a deactivated account's key is
+        // accepted, newAccount included: 401 unauthorized (as for a revoked account).
+        guard account.status == .valid else {
+            throw Problem(.unauthorized, "the account of this key is \(account.status.rawValue)", status: 401)
+        }
+        return ACMEReply(status: 200, .json(accountJSON(account)), location: url("acct", account.id))
     }
 }
