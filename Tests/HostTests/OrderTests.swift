@@ -116,7 +116,9 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual(Punycode.encode("bücher"), "bcher-kva")
         XCTAssertEqual(Punycode.encode("münchen"), "mnchen-3ya")
         XCTAssertEqual(Punycode.encode("他们为什么不说中文"), "ihqwcrb4cv8a8dqg056pqjye")
-        XCTAssertEqual(Punycode.toASCII("www.bücher.de"), "www.xn--bcher-kva.de")
+        XCTAssertEqual(Punycode.decode("bcher-kva"), "bücher")
+        XCTAssertEqual(Punycode.decode("ihqwcrb4cv8a8dqg056pqjye"), "他们为什么不说中文")
+        XCTAssertNil(Punycode.decode("zz"), "a truncated delta")
         XCTAssertTrue(IdentifierPolicy.matches("*.example.test", "example.test"))
         XCTAssertTrue(IdentifierPolicy.matches("*.example.test", "a.b.example.test"))
         XCTAssertFalse(IdentifierPolicy.matches("*.example.test", "badexample.test"))
@@ -130,6 +132,18 @@ final class OrderTests: XCTestCase {
         XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "*.*.example.test")))
         XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "localhost")))
         XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "::1")))
+        // RFC 8555 §7.1.4: identifiers arrive as A-labels, and `xn--` labels are verified.
+        XCTAssertEqual(try policy.check(Identifier(type: "dns", value: "www.XN--bcher-kva.example.test")).value,
+                       "www.xn--bcher-kva.example.test")
+        for (value, why) in [("xn--zz.example.test", "not Punycode"),
+                             ("xn--abc.example.test", "decodes to control characters"),
+                             ("xn--bcher-kvb.example.test", "decodes to bcǈher, with a titlecase letter"),
+                             ("bücher.example.test", "a U-label, not rewritten"),
+                             ("*.münchen.example.test", "a U-label under a wildcard")] {
+            XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: value)), why) { error in
+                XCTAssertEqual((error as? Problem)?.type, .malformed, "\(value): \(why)")
+            }
+        }
         XCTAssertEqual(IPAddress.canonical("2001:DB8:0:0::1"), "2001:db8::1")
     }
 
@@ -310,11 +324,14 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual((several.json?["subproblems"] as? [[String: Any]])?.count, 2, text(several))
         try refused([], "malformed")
 
-        // IDN → punycode, lowercase.
-        let idn = try client.newOrder(["BÜCHER.example.test"])
+        // RFC 8555 §7.1.4: IDNs arrive as A-labels (lowercased here); a U-label is not
+        // rewritten but refused, and so is an "xn--" label that is not proper Punycode.
+        let idn = try client.newOrder(["XN--BCHER-KVA.example.test"])
         XCTAssertEqual(idn.status, 201, text(idn))
         XCTAssertEqual((idn.json?["identifiers"] as? [[String: Any]])?.first?["value"] as? String,
                        "xn--bcher-kva.example.test")
+        try refused([["type": "dns", "value": "BÜCHER.example.test"]], "malformed")
+        try refused([["type": "dns", "value": "xn--zz.example.test"]], "malformed")
 
         // Dedup: the same identifiers again return the open order with 200.
         let first = try client.newOrder(["dedup.example.test", "www.dedup.example.test"])
