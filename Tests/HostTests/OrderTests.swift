@@ -197,10 +197,11 @@ final class OrderTests: XCTestCase {
         let sans = try Command.tool("openssl", ["x509", "-in", chain.path, "-noout", "-ext", "subjectAltName"])
         XCTAssertTrue(sans.stdout.contains("DNS:www.example.test") && sans.stdout.contains("DNS:api.example.test"), sans.stdout)
 
-        // Finalize again: the valid order as it is.
+        // Finalize again: RFC 8555 §7.4, the order is not ready (it is valid): 403 orderNotReady.
         let again = try client.post(orderURL + "/finalize", ["csr": csr])
-        XCTAssertEqual(again.status, 200)
-        XCTAssertEqual(again.json?["status"] as? String, "valid")
+        XCTAssertEqual(again.status, 403, text(again))
+        XCTAssertEqual(problemType(again), "orderNotReady", text(again))
+        XCTAssertEqual(try client.post(orderURL, nil).json?["status"] as? String, "valid")
 
         // RFC 9773: renewal information by certID.
         let certID = try CertificateID(pemChain: text(download)).text
@@ -224,48 +225,79 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual(problemType(twice), "alreadyReplaced")
     }
 
-    func testFinalizeRefusesBadCSRsAndInvalidatesTheOrder() throws {
+    func testFinalizeRefusesBadCSRsAndKeepsTheOrderReady() throws {
         try start()
         let client = try client()
         let keyPath = try TestCSR.newKey(in: directory)
+        let order = try readyOrder(client, ["one.example.test"])
+        /// RFC 8555 §7.4: a refused CSR leaves the order ready, for a corrected CSR.
+        func assertStillReady(_ url: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            let json = try client.post(url, nil).json
+            XCTAssertEqual(json?["status"] as? String, "ready", "\(json ?? [:])", file: file, line: line)
+            XCTAssertNil(json?["error"], file: file, line: line)
+        }
 
         // An extra SAN.
-        let first = try readyOrder(client, ["one.example.test"])
-        let extra = try client.post(first.url + "/finalize", ["csr": try TestCSR.make(
+        let extra = try client.post(order.url + "/finalize", ["csr": try TestCSR.make(
             names: ["one.example.test", "two.example.test"], keyPath: keyPath, in: directory)])
         XCTAssertEqual(extra.status, 400, text(extra))
         XCTAssertEqual(problemType(extra), "badCSR")
         let sub = try XCTUnwrap(extra.json?["subproblems"] as? [[String: Any]])
         XCTAssertEqual((sub.first?["identifier"] as? [String: Any])?["value"] as? String, "two.example.test")
-        let invalid = try client.post(first.url, nil).json
-        XCTAssertEqual(invalid?["status"] as? String, "invalid")
-        XCTAssertEqual((invalid?["error"] as? [String: Any])?["type"] as? String, Self.urn + "badCSR")
+        try assertStillReady(order.url)
 
-        // A missing SAN (the authorizations are reused: the new order starts ready).
-        let second = try client.newOrder(["one.example.test", "three.example.test"])
-        XCTAssertEqual(second.status, 201)
+        // A missing name (the authorizations are reused: the new order starts ready).
         let secondReady = try readyOrder(client, ["one.example.test", "three.example.test"])
         let missing = try client.post(secondReady.url + "/finalize", ["csr": try TestCSR.make(
             names: ["one.example.test"], keyPath: keyPath, in: directory)])
         XCTAssertEqual(problemType(missing), "badCSR", text(missing))
         XCTAssertTrue(text(missing).contains("three.example.test"), text(missing))
-        XCTAssertEqual(try client.post(secondReady.url, nil).json?["status"] as? String, "invalid")
+        try assertStillReady(secondReady.url)
 
         // A CSR signed with the account key (RFC 8555 §11.1).
-        let reused = try client.newOrder(["one.example.test"])
-        XCTAssertEqual(reused.status, 201, "the invalid order is not reused")
-        XCTAssertEqual(reused.json?["status"] as? String, "ready", "a valid authorization is reused")
         let accountKey = directory.appendingPathComponent("account.key")
         try client.key.privateKeyPEM.write(to: accountKey, atomically: true, encoding: .utf8)
-        let sameKey = try client.post(try XCTUnwrap(reused.header("Location")) + "/finalize", ["csr": try TestCSR.make(
+        let sameKey = try client.post(order.url + "/finalize", ["csr": try TestCSR.make(
             names: ["one.example.test"], keyPath: accountKey.path, in: directory)])
         XCTAssertEqual(problemType(sameKey), "badCSR", text(sameKey))
         XCTAssertTrue(text(sameKey).contains("account key"), text(sameKey))
+        try assertStillReady(order.url)
 
-        // Garbage is badCSR too.
-        let garbage = try readyOrder(client, ["four.example.test"])
-        let notDER = try client.post(garbage.url + "/finalize", ["csr": "AAAA"])
-        XCTAssertEqual(problemType(notDER), "badCSR", text(notDER))
+        // A weak key, a common name that is not an identifier, a signature that does not
+        // verify, and garbage: badCSR each, the order still ready.
+        let weakKey = directory.appendingPathComponent("weak.key").path
+        let genrsa = try Command.tool("openssl", ["genrsa", "-out", weakKey, "1024"])
+        XCTAssertEqual(genrsa.status, 0, genrsa.stderr)
+        var tampered = try XCTUnwrap(Base64URL.decode(try TestCSR.make(names: ["one.example.test"], keyPath: keyPath, in: directory)))
+        tampered[tampered.count - 1] ^= 0x01
+        for csr in [try TestCSR.make(names: ["one.example.test"], keyPath: weakKey, in: directory),
+                    try TestCSR.make(names: ["one.example.test"], keyPath: keyPath, commonName: "two.example.test", in: directory),
+                    Base64URL.encode(tampered), "AAAA"] {
+            let refused = try client.post(order.url + "/finalize", ["csr": csr])
+            XCTAssertEqual(problemType(refused), "badCSR", text(refused))
+            try assertStillReady(order.url)
+        }
+
+        // RFC 8555 §7.4: the dns identifier in the subject's commonName only, with no
+        // subjectAltName extension, is accepted; the leaf carries the name in its SAN.
+        let commonNameOnly = try client.post(order.url + "/finalize", ["csr": try TestCSR.make(
+            names: [], keyPath: keyPath, commonName: "one.example.test", in: directory)])
+        XCTAssertEqual(commonNameOnly.status, 200, text(commonNameOnly))
+        XCTAssertEqual(commonNameOnly.json?["status"] as? String, "valid", text(commonNameOnly))
+        let certificateURL = try XCTUnwrap(commonNameOnly.json?["certificate"] as? String)
+        let download = try client.post(certificateURL, nil)
+        XCTAssertEqual(download.status, 200, text(download))
+        let chain = directory.appendingPathComponent("cn-only.pem")
+        try download.body.write(to: chain)
+        let sans = try Command.tool("openssl", ["x509", "-in", chain.path, "-noout", "-ext", "subjectAltName"])
+        XCTAssertTrue(sans.stdout.contains("DNS:one.example.test"), sans.stdout + sans.stderr)
+
+        // RFC 8555 §7.4: an order that is not ready (here: valid) cannot be finalized again.
+        let again = try client.post(order.url + "/finalize", ["csr": try TestCSR.make(
+            names: ["one.example.test"], keyPath: keyPath, in: directory)])
+        XCTAssertEqual(again.status, 403, text(again))
+        XCTAssertEqual(problemType(again), "orderNotReady", text(again))
+        XCTAssertEqual(try client.post(order.url, nil).json?["status"] as? String, "valid")
     }
 
     func testOwnershipAndUnknownResources() throws {

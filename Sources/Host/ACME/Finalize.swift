@@ -4,14 +4,10 @@ import Foundation
 extension ACMEServices {
     func finalize(_ request: ACMERequest) async throws -> ACMEReply {
         let (order, account) = try await loadOrder(request, suffix: "/finalize")
-        switch order.status {
-        case .processing, .valid:
-            // Already finalized: the order as it stands.
-            return orderReply(order)
-        case .pending, .invalid:
+        // RFC 8555 §7.4: finalizing an order that is not ready (also one already finalized:
+        // processing or valid) is 403 orderNotReady.
+        guard order.status == .ready else {
             throw Problem(.orderNotReady, "order is \(order.status.rawValue), not ready; it cannot be finalized")
-        case .ready:
-            break
         }
         if order.expires < Date() { throw Problem(.orderNotReady, "order has expired") }
         let payload = try request.object()
