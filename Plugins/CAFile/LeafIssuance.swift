@@ -2,7 +2,8 @@ import COpenSSL
 import Glibc
 import PluginKit
 
-/// The names a CSR asks for: DNS names and IP addresses, in the CSR's order.
+/// The names a CSR asks for: DNS names and IP addresses, in the CSR's order (a DNS
+/// commonName that is not also a subjectAltName last).
 struct RequestedNames {
     var dnsNames: [String] = []
     var ipCount = 0
@@ -124,7 +125,8 @@ extension CAFile {
         return parsed
     }
 
-    /// The CSR's DNS and IP subjectAltNames; other name types are not carried over.
+    /// The CSR's DNS and IP subjectAltNames and its DNS commonName; other name types are
+    /// not carried over.
     private func requestedNames(_ csr: OpaquePointer) throws -> RequestedNames {
         guard let generalNames = GENERAL_NAMES_new() else { throw openSSLFailure("GENERAL_NAMES_new") }
         var names = RequestedNames(generalNames: generalNames)
@@ -166,12 +168,45 @@ extension CAFile {
                 }
             }
         }
+        // RFC 8555 §7.4: a DNS name may be requested in the subject's commonName only (the
+        // host checked it is an identifier of the order); the leaf names it in subjectAltName.
+        if let commonName = try commonNameDNS(csr), !names.dnsNames.contains(where: { $0.lowercased() == commonName }) {
+            guard let name = a2i_GENERAL_NAME(nil, nil, nil, GEN_DNS, commonName, 0) else {
+                throw openSSLFailure("a2i_GENERAL_NAME(CN)")
+            }
+            guard acmeeh_sk_GENERAL_NAME_push(generalNames, name) > 0 else {
+                GENERAL_NAME_free(name)
+                throw openSSLFailure("sk_GENERAL_NAME_push")
+            }
+            names.dnsNames.append(commonName)
+        }
         ERR_clear_error()
         guard names.dnsNames.count + names.ipCount > 0 else {
-            throw PluginError.invalidInput("the CSR requests no DNS name or IP address in subjectAltName", problemType: ProblemType.badCSR)
+            throw PluginError.invalidInput("the CSR requests no DNS name or IP address in subjectAltName or commonName", problemType: ProblemType.badCSR)
         }
         ok = true
         return names
+    }
+
+    /// The CSR subject's commonName, lowercased, when it is a DNS name (printable ASCII, not
+    /// an IP address); nil when there is none.
+    private func commonNameDNS(_ csr: OpaquePointer) throws -> String? {
+        guard let subject = X509_REQ_get_subject_name(csr) else { return nil }
+        let index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1)
+        guard index >= 0, let entry = X509_NAME_get_entry(subject, index),
+              let data = X509_NAME_ENTRY_get_data(entry) else { return nil }
+        var utf8: UnsafeMutablePointer<UInt8>? = nil
+        let length = ASN1_STRING_to_UTF8(&utf8, data)
+        guard length > 0, let utf8 else { ERR_clear_error(); return nil }
+        defer { acmeeh_OPENSSL_free(utf8) }
+        let bytes = UnsafeBufferPointer(start: utf8, count: Int(length))
+        guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw PluginError.invalidInput("the CSR's common name is not printable ASCII", problemType: ProblemType.badCSR)
+        }
+        let text = String(decoding: bytes, as: UTF8.self).lowercased()
+        var address = in6_addr()
+        if inet_pton(AF_INET, text, &address) == 1 || inet_pton(AF_INET6, text, &address) == 1 { return nil }
+        return text
     }
 
     /// The host's serial when given (checked: hex, positive, at most 20 octets

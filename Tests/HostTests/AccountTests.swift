@@ -63,6 +63,10 @@ final class AccountTests: XCTestCase {
         XCTAssertEqual(reply.problem, type, reply.text, file: file, line: line)
         XCTAssertEqual(reply.header("Content-Type"), "application/problem+json", file: file, line: line)
         XCTAssertNotNil(reply.header("Replay-Nonce"), "every response carries a nonce (RFC 8555 §6.5)", file: file, line: line)
+        if type == "badSignatureAlgorithm" {
+            // RFC 8555 §6.2: the problem lists the algorithms the server accepts.
+            XCTAssertFalse((reply.json?["algorithms"] as? [String] ?? []).isEmpty, reply.text, file: file, line: line)
+        }
     }
 
     /// A value shared by the threads of `concurrentPerform`.
@@ -172,6 +176,16 @@ final class AccountTests: XCTestCase {
         // An algorithm outside security.allowed_algorithms (ES256, RS256).
         let p384 = try acme.post(newAccount, .json([:]), key: TestKey.ec("P-384"))
         assertProblem(p384, "badSignatureAlgorithm", 400)
+        XCTAssertEqual(p384.json?["algorithms"] as? [String], ["ES256", "RS256"], p384.text)
+        // An algorithm that does not fit the key (ES256 over a P-384 key) lists them too.
+        let mismatch = try acme.post(newAccount, .json([:]), key: TestKey.ec("P-384"), override: ["alg": "ES256"])
+        assertProblem(mismatch, "badSignatureAlgorithm", 400)
+        XCTAssertEqual(mismatch.json?["algorithms"] as? [String], ["ES256", "RS256"], mismatch.text)
+        // "alg": "none" (an unsecured JWS, empty signature) is badSignatureAlgorithm, not malformed.
+        let unsecured = try acme.post(newAccount, .json([:]), key: key, override: ["alg": "none"],
+                                      tamper: { $0["signature"] = "" })
+        assertProblem(unsecured, "badSignatureAlgorithm", 400)
+        XCTAssertEqual(unsecured.json?["algorithms"] as? [String], ["ES256", "RS256"], unsecured.text)
 
         // Nonces: a reused one and an unknown one, each answered with a fresh nonce.
         let nonce = try acme.newNonce()
@@ -210,6 +224,43 @@ final class AccountTests: XCTestCase {
         assertProblem(try acme.post(newAccount, .json([:]), key: key, tamper: { $0["payload"] = "%%%" }), "malformed", 400)
         // A payload that is not a JSON object.
         assertProblem(try acme.post(newAccount, .raw(Array("[]".utf8)), key: TestKey.ec()), "malformed", 400)
+    }
+
+    /// RFC 8555 §6.3: the directory and newNonce take POST-as-GET in addition to GET.
+    func testPostAsGetToDirectoryAndNewNonce() throws {
+        let server = try Self.openServer()
+        let acme = try client(server)
+        let key = TestKey.ec()
+        let accountURL = try acme.newAccount(key).1
+
+        let directory = try acme.post(acme.directoryURL, .empty, key: key, kid: accountURL)
+        XCTAssertEqual(directory.status, 200, directory.text)
+        XCTAssertEqual(directory.header("Content-Type"), "application/json")
+        for resource in ["newNonce", "newAccount", "newOrder", "revokeCert", "keyChange"] {
+            XCTAssertEqual(directory.json?[resource] as? String, acme.url(resource), directory.text)
+        }
+        XCTAssertNotNil(directory.header("Replay-Nonce"))
+        XCTAssertEqual(directory.header("Link"), "<\(acme.directoryURL)>;rel=\"index\"")
+
+        // §7.2 names HEAD 200 and GET 204; the POST-as-GET answers as GET: 204 with a nonce.
+        let nonce = try acme.post(acme.url("newNonce"), .empty, key: key, kid: accountURL)
+        XCTAssertEqual(nonce.status, 204, nonce.text)
+        XCTAssertTrue(nonce.body.isEmpty, nonce.text)
+        let fresh = try XCTUnwrap(nonce.header("Replay-Nonce"))
+        XCTAssertEqual(nonce.header("Cache-Control"), "no-store")
+        XCTAssertEqual(nonce.header("Link"), "<\(acme.directoryURL)>;rel=\"index\"")
+        XCTAssertEqual(try acme.post(accountURL, .empty, key: key, kid: accountURL, nonce: fresh).status, 200,
+                       "the nonce is usable")
+
+        // They are POST-as-GET, verified like every POST: a payload, a bad signature or no
+        // account is refused with a problem document.
+        assertProblem(try acme.post(acme.directoryURL, .json([:]), key: key, kid: accountURL), "malformed", 400)
+        assertProblem(try acme.post(acme.url("newNonce"), .empty, key: key, kid: accountURL, tamper: { jws in
+            var signature = Base64URLTest.decode(jws["signature"]!)!
+            signature[5] ^= 0x01
+            jws["signature"] = Base64URLTest.encode(signature)
+        }), "malformed", 400)
+        assertProblem(try acme.post(acme.directoryURL, .empty, key: TestKey.ec()), "malformed", 400)
     }
 
     // MARK: Terms of service and external account binding (§7.3, §7.3.4)
@@ -354,7 +405,17 @@ final class AccountTests: XCTestCase {
         XCTAssertEqual(updated.json?["contact"] as? [String], ["mailto:new@example.org", "mailto:two@example.org"])
         assertProblem(try acme.post(accountURL, .json(["contact": ["http://example.org"]]), key: key, kid: accountURL),
                       "unsupportedContact", 400)
-        assertProblem(try acme.post(accountURL, .json(["status": "valid"]), key: key, kid: accountURL), "malformed", 400)
+        // RFC 8555 §7.3.2: a "status" other than "deactivated" is ignored, the rest applied.
+        for status in ["valid", "revoked"] {
+            let ignored = try acme.post(accountURL, .json(["status": status, "contact": ["mailto:\(status)@example.org"]]),
+                                        key: key, kid: accountURL)
+            XCTAssertEqual(ignored.status, 200, ignored.text)
+            XCTAssertEqual(ignored.json?["status"] as? String, "valid", ignored.text)
+            XCTAssertEqual(ignored.json?["contact"] as? [String], ["mailto:\(status)@example.org"], ignored.text)
+        }
+        XCTAssertEqual(try acme.post(accountURL, .empty, key: key, kid: accountURL).json?["status"] as? String, "valid")
+        XCTAssertEqual(try acme.post(accountURL, .json(["contact": ["mailto:new@example.org", "mailto:two@example.org"]]),
+                                     key: key, kid: accountURL).status, 200)
 
         let fetched = try acme.post(accountURL, .empty, key: key, kid: accountURL)
         XCTAssertEqual(fetched.status, 200)
@@ -375,11 +436,13 @@ final class AccountTests: XCTestCase {
             try $0.queryFirst("SELECT status FROM authorizations WHERE id = $1", [.uuid(authz)])?.string("status")
         }
         XCTAssertEqual(authzStatus, "deactivated")
-        // RFC 8555 §7.3.6: nothing more is accepted from it …
+        // RFC 8555 §7.3.6: nothing more is accepted from it (401 unauthorized) …
         assertProblem(try acme.post(accountURL, .empty, key: key, kid: accountURL), "unauthorized", 401)
-        // … newAccount with its key included: "the server MUST NOT accept further requests
-        // authorized by that account's key".
+        assertProblem(try acme.post(accountURL, .json(["contact": ["mailto:x@example.org"]]), key: key, kid: accountURL),
+                      "unauthorized", 401)
+        // … nor from its key through newAccount.
         assertProblem(try acme.newAccount(key, ["onlyReturnExisting": true]).0, "unauthorized", 401)
+        assertProblem(try acme.newAccount(key).0, "unauthorized", 401)
     }
 
     func testUpdatesDisabledByConfiguration() throws {

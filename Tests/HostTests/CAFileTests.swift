@@ -18,7 +18,7 @@ final class CAFileTests: XCTestCase {
     func testRSALeafUnderRSARoot() async throws {
         let pki = try CAFilePKI.shared()
         let ca = try await loadCA(["root_cert_path": pki.rsaRootCert, "root_key_path": pki.rsaRootKey])
-        let csr = try pki.csr(key: pki.rsaLeafKey, subject: "/O=Ignored Org/CN=ignored.example.test", sans: [
+        let csr = try pki.csr(key: pki.rsaLeafKey, subject: "/O=Ignored Org/CN=cn.example.test", sans: [
             "DNS:www.example.test", "DNS:example.test", "IP:192.0.2.10", "IP:2001:db8::10", "email:admin@example.test",
         ])
         let before = Int64(Date().timeIntervalSince1970)
@@ -34,10 +34,12 @@ final class CAFileTests: XCTestCase {
         XCTAssertTrue(try x509(leaf, ["-text"]).contains("Version: 3 (0x2)"))
         XCTAssertEqual(try x509(leaf, ["-subject", "-nameopt", "RFC2253"]), "subject=CN=www.example.test")
         XCTAssertEqual(try x509(leaf, ["-issuer", "-nameopt", "RFC2253"]), "issuer=CN=Test RSA Root")
-        // Exactly the CSR's DNS and IP names, in its order; the e-mail name is not carried over.
+        // Exactly the CSR's DNS and IP names, in its order, then its DNS commonName (RFC 8555
+        // §7.4: a dns identifier may be requested in the CN alone); the e-mail name and the O
+        // are not carried over.
         XCTAssertEqual(try x509Extension(leaf, "subjectAltName"), X509Extension(
             critical: false,
-            value: "DNS:www.example.test, DNS:example.test, IP Address:192.0.2.10, IP Address:2001:DB8:0:0:0:0:0:10"))
+            value: "DNS:www.example.test, DNS:example.test, IP Address:192.0.2.10, IP Address:2001:DB8:0:0:0:0:0:10, DNS:cn.example.test"))
         XCTAssertEqual(try x509Extension(leaf, "basicConstraints"), X509Extension(critical: true, value: "CA:FALSE"))
         XCTAssertEqual(try x509Extension(leaf, "keyUsage"),
                        X509Extension(critical: true, value: "Digital Signature, Key Encipherment"))
@@ -115,7 +117,8 @@ final class CAFileTests: XCTestCase {
         let pki = try CAFilePKI.shared()
         let ca = try await loadCA(["root_cert_path": pki.ecRootCert, "root_key_path": pki.ecRootKey,
                                    "hash_algorithm": "sha384"])
-        let csr = try pki.csr(key: pki.ecLeafKey, sans: ["DNS:ec.example.test", "IP:198.51.100.4"])
+        // A CN that is also a subjectAltName is not named twice.
+        let csr = try pki.csr(key: pki.ecLeafKey, subject: "/CN=EC.example.test", sans: ["DNS:ec.example.test", "IP:198.51.100.4"])
         let issued = try await sign(ca, CASignRequest(csrDER: csr, validityDays: 30, serialHex: "0badcafe"))
         try assertVerifies(issued, root: pki.ecRootCert, purpose: "sslserver")
 
@@ -314,7 +317,9 @@ final class CAFileTests: XCTestCase {
             ("garbage", Array("this is not a certificate signing request".utf8), "not a valid PKCS#10 DER structure"),
             ("trailing bytes", good + [0], "1 bytes follow the DER structure"),
             ("bad signature", tamperedSignature, "signature does not verify"),
-            ("no SANs", try pki.csr(key: pki.rsaLeafKey, subject: "/CN=nosan.example.test", sans: []), "no DNS name or IP address"),
+            ("no names", try pki.csr(key: pki.rsaLeafKey, subject: "/O=No Names", sans: []), "no DNS name or IP address"),
+            // An IP address in the CN is no DNS name (RFC 8738 puts IP identifiers in subjectAltName).
+            ("IP address CN", try pki.csr(key: pki.rsaLeafKey, subject: "/CN=192.0.2.1", sans: []), "no DNS name or IP address"),
         ]
         for (name, der, detail) in cases {
             let error = try await signError(ca, CASignRequest(csrDER: der, validityDays: 30))
@@ -325,6 +330,11 @@ final class CAFileTests: XCTestCase {
         }
         // The instance still signs after refusing.
         _ = try await sign(ca, CASignRequest(csrDER: good, validityDays: 30))
+        // RFC 8555 §7.4: a CSR with its DNS name in the CN only gets a leaf with that name as its SAN.
+        let commonNameOnly = try await sign(ca, CASignRequest(
+            csrDER: try pki.csr(key: pki.rsaLeafKey, subject: "/CN=nosan.example.test", sans: []), validityDays: 30))
+        XCTAssertEqual(try x509Extension(commonNameOnly.leaf, "subjectAltName"),
+                       X509Extension(critical: false, value: "DNS:nosan.example.test"))
     }
 
     // MARK: - self check

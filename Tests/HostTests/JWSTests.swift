@@ -343,6 +343,11 @@ final class JWSTests: XCTestCase {
             object["protected"] = Self.b64(["alg": alg, "nonce": "n", "url": Self.url, "jwk": key.jwk])
             assertProblem(.badSignatureAlgorithm) { () throws(Problem) in try FlattenedJWS.parse(Self.json(object)) }
         }
+        // An unsecured JWS as RFC 7515 makes it: "alg": "none" and an empty signature.
+        var unsecured = Self.jwsObject(alg: "ES256", signer: key)
+        unsecured["protected"] = Self.b64(["alg": "none", "nonce": "n", "url": Self.url, "jwk": key.jwk])
+        unsecured["signature"] = ""
+        assertProblem(.badSignatureAlgorithm) { () throws(Problem) in try FlattenedJWS.parse(Self.json(unsecured)) }
         let jws = try FlattenedJWS.parse(Self.jws(alg: "ES384", signer: Self.key("P-384")))
         let allowed = SecurityConfig().allowedAlgorithms.compactMap { JWSAlgorithm(rawValue: $0.rawValue) }
         assertProblem(.badSignatureAlgorithm) { () throws(Problem) in try jws.header.alg.checkAllowed(allowed) }
@@ -501,6 +506,10 @@ final class JWSTests: XCTestCase {
         }
         assertProblem(.badSignatureAlgorithm) { () throws(Problem) in
             try ExternalAccountBinding(Self.eabObject(alg: "RS256", payloadJWK: account.jwk))
+        }
+        // RFC 8555 §6.2: the problem lists what a binding may use.
+        XCTAssertThrowsError(try ExternalAccountBinding(Self.eabObject(alg: "RS256", payloadJWK: account.jwk))) {
+            XCTAssertEqual(($0 as? Problem)?.algorithms, ["HS256", "HS384", "HS512"])
         }
         var withJWK = Self.eabObject(payloadJWK: account.jwk)
         withJWK["protected"] = Self.b64(["alg": "HS256", "jwk": account.jwk, "url": Self.eabURL])

@@ -116,7 +116,9 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual(Punycode.encode("bücher"), "bcher-kva")
         XCTAssertEqual(Punycode.encode("münchen"), "mnchen-3ya")
         XCTAssertEqual(Punycode.encode("他们为什么不说中文"), "ihqwcrb4cv8a8dqg056pqjye")
-        XCTAssertEqual(Punycode.toASCII("www.bücher.de"), "www.xn--bcher-kva.de")
+        XCTAssertEqual(Punycode.decode("bcher-kva"), "bücher")
+        XCTAssertEqual(Punycode.decode("ihqwcrb4cv8a8dqg056pqjye"), "他们为什么不说中文")
+        XCTAssertNil(Punycode.decode("zz"), "a truncated delta")
         XCTAssertTrue(IdentifierPolicy.matches("*.example.test", "example.test"))
         XCTAssertTrue(IdentifierPolicy.matches("*.example.test", "a.b.example.test"))
         XCTAssertFalse(IdentifierPolicy.matches("*.example.test", "badexample.test"))
@@ -130,6 +132,18 @@ final class OrderTests: XCTestCase {
         XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "*.*.example.test")))
         XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "localhost")))
         XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: "::1")))
+        // RFC 8555 §7.1.4: identifiers arrive as A-labels, and `xn--` labels are verified.
+        XCTAssertEqual(try policy.check(Identifier(type: "dns", value: "www.XN--bcher-kva.example.test")).value,
+                       "www.xn--bcher-kva.example.test")
+        for (value, why) in [("xn--zz.example.test", "not Punycode"),
+                             ("xn--abc.example.test", "decodes to control characters"),
+                             ("xn--bcher-kvb.example.test", "decodes to bcǈher, with a titlecase letter"),
+                             ("bücher.example.test", "a U-label, not rewritten"),
+                             ("*.münchen.example.test", "a U-label under a wildcard")] {
+            XCTAssertThrowsError(try policy.check(Identifier(type: "dns", value: value)), why) { error in
+                XCTAssertEqual((error as? Problem)?.type, .malformed, "\(value): \(why)")
+            }
+        }
         XCTAssertEqual(IPAddress.canonical("2001:DB8:0:0::1"), "2001:db8::1")
     }
 
@@ -183,10 +197,11 @@ final class OrderTests: XCTestCase {
         let sans = try Command.tool("openssl", ["x509", "-in", chain.path, "-noout", "-ext", "subjectAltName"])
         XCTAssertTrue(sans.stdout.contains("DNS:www.example.test") && sans.stdout.contains("DNS:api.example.test"), sans.stdout)
 
-        // RFC 8555 §7.4: finalizing an order that is not ready (here: valid) is orderNotReady.
+        // Finalize again: RFC 8555 §7.4, the order is not ready (it is valid): 403 orderNotReady.
         let again = try client.post(orderURL + "/finalize", ["csr": csr])
         XCTAssertEqual(again.status, 403, text(again))
-        XCTAssertEqual(problemType(again), "orderNotReady")
+        XCTAssertEqual(problemType(again), "orderNotReady", text(again))
+        XCTAssertEqual(try client.post(orderURL, nil).json?["status"] as? String, "valid")
 
         // RFC 9773: renewal information by certID.
         let certID = try CertificateID(pemChain: text(download)).text
@@ -210,48 +225,79 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual(problemType(twice), "alreadyReplaced")
     }
 
-    func testFinalizeRefusesBadCSRsAndInvalidatesTheOrder() throws {
+    func testFinalizeRefusesBadCSRsAndKeepsTheOrderReady() throws {
         try start()
         let client = try client()
         let keyPath = try TestCSR.newKey(in: directory)
+        let order = try readyOrder(client, ["one.example.test"])
+        /// RFC 8555 §7.4: a refused CSR leaves the order ready, for a corrected CSR.
+        func assertStillReady(_ url: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            let json = try client.post(url, nil).json
+            XCTAssertEqual(json?["status"] as? String, "ready", "\(json ?? [:])", file: file, line: line)
+            XCTAssertNil(json?["error"], file: file, line: line)
+        }
 
         // An extra SAN.
-        let first = try readyOrder(client, ["one.example.test"])
-        let extra = try client.post(first.url + "/finalize", ["csr": try TestCSR.make(
+        let extra = try client.post(order.url + "/finalize", ["csr": try TestCSR.make(
             names: ["one.example.test", "two.example.test"], keyPath: keyPath, in: directory)])
         XCTAssertEqual(extra.status, 400, text(extra))
         XCTAssertEqual(problemType(extra), "badCSR")
         let sub = try XCTUnwrap(extra.json?["subproblems"] as? [[String: Any]])
         XCTAssertEqual((sub.first?["identifier"] as? [String: Any])?["value"] as? String, "two.example.test")
-        let invalid = try client.post(first.url, nil).json
-        XCTAssertEqual(invalid?["status"] as? String, "invalid")
-        XCTAssertEqual((invalid?["error"] as? [String: Any])?["type"] as? String, Self.urn + "badCSR")
+        try assertStillReady(order.url)
 
-        // A missing SAN (the authorizations are reused: the new order starts ready).
-        let second = try client.newOrder(["one.example.test", "three.example.test"])
-        XCTAssertEqual(second.status, 201)
+        // A missing name (the authorizations are reused: the new order starts ready).
         let secondReady = try readyOrder(client, ["one.example.test", "three.example.test"])
         let missing = try client.post(secondReady.url + "/finalize", ["csr": try TestCSR.make(
             names: ["one.example.test"], keyPath: keyPath, in: directory)])
         XCTAssertEqual(problemType(missing), "badCSR", text(missing))
         XCTAssertTrue(text(missing).contains("three.example.test"), text(missing))
-        XCTAssertEqual(try client.post(secondReady.url, nil).json?["status"] as? String, "invalid")
+        try assertStillReady(secondReady.url)
 
         // A CSR signed with the account key (RFC 8555 §11.1).
-        let reused = try client.newOrder(["one.example.test"])
-        XCTAssertEqual(reused.status, 201, "the invalid order is not reused")
-        XCTAssertEqual(reused.json?["status"] as? String, "ready", "a valid authorization is reused")
         let accountKey = directory.appendingPathComponent("account.key")
         try client.key.privateKeyPEM.write(to: accountKey, atomically: true, encoding: .utf8)
-        let sameKey = try client.post(try XCTUnwrap(reused.header("Location")) + "/finalize", ["csr": try TestCSR.make(
+        let sameKey = try client.post(order.url + "/finalize", ["csr": try TestCSR.make(
             names: ["one.example.test"], keyPath: accountKey.path, in: directory)])
         XCTAssertEqual(problemType(sameKey), "badCSR", text(sameKey))
         XCTAssertTrue(text(sameKey).contains("account key"), text(sameKey))
+        try assertStillReady(order.url)
 
-        // Garbage is badCSR too.
-        let garbage = try readyOrder(client, ["four.example.test"])
-        let notDER = try client.post(garbage.url + "/finalize", ["csr": "AAAA"])
-        XCTAssertEqual(problemType(notDER), "badCSR", text(notDER))
+        // A weak key, a common name that is not an identifier, a signature that does not
+        // verify, and garbage: badCSR each, the order still ready.
+        let weakKey = directory.appendingPathComponent("weak.key").path
+        let genrsa = try Command.tool("openssl", ["genrsa", "-out", weakKey, "1024"])
+        XCTAssertEqual(genrsa.status, 0, genrsa.stderr)
+        var tampered = try XCTUnwrap(Base64URL.decode(try TestCSR.make(names: ["one.example.test"], keyPath: keyPath, in: directory)))
+        tampered[tampered.count - 1] ^= 0x01
+        for csr in [try TestCSR.make(names: ["one.example.test"], keyPath: weakKey, in: directory),
+                    try TestCSR.make(names: ["one.example.test"], keyPath: keyPath, commonName: "two.example.test", in: directory),
+                    Base64URL.encode(tampered), "AAAA"] {
+            let refused = try client.post(order.url + "/finalize", ["csr": csr])
+            XCTAssertEqual(problemType(refused), "badCSR", text(refused))
+            try assertStillReady(order.url)
+        }
+
+        // RFC 8555 §7.4: the dns identifier in the subject's commonName only, with no
+        // subjectAltName extension, is accepted; the leaf carries the name in its SAN.
+        let commonNameOnly = try client.post(order.url + "/finalize", ["csr": try TestCSR.make(
+            names: [], keyPath: keyPath, commonName: "one.example.test", in: directory)])
+        XCTAssertEqual(commonNameOnly.status, 200, text(commonNameOnly))
+        XCTAssertEqual(commonNameOnly.json?["status"] as? String, "valid", text(commonNameOnly))
+        let certificateURL = try XCTUnwrap(commonNameOnly.json?["certificate"] as? String)
+        let download = try client.post(certificateURL, nil)
+        XCTAssertEqual(download.status, 200, text(download))
+        let chain = directory.appendingPathComponent("cn-only.pem")
+        try download.body.write(to: chain)
+        let sans = try Command.tool("openssl", ["x509", "-in", chain.path, "-noout", "-ext", "subjectAltName"])
+        XCTAssertTrue(sans.stdout.contains("DNS:one.example.test"), sans.stdout + sans.stderr)
+
+        // RFC 8555 §7.4: an order that is not ready (here: valid) cannot be finalized again.
+        let again = try client.post(order.url + "/finalize", ["csr": try TestCSR.make(
+            names: ["one.example.test"], keyPath: keyPath, in: directory)])
+        XCTAssertEqual(again.status, 403, text(again))
+        XCTAssertEqual(problemType(again), "orderNotReady", text(again))
+        XCTAssertEqual(try client.post(order.url, nil).json?["status"] as? String, "valid")
     }
 
     func testOwnershipAndUnknownResources() throws {
@@ -310,11 +356,14 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual((several.json?["subproblems"] as? [[String: Any]])?.count, 2, text(several))
         try refused([], "malformed")
 
-        // IDN → punycode, lowercase.
-        let idn = try client.newOrder(["BÜCHER.example.test"])
+        // RFC 8555 §7.1.4: IDNs arrive as A-labels (lowercased here); a U-label is not
+        // rewritten but refused, and so is an "xn--" label that is not proper Punycode.
+        let idn = try client.newOrder(["XN--BCHER-KVA.example.test"])
         XCTAssertEqual(idn.status, 201, text(idn))
         XCTAssertEqual((idn.json?["identifiers"] as? [[String: Any]])?.first?["value"] as? String,
                        "xn--bcher-kva.example.test")
+        try refused([["type": "dns", "value": "BÜCHER.example.test"]], "malformed")
+        try refused([["type": "dns", "value": "xn--zz.example.test"]], "malformed")
 
         // Dedup: the same identifiers again return the open order with 200.
         let first = try client.newOrder(["dedup.example.test", "www.dedup.example.test"])

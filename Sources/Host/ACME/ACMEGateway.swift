@@ -81,10 +81,29 @@ struct ACMEGateway: Sendable {
         }
     }
 
-    /// Registers newNonce (§7.2): HEAD 200, GET 204, both with a nonce.
+    /// Registers newNonce (§7.2): HEAD 200, GET 204, both with a nonce; and POST-as-GET (§6.3).
     func newNonce(_ router: Router<BasicRequestContext>, _ path: String) {
         router.head(RouterPath(path)) { _, _ in await self.respond { ACMEReply(status: 200, .empty) } }
         router.get(RouterPath(path)) { _, _ in await self.respond { ACMEReply(status: 204, .empty) } }
+        // §7.2 gives the status of HEAD (200) and GET (204) only; a POST-as-GET is the GET
+        // done as a signed POST (§6.3), so it answers as GET does: 204, the nonce in the
+        // header. (The request's own nonce is spent: a POST always redeems one, §6.5.)
+        postAsGet(router, path) { ACMEReply(status: 204, .empty) }
+    }
+
+    /// Registers POST-as-GET on a resource that is also served by GET (the directory and
+    /// newNonce): RFC 8555 §6.3 says the server MUST allow it "in addition to" GET. The
+    /// JWS is verified as every POST's (signed by an account, §6.2) and must be empty.
+    func postAsGet(_ router: Router<BasicRequestContext>, _ path: String,
+                   _ reply: @escaping @Sendable () -> ACMEReply) {
+        router.post(RouterPath(path)) { request, _ in
+            await self.respond {
+                guard try await self.verify(request, signer: .account, guarded: false).isPostAsGet else {
+                    throw Problem(.malformed, "this resource accepts only POST-as-GET: the payload must be empty")
+                }
+                return reply()
+            }
+        }
     }
 
     /// GET on a POST-only resource gets a problem with `Allow`, not a bare 404.
@@ -250,7 +269,11 @@ struct ACMEGateway: Sendable {
                 bytes = []
             }
         } catch {
-            let problem = Self.problem(from: error, logger: logger)
+            var problem = Self.problem(from: error, logger: logger)
+            // §6.2: every badSignatureAlgorithm problem lists the algorithms accepted.
+            if problem.type == .badSignatureAlgorithm && problem.algorithms == nil {
+                problem.algorithms = config.security.allowedAlgorithms.map(\.rawValue)
+            }
             status = problem.status
             headers[.contentType] = "application/problem+json"
             for (name, value) in problem.headers { if let name = HTTPField.Name(name) { headers[name] = value } }

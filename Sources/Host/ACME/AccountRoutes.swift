@@ -27,11 +27,9 @@ extension ACMEServices {
         if request.isPostAsGet { return ACMEReply(.json(accountJSON(account)), location: accountURL) }
 
         let update = try request.object()
-        if let status = update["status"] {
-            // RFC 8555 §7.3.6: the only status a client may set is "deactivated".
-            guard let value = status as? String, value == "deactivated" else {
-                throw Problem(.malformed, "\"status\" may only be set to \"deactivated\"")
-            }
+        // RFC 8555 §7.3.6: the only status a client may set is "deactivated"; any other
+        // "status" is ignored like every field the server does not take (§7.3.2).
+        if update["status"] as? String == "deactivated" {
             let deactivated = try await core.deactivateAccount(account)
             gateway.accountCache.remember(deactivated)
             return ACMEReply(.json(accountJSON(deactivated)), location: accountURL)

@@ -50,6 +50,8 @@ struct HTTPServer {
         router.get(RouterPath(urls.route(urls.paths.directory))) { _, _ in
             JSONResponse.make(directory.json(), headers: [.cacheControl: "public, max-age=0, no-cache"])
         }
+        // RFC 8555 §6.3: POST-as-GET as well as GET.
+        acme.gateway.postAsGet(router, urls.route(urls.paths.directory)) { ACMEReply(.json(directory.json())) }
         acme.register(on: router)
     }
 }

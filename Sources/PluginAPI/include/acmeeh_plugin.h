@@ -136,7 +136,8 @@ typedef struct acmeeh_create_params {
 /* A request to issue one certificate. Borrowed for the call. */
 typedef struct acmeeh_ca_sign_request {
     uint32_t struct_size;
-    const uint8_t *csr_der; /* PKCS#10, already checked by the host (signature, SANs, key policy) */
+    const uint8_t *csr_der; /* PKCS#10, already checked by the host (signature, SANs, key policy); a DNS
+                               name may be in the subject CN only (RFC 8555 §7.4): the leaf's SAN must carry it */
     size_t csr_der_len;
     const char *profile;      /* "default" or a name from ca.profiles */
     const char *profile_json; /* that profile's settings as JSON (key_usages, extended_key_usages, ...); "{}" for default */

@@ -51,6 +51,9 @@ struct FlattenedJWS: Sendable {
         guard !protectedBase64.isEmpty, let headerBytes = Base64URL.decode(protectedBase64) else {
             throw Problem(.malformed, "JWS \"protected\" is not non-empty unpadded base64url")
         }
+        // The header first: `alg: none` comes with an empty signature, and is
+        // badSignatureAlgorithm (RFC 8555 §6.2), not a malformed signature.
+        header = try ProtectedHeader(try JSONObject.parse(headerBytes, what: "JWS protected header"), role: role)
         guard let payload = Base64URL.decode(payloadBase64) else {
             throw Problem(.malformed, "JWS \"payload\" is not unpadded base64url")
         }
@@ -59,7 +62,6 @@ struct FlattenedJWS: Sendable {
         }
         self.payload = payload
         self.signature = signature
-        header = try ProtectedHeader(try JSONObject.parse(headerBytes, what: "JWS protected header"), role: role)
     }
 
     /// The payload as a JSON object (`malformed` if it is not one; POST-as-GET has none).

@@ -60,6 +60,7 @@ struct ProtectedHeader: Sendable {
             // RFC 8555 §7.3.4: "alg" MUST indicate a MAC-based algorithm.
             guard let mac = JWSAlgorithm(rawValue: algName), mac.isMAC else {
                 throw Problem(.badSignatureAlgorithm, "external account binding must use HS256, HS384 or HS512, not \"\(algName)\"")
+                    .withAlgorithms(["HS256", "HS384", "HS512"])
             }
             alg = mac
         }

@@ -3,8 +3,9 @@ import Foundation
 
 /// The finalize checks of a PKCS#10 CSR (RFC 8555 §7.4, RFC 2986): its own signature,
 /// the allowed signature algorithms (`security.allowed_csr_signature_algorithms`), the key
-/// size (`security.min_csr_*_key_size`), a key other than the account key (§11.1), a
-/// subjectAltName set exactly equal to the order's identifiers and a CN among them.
+/// size (`security.min_csr_*_key_size`), a key other than the account key (§11.1), the
+/// names of subjectAltName and the CN together exactly the order's identifiers, and a CN
+/// among them.
 /// Every violation is reported in one `badCSR` with subproblems.
 struct CSRPolicy: Sendable {
     let security: SecurityConfig
@@ -50,8 +51,14 @@ struct CSRPolicy: Sendable {
             refuse("the CSR's key is the account key; use a separate key for the certificate (RFC 8555 §11.1)")
         }
 
-        // RFC 8555 §7.4: the CSR names exactly the order's identifiers.
+        // RFC 8555 §7.4: the CSR names exactly the order's identifiers; a dns one may
+        // appear in the subject's commonName, in subjectAltName, or both.
         let names = Self.subjectAltNames(request)
+        let commonName = Self.commonName(request)
+        // RFC 8738 has ip identifiers in subjectAltName only: a CN stands for a dns one.
+        let commonNameDNS = commonName.flatMap {
+            IPAddress.canonical($0) == nil ? Identifier(type: "dns", value: $0.lowercased()) : nil
+        }
         var seen: Set<Identifier> = []
         for name in names.identifiers {
             if !seen.insert(name).inserted { refuse("subjectAltName \(name.value) appears twice", name) }
@@ -61,10 +68,10 @@ struct CSRPolicy: Sendable {
         for name in names.identifiers where !wanted.contains(name) {
             refuse("the CSR names \(name.value), which is not an identifier of this order", name)
         }
-        for identifier in identifiers where !seen.contains(identifier) {
-            refuse("the CSR lacks a subjectAltName for \(identifier.value)", identifier)
+        for identifier in identifiers where !seen.contains(identifier) && identifier != commonNameDNS {
+            refuse("the CSR names \(identifier.value) neither in subjectAltName nor as its common name", identifier)
         }
-        if let commonName = Self.commonName(request) {
+        if let commonName {
             let lowered = commonName.lowercased()
             if !identifiers.contains(where: { $0.value == lowered || $0.value == IPAddress.canonical(commonName) }) {
                 refuse("the CSR's common name \(commonName) is not an identifier of this order")

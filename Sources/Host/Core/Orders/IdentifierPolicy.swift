@@ -2,7 +2,7 @@ import Foundation
 
 /// Which identifiers this server will certify (`security.identifier_policy`): syntax
 /// (RFC 1035 labels, RFC 8555 §7.1.3 wildcards, RFC 8738 IP addresses), normalisation
-/// (lowercase, IDN → A-labels) and the site's allow/forbid lists.
+/// (lowercase; IDNs only as verified A-labels) and the site's allow/forbid lists.
 struct IdentifierPolicy: Sendable {
     let config: IdentifierPolicyConfig
 
@@ -54,10 +54,12 @@ struct IdentifierPolicy: Sendable {
             throw Problem(.rejectedIdentifier,
                           "\(raw) is an IP address: send it as {\"type\":\"ip\"} (RFC 8738)")
         }
-        guard let ascii = Punycode.toASCII(raw.lowercased()) else {
-            throw Problem(.rejectedIdentifier, "\(raw) cannot be converted to an A-label")
+        // RFC 8555 §7.1.4: the value is as it appears in the certificate, U-labels converted
+        // to A-labels by the client; a name that is not is a malformed request, not one to rewrite.
+        guard raw.unicodeScalars.allSatisfy(\.isASCII) else {
+            throw Problem(.malformed, "\(raw) is not ASCII: send internationalized labels as A-labels (xn--…)")
         }
-        let name = ascii.lowercased()
+        let name = raw.lowercased()
         guard name.utf8.count <= config.maxIdentifierValueLength else {
             throw Problem(.rejectedIdentifier, "\(raw) is longer than \(config.maxIdentifierValueLength) characters")
         }
@@ -81,6 +83,10 @@ struct IdentifierPolicy: Sendable {
             guard label.utf8.allSatisfy({ Self.ldh.contains($0) }), label.first != "-", label.last != "-" else {
                 throw Problem(.rejectedIdentifier,
                               "\(raw) is not a valid domain name (letters, digits and inner hyphens only)")
+            }
+            // RFC 8555 §7.1.4: servers MUST verify that "xn--" labels are properly encoded.
+            guard Punycode.isProperALabel(label) else {
+                throw Problem(.malformed, "\(raw): \(label) is not a properly encoded A-label (RFC 5890)")
             }
         }
         // forbidden_domains are checked before allowed_domains.

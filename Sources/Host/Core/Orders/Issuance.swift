@@ -3,8 +3,8 @@ import Logging
 
 /// Order finalization (RFC 8555 §7.4): checks the CSR, moves the order
 /// ready → processing (compare-and-set), asks the CA plugin to sign, and records the
-/// certificate and the valid order in one transaction. Any refusal or final CA error
-/// makes the order invalid with the problem.
+/// certificate and the valid order in one transaction. A refused CSR leaves the order
+/// ready for a corrected one; a CAA refusal or a final CA error makes it invalid.
 struct Issuance: Sendable {
     let config: AppConfig
     let database: Database
@@ -16,16 +16,10 @@ struct Issuance: Sendable {
     /// Returns the order as it stands afterwards (valid, or processing when the CA defers).
     func finalize(order: Order, account: Account, csrDER: [UInt8]) async throws -> Order {
         let database = self.database
-        // RFC 8555 §7.4: the CSR must match the order; a bad one ends the order.
-        do {
-            _ = try CSRPolicy(security: config.security).check(
-                der: csrDER, identifiers: order.identifiers, accountThumbprint: account.thumbprint)
-        } catch {
-            try await database.withConnection {
-                try $0.setOrderStatus(order.id, to: .invalid, from: [.ready], error: error.documentJSON)
-            }
-            throw error
-        }
+        // RFC 8555 §7.4: the CSR must match the order. A refused CSR is the client's to
+        // correct: the order stays ready (only the CA's failure ends it).
+        _ = try CSRPolicy(security: config.security).check(
+            der: csrDER, identifiers: order.identifiers, accountThumbprint: account.thumbprint)
         // ready → processing, and (serial_source: database) the serial, in one round trip.
         let drawsSerial: Bool
         if case .internal = config.ca.backend, config.ca.internal.serialSource == .database {
