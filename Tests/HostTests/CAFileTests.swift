@@ -308,12 +308,10 @@ final class CAFileTests: XCTestCase {
         let pki = try CAFilePKI.shared()
         let ca = try await loadCA(["root_cert_path": pki.rsaRootCert, "root_key_path": pki.rsaRootKey])
         let good = try pki.csr(key: pki.rsaLeafKey, sans: ["DNS:bad.example.test"])
-        var tamperedSignature = good
-        tamperedSignature[tamperedSignature.count - 1] ^= 0x01
         let cases: [(String, [UInt8], String)] = [
             ("garbage", Array("this is not a certificate signing request".utf8), "not a valid PKCS#10 DER structure"),
             ("trailing bytes", good + [0], "1 bytes follow the DER structure"),
-            ("bad signature", tamperedSignature, "signature does not verify"),
+            ("truncated", Array(good.dropLast(10)), "not a valid PKCS#10 DER structure"),
             ("no SANs", try pki.csr(key: pki.rsaLeafKey, subject: "/CN=nosan.example.test", sans: []), "no DNS name or IP address"),
         ]
         for (name, der, detail) in cases {
@@ -325,6 +323,19 @@ final class CAFileTests: XCTestCase {
         }
         // The instance still signs after refusing.
         _ = try await sign(ca, CASignRequest(csrDER: good, validityDays: 30))
+    }
+
+    /// The CSR's signature is the host's to check (acmeeh_plugin.h: "already checked by the
+    /// host"; CSRPolicy, OrderTests), so the plugin does not verify it again: a CSR whose
+    /// signature is broken but whose structure is sound still gets its key certified.
+    func testCSRSignatureIsLeftToTheHost() async throws {
+        let pki = try CAFilePKI.shared()
+        let ca = try await loadCA(["root_cert_path": pki.rsaRootCert, "root_key_path": pki.rsaRootKey])
+        var tampered = try pki.csr(key: pki.ecLeafKey, sans: ["DNS:trusted.example.test"])
+        tampered[tampered.count - 1] ^= 0x01
+        let issued = try await sign(ca, CASignRequest(csrDER: tampered, validityDays: 30))
+        XCTAssertEqual(try x509(issued.leaf, ["-pubkey"]), try openssl(["pkey", "-in", pki.ecLeafKey, "-pubout"]))
+        try assertVerifies(issued, root: pki.rsaRootCert, purpose: "sslserver")
     }
 
     // MARK: - self check

@@ -248,6 +248,16 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual(problemType(sameKey), "badCSR", text(sameKey))
         XCTAssertTrue(text(sameKey).contains("account key"), text(sameKey))
 
+        // A CSR whose signature does not verify (RFC 2986 §3): the host's check is the only
+        // one, since the CA plugin trusts a CSR the host hands it (acmeeh_plugin.h).
+        let tampered = try readyOrder(client, ["five.example.test"])
+        var tamperedDER = try XCTUnwrap(Base64URL.decode(try TestCSR.make(names: ["five.example.test"], keyPath: keyPath, in: directory)))
+        tamperedDER[tamperedDER.count - 1] ^= 0x01
+        let badSignature = try client.post(tampered.url + "/finalize", ["csr": Base64URL.encode(tamperedDER)])
+        XCTAssertEqual(problemType(badSignature), "badCSR", text(badSignature))
+        XCTAssertTrue(text(badSignature).contains("signature does not verify"), text(badSignature))
+        XCTAssertEqual(try client.post(tampered.url, nil).json?["status"] as? String, "invalid")
+
         // Garbage is badCSR too.
         let garbage = try readyOrder(client, ["four.example.test"])
         let notDER = try client.post(garbage.url + "/finalize", ["csr": "AAAA"])
