@@ -64,26 +64,33 @@ struct RequestedCSR {
         if !infoFields.atEnd {
             let attributes = try infoFields.read(0xA0, "attributes")
             var attributeList = DERCursor(der, attributes.contents)
-            // The first extension request, as OpenSSL's X509_REQ_get_extensions reads it.
+            // The extensions the host checked are those OpenSSL's X509_REQ_get_extensions
+            // returns: the first extensionRequest, else the first Microsoft one.
+            var standard: Range<Int>? = nil, microsoft: Range<Int>? = nil
             while !attributeList.atEnd {
                 var attribute = DERCursor(der, try attributeList.read(0x30, "attribute").contents)
                 let type = try attribute.read(0x06, "attribute type").whole
-                guard der[type].elementsEqual(Self.extensionRequest) || der[type].elementsEqual(Self.msExtensionRequest) else {
-                    continue
+                if standard == nil, der[type].elementsEqual(Self.extensionRequest) {
+                    standard = try attribute.read(0x31, "extensionRequest values").contents
+                } else if microsoft == nil, der[type].elementsEqual(Self.msExtensionRequest) {
+                    microsoft = try attribute.read(0x31, "extensionRequest values").contents
                 }
-                var values = DERCursor(der, try attribute.read(0x31, "extensionRequest values").contents)
+            }
+            if let chosen = standard ?? microsoft {
+                var values = DERCursor(der, chosen)
                 var extensions = DERCursor(der, try values.read(0x30, "extensionRequest").contents)
                 while !extensions.atEnd {
                     var fields = DERCursor(der, try extensions.read(0x30, "extension").contents)
                     let id = try fields.read(0x06, "extnID").whole
                     if fields.peekTag == 0x01 { _ = try fields.read(0x01, "critical") }
                     let value = try fields.read(0x04, "extnValue")
-                    if der[id].elementsEqual(Self.subjectAltName) {
-                        altNames = value.contents
-                        break
+                    guard der[id].elementsEqual(Self.subjectAltName) else { continue }
+                    // RFC 5280 §4.2: one instance of an extension; which one the host read is unclear.
+                    guard altNames == nil else {
+                        throw PluginError.invalidInput("the CSR requests two subjectAltName extensions", problemType: ProblemType.badCSR)
                     }
+                    altNames = value.contents
                 }
-                break
             }
         }
         subjectAltNames = altNames
