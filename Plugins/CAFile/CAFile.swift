@@ -18,7 +18,7 @@ public func acmeeh_plugin_register(_ hostABIVersion: UInt32) -> UnsafePointer<ac
 ///
 /// `@unchecked Sendable`: the OpenSSL objects are created in `init`, never
 /// mutated afterwards and freed in `deinit`; OpenSSL 3 allows concurrent
-/// read-only use of an X509 and concurrent signing with one EVP_PKEY.
+/// read-only use of an X509, an EVP_MD and concurrent signing with one EVP_PKEY.
 final class CAFile: CAInstance, @unchecked Sendable {
     let config: CAFileConfig
     let path: String
@@ -31,6 +31,13 @@ final class CAFile: CAInstance, @unchecked Sendable {
     let digest: OpaquePointer
     /// PEM of everything after the leaf: the issuer, then chain_path's certificates.
     let chainTailPEM: String
+    /// Every leaf's basicConstraints and authorityKeyIdentifier, built once from the issuer.
+    let basicConstraints: ExtensionSet
+    let authorityKeyIdentifier: ExtensionSet
+    /// keyUsage and extendedKeyUsage, built once per profile.
+    let profiles = ProfileExtensionCache()
+    /// const EVP_MD* SHA-1, fetched once, for subjectKeyIdentifiers.
+    let sha1: OpaquePointer
 
     init(_ context: CreateContext) throws {
         ERR_clear_error()
@@ -97,6 +104,9 @@ final class CAFile: CAInstance, @unchecked Sendable {
                 previous = certificate
             }
         }
+        (basicConstraints, authorityKeyIdentifier) = try ExtensionSet.issuer(issuer)
+        guard let sha1 = EVP_MD_fetch(nil, "SHA1", nil) else { throw openSSLFailure("EVP_MD_fetch(SHA1)") }
+        self.sha1 = sha1
         self.issuer = issuer
         self.issuerKey = key
         self.chainTailPEM = tail.joined()
@@ -111,6 +121,7 @@ final class CAFile: CAInstance, @unchecked Sendable {
     deinit {
         X509_free(issuer)
         EVP_PKEY_free(issuerKey)
+        EVP_MD_free(sha1)
     }
 
     /// Loads the issuer's key, refusing loose permissions, encryption, unsupported

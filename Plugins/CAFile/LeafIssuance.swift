@@ -12,26 +12,19 @@ struct RequestedNames {
 }
 
 extension CAFile {
-    /// Builds and signs the leaf for `request` (see the plugin's README in the report:
-    /// CN, SANs, validity, profile, BC, SKI/AKI), then renders the chain.
+    /// Builds and signs the leaf for `request` (CN, SANs, validity, profile, BC, SKI/AKI),
+    /// then renders the chain. The CSR is trusted as the ABI promises ("already checked by
+    /// the host": signature, SANs, key policy): its signature is not verified again and its
+    /// key not decoded; the SubjectPublicKeyInfo is copied into the leaf byte for byte.
     func issueLeaf(_ request: SignRequest) throws -> SignOutcome {
-        let csr = try parseCSR(request.csrDER)
-        defer { X509_REQ_free(csr) }
-        guard let publicKey = X509_REQ_get0_pubkey(csr) else {
-            throw PluginError.invalidInput("the CSR has no usable public key", problemType: ProblemType.badCSR)
-        }
-        // The host checked the signature already; checking again costs little.
-        guard X509_REQ_verify(csr, publicKey) == 1 else {
-            ERR_clear_error()
-            throw PluginError.invalidInput("the CSR's signature does not verify", problemType: ProblemType.badCSR)
-        }
+        let csr = try RequestedCSR(der: request.csrDER)
         let names = try requestedNames(csr)
         defer { acmeeh_GENERAL_NAMES_free(names.generalNames) }
 
-        let rsaKey = EVP_PKEY_get_base_id(publicKey) == EVP_PKEY_RSA
-        let (profile, dropped) = try LeafProfile.parse(profile: request.profile, json: request.profileJSON, rsaKey: rsaKey)
-        if !dropped.isEmpty {
-            log.debug("profile \(request.profile): \(dropped.joined(separator: ", ")) left out for a non-RSA key")
+        let profileExtensions = try profiles.extensions(
+            profile: request.profile, json: request.profileJSON, rsaKey: csr.isRSA, issuer: issuer)
+        if !profileExtensions.dropped.isEmpty {
+            log.debug("profile \(request.profile): \(profileExtensions.dropped.joined(separator: ", ")) left out for a non-RSA key")
         }
 
         // Validity (RFC 5280 §4.1.2.5).
@@ -78,24 +71,17 @@ extension CAFile {
               ASN1_TIME_set(X509_getm_notAfter(leaf), time_t(notAfter)) != nil else {
             throw openSSLFailure("ASN1_TIME_set")
         }
-        guard X509_set_pubkey(leaf, publicKey) == 1 else { throw openSSLFailure("X509_set_pubkey") }
+        try setSubjectPublicKeyInfo(leaf, from: csr)
 
-        // Extensions.
+        // Extensions, in the order leaves have always had them.
         guard X509_add1_ext_i2d(leaf, NID_subject_alt_name, UnsafeMutableRawPointer(names.generalNames),
                                 commonName == nil ? 1 : 0, UInt(X509V3_ADD_DEFAULT)) == 1 else {
             throw openSSLFailure("adding subjectAltName")
         }
-        var ctx = X509V3_CTX()
-        X509V3_set_ctx(&ctx, issuer, leaf, nil, nil, 0)
-        try addExtension(leaf, &ctx, NID_basic_constraints, "critical,CA:FALSE")
-        if !profile.keyUsages.isEmpty {
-            try addExtension(leaf, &ctx, NID_key_usage, "critical," + profile.keyUsages.joined(separator: ","))
-        }
-        if !profile.extendedKeyUsages.isEmpty {
-            try addExtension(leaf, &ctx, NID_ext_key_usage, profile.extendedKeyUsages.joined(separator: ","))
-        }
-        try addExtension(leaf, &ctx, NID_subject_key_identifier, "hash")
-        try addExtension(leaf, &ctx, NID_authority_key_identifier, "keyid:always")
+        try basicConstraints.add(to: leaf)
+        try profileExtensions.add(to: leaf)
+        try addSubjectKeyIdentifier(leaf, csr)
+        try authorityKeyIdentifier.add(to: leaf)
 
         try request.deadline.check("signing the certificate")
         guard X509_sign(leaf, issuerKey, digest) > 0 else { throw openSSLFailure("X509_sign") }
@@ -105,38 +91,90 @@ extension CAFile {
         return .issued(pemChain: chain, serialHex: serialHex, notBefore: notBefore, notAfter: notAfter)
     }
 
-    private func parseCSR(_ der: [UInt8]) throws -> OpaquePointer {
-        var trailing = 0
-        let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            guard let base = buffer.baseAddress, let req = d2i_X509_REQ(nil, &cursor, buffer.count) else { return nil }
-            // Bytes after the DER structure: not a well-formed CSR.
-            trailing = buffer.count - (cursor.map { $0 - base } ?? 0)
-            if trailing != 0 {
-                X509_REQ_free(req)
-                return nil
+    /// Puts the CSR's SubjectPublicKeyInfo into `leaf` as it is encoded there (algorithm,
+    /// parameters and key bits), through X509_PUBKEY_set0_param: no key is decoded or
+    /// re-encoded, as X509_set_pubkey would.
+    private func setSubjectPublicKeyInfo(_ leaf: OpaquePointer, from csr: RequestedCSR) throws {
+        guard let publicKeyInfo = X509_get_X509_PUBKEY(leaf) else { throw openSSLFailure("X509_get_X509_PUBKEY") }
+        let algorithm: OpaquePointer? = csr.der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress! + csr.keyAlgorithm.lowerBound
+            return d2i_ASN1_OBJECT(nil, &cursor, csr.keyAlgorithm.count)
+        }
+        guard let algorithm else {
+            ERR_clear_error()
+            throw RequestedCSR.malformed("the subjectPKInfo algorithm is not an OBJECT IDENTIFIER")
+        }
+        // Parameters: absent, NULL (RSA), or any other TLV kept as its encoding (V_ASN1_OTHER
+        // is written out as is): an EC named curve, explicit curve parameters, RSASSA-PSS.
+        var parameterType = V_ASN1_UNDEF
+        var parameters: UnsafeMutableRawPointer? = nil
+        if let range = csr.keyParameters {
+            if csr.der[range].elementsEqual([0x05, 0x00]) {
+                parameterType = V_ASN1_NULL
+            } else {
+                guard let encoded = ASN1_STRING_type_new(V_ASN1_OTHER),
+                      csr.der[range].withContiguousStorageIfAvailable({ ASN1_STRING_set(encoded, $0.baseAddress, Int32($0.count)) }) == 1 else {
+                    ASN1_OBJECT_free(algorithm)
+                    throw openSSLFailure("ASN1_STRING_set")
+                }
+                parameterType = V_ASN1_OTHER
+                parameters = UnsafeMutableRawPointer(encoded)
             }
-            return req
         }
-        guard let parsed else {
-            let detail = trailing != 0 ? "\(trailing) bytes follow the DER structure" : openSSLErrors()
-            throw PluginError.invalidInput("the CSR is not a valid PKCS#10 DER structure (\(detail))", problemType: ProblemType.badCSR)
+        func freeParameters() { if parameterType == V_ASN1_OTHER { ASN1_STRING_free(parameters?.assumingMemoryBound(to: ASN1_STRING.self)) } }
+        guard !csr.publicKey.isEmpty, let bits = CRYPTO_malloc(csr.publicKey.count, #fileID, #line) else {
+            ASN1_OBJECT_free(algorithm)
+            freeParameters()
+            throw openSSLFailure("CRYPTO_malloc")
         }
-        return parsed
+        csr.der.withUnsafeBufferPointer { buffer in
+            bits.copyMemory(from: buffer.baseAddress! + csr.publicKey.lowerBound, byteCount: csr.publicKey.count)
+        }
+        // On success the X509_PUBKEY owns algorithm, parameters and bits.
+        guard X509_PUBKEY_set0_param(publicKeyInfo, algorithm, parameterType, parameters,
+                                     bits.assumingMemoryBound(to: UInt8.self), Int32(csr.publicKey.count)) == 1 else {
+            ASN1_OBJECT_free(algorithm)
+            freeParameters()
+            CRYPTO_free(bits, #fileID, #line)
+            throw openSSLFailure("X509_PUBKEY_set0_param")
+        }
+    }
+
+    /// subjectKeyIdentifier = SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2, method 1).
+    private func addSubjectKeyIdentifier(_ leaf: OpaquePointer, _ csr: RequestedCSR) throws {
+        var hash = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let hashed = csr.der.withUnsafeBufferPointer { buffer in
+            EVP_Digest(buffer.baseAddress! + csr.publicKey.lowerBound, csr.publicKey.count, &hash, &length, sha1, nil)
+        }
+        guard hashed == 1 else { throw openSSLFailure("SHA-1 of the public key") }
+        guard let keyIdentifier = ASN1_OCTET_STRING_new() else { throw openSSLFailure("ASN1_OCTET_STRING_new") }
+        defer { ASN1_OCTET_STRING_free(keyIdentifier) }
+        guard ASN1_OCTET_STRING_set(keyIdentifier, hash, Int32(length)) == 1,
+              X509_add1_ext_i2d(leaf, NID_subject_key_identifier, UnsafeMutableRawPointer(keyIdentifier), 0,
+                                UInt(X509V3_ADD_DEFAULT)) == 1 else {
+            throw openSSLFailure("adding subjectKeyIdentifier")
+        }
     }
 
     /// The CSR's DNS and IP subjectAltNames and its DNS commonName; other name types are
     /// not carried over.
-    private func requestedNames(_ csr: OpaquePointer) throws -> RequestedNames {
+    private func requestedNames(_ csr: RequestedCSR) throws -> RequestedNames {
         guard let generalNames = GENERAL_NAMES_new() else { throw openSSLFailure("GENERAL_NAMES_new") }
         var names = RequestedNames(generalNames: generalNames)
         var ok = false
         defer { if !ok { acmeeh_GENERAL_NAMES_free(generalNames) } }
 
-        if let extensions = X509_REQ_get_extensions(csr) {
-            defer { acmeeh_sk_X509_EXTENSION_pop_free(extensions) }
-            if let raw = X509V3_get_d2i(extensions, NID_subject_alt_name, nil, nil) {
-                let requested = OpaquePointer(raw)
+        if let range = csr.subjectAltNames {
+            let decoded: OpaquePointer? = csr.der.withUnsafeBufferPointer { buffer in
+                var cursor: UnsafePointer<UInt8>? = buffer.baseAddress! + range.lowerBound
+                return d2i_GENERAL_NAMES(nil, &cursor, range.count)
+            }
+            guard let requested = decoded else {
+                ERR_clear_error()
+                throw PluginError.invalidInput("the CSR's subjectAltName extension is not valid DER", problemType: ProblemType.badCSR)
+            }
+            do {
                 defer { acmeeh_GENERAL_NAMES_free(requested) }
                 for i in 0..<acmeeh_sk_GENERAL_NAME_num(requested) {
                     guard let name = acmeeh_sk_GENERAL_NAME_value(requested, i) else { continue }
@@ -190,8 +228,16 @@ extension CAFile {
 
     /// The CSR subject's commonName, lowercased, when it is a DNS name (printable ASCII, not
     /// an IP address); nil when there is none.
-    private func commonNameDNS(_ csr: OpaquePointer) throws -> String? {
-        guard let subject = X509_REQ_get_subject_name(csr) else { return nil }
+    private func commonNameDNS(_ csr: RequestedCSR) throws -> String? {
+        let decoded: OpaquePointer? = csr.der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress! + csr.subject.lowerBound
+            return d2i_X509_NAME(nil, &cursor, csr.subject.count)
+        }
+        guard let subject = decoded else {
+            ERR_clear_error()
+            throw PluginError.invalidInput("the CSR's subject is not a valid Name", problemType: ProblemType.badCSR)
+        }
+        defer { X509_NAME_free(subject) }
         let index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1)
         guard index >= 0, let entry = X509_NAME_get_entry(subject, index),
               let data = X509_NAME_ENTRY_get_data(entry) else { return nil }
@@ -238,13 +284,5 @@ extension CAFile {
         defer { acmeeh_OPENSSL_free(hex) }
         ok = true
         return (bn, String(cString: hex).lowercased())
-    }
-
-    private func addExtension(_ leaf: OpaquePointer, _ ctx: inout X509V3_CTX, _ nid: Int32, _ value: String) throws {
-        guard let ext = X509V3_EXT_conf_nid(nil, &ctx, nid, value) else {
-            throw openSSLFailure("building extension \(String(cString: OBJ_nid2sn(nid))) = \(value)")
-        }
-        defer { X509_EXTENSION_free(ext) }
-        guard X509_add_ext(leaf, ext, -1) == 1 else { throw openSSLFailure("X509_add_ext") }
     }
 }

@@ -311,12 +311,10 @@ final class CAFileTests: XCTestCase {
         let pki = try CAFilePKI.shared()
         let ca = try await loadCA(["root_cert_path": pki.rsaRootCert, "root_key_path": pki.rsaRootKey])
         let good = try pki.csr(key: pki.rsaLeafKey, sans: ["DNS:bad.example.test"])
-        var tamperedSignature = good
-        tamperedSignature[tamperedSignature.count - 1] ^= 0x01
         let cases: [(String, [UInt8], String)] = [
             ("garbage", Array("this is not a certificate signing request".utf8), "not a valid PKCS#10 DER structure"),
             ("trailing bytes", good + [0], "1 bytes follow the DER structure"),
-            ("bad signature", tamperedSignature, "signature does not verify"),
+            ("truncated", Array(good.dropLast(10)), "not a valid PKCS#10 DER structure"),
             ("no names", try pki.csr(key: pki.rsaLeafKey, subject: "/O=No Names", sans: []), "no DNS name or IP address"),
             // An IP address in the CN is no DNS name (RFC 8738 puts IP identifiers in subjectAltName).
             ("IP address CN", try pki.csr(key: pki.rsaLeafKey, subject: "/CN=192.0.2.1", sans: []), "no DNS name or IP address"),
@@ -335,6 +333,61 @@ final class CAFileTests: XCTestCase {
             csrDER: try pki.csr(key: pki.rsaLeafKey, subject: "/CN=nosan.example.test", sans: []), validityDays: 30))
         XCTAssertEqual(try x509Extension(commonNameOnly.leaf, "subjectAltName"),
                        X509Extension(critical: false, value: "DNS:nosan.example.test"))
+    }
+
+    /// The plugin certifies the names the host checked: those of the extensions OpenSSL's
+    /// X509_REQ_get_extensions returns (the PKCS#9 extensionRequest before Microsoft's, whatever
+    /// their order), and refuses a request with two subjectAltName extensions. The CSRs are
+    /// assembled by hand (openssl req writes neither); their signatures are not checked here.
+    func testSubjectAltNamesComeFromTheExtensionRequestTheHostReads() async throws {
+        let pki = try CAFilePKI.shared()
+        let ca = try await loadCA(["root_cert_path": pki.rsaRootCert, "root_key_path": pki.rsaRootKey])
+        var outer = DERReader(try pki.csr(key: pki.ecLeafKey, sans: ["DNS:unused.example.test"]))
+        var request = DERReader(try outer.read(tag: 0x30, "CertificationRequest").content)
+        var info = DERReader(try request.read(tag: 0x30, "certificationRequestInfo").content)
+        _ = try info.read(tag: 0x02, "version")
+        _ = try info.read(tag: 0x30, "subject")
+        let spki = try info.read(tag: 0x30, "subjectPKInfo").whole
+
+        func san(_ name: String) -> [UInt8] {
+            DER.sequence([0x06, 0x03, 0x55, 0x1D, 0x11], DER.tlv(0x04, DER.sequence(DER.tlv(0x82, Array(name.utf8)))))
+        }
+        func extensionRequest(microsoft: Bool, _ extensions: [UInt8]...) -> [UInt8] {
+            let oid: [UInt8] = microsoft ? [0x06, 0x0A, 0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0E]
+                                         : [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x0E]
+            return DER.sequence(oid, DER.tlv(0x31, DER.tlv(0x30, extensions.flatMap { $0 })))
+        }
+        func csr(_ attributes: [UInt8]...) -> [UInt8] {
+            let ecdsaWithSHA256: [UInt8] = [0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02]
+            return DER.sequence(DER.sequence([0x02, 0x01, 0x00], [0x30, 0x00], spki, DER.tlv(0xA0, attributes.flatMap { $0 })),
+                                ecdsaWithSHA256, DER.bitString([0x30, 0x00]))
+        }
+
+        let microsoftFirst = csr(extensionRequest(microsoft: true, san("evil.example.test")),
+                                 extensionRequest(microsoft: false, san("good.example.test")))
+        let issued = try await sign(ca, CASignRequest(csrDER: microsoftFirst, validityDays: 30))
+        XCTAssertEqual(try x509Extension(issued.leaf, "subjectAltName")?.value, "DNS:good.example.test")
+        let onlyMicrosoft = csr(extensionRequest(microsoft: true, san("legacy.example.test")))
+        let legacy = try await sign(ca, CASignRequest(csrDER: onlyMicrosoft, validityDays: 30))
+        XCTAssertEqual(try x509Extension(legacy.leaf, "subjectAltName")?.value, "DNS:legacy.example.test")
+
+        let twice = csr(extensionRequest(microsoft: false, san("one.example.test"), san("two.example.test")))
+        let error = try await signError(ca, CASignRequest(csrDER: twice, validityDays: 30))
+        XCTAssertEqual(error.problemType, "urn:ietf:params:acme:error:badCSR", "\(error)")
+        XCTAssertTrue(error.detail.contains("two subjectAltName extensions"), error.detail)
+    }
+
+    /// The CSR's signature is the host's to check (acmeeh_plugin.h: "already checked by the
+    /// host"; CSRPolicy, OrderTests), so the plugin does not verify it again: a CSR whose
+    /// signature is broken but whose structure is sound still gets its key certified.
+    func testCSRSignatureIsLeftToTheHost() async throws {
+        let pki = try CAFilePKI.shared()
+        let ca = try await loadCA(["root_cert_path": pki.rsaRootCert, "root_key_path": pki.rsaRootKey])
+        var tampered = try pki.csr(key: pki.ecLeafKey, sans: ["DNS:trusted.example.test"])
+        tampered[tampered.count - 1] ^= 0x01
+        let issued = try await sign(ca, CASignRequest(csrDER: tampered, validityDays: 30))
+        XCTAssertEqual(try x509(issued.leaf, ["-pubkey"]), try openssl(["pkey", "-in", pki.ecLeafKey, "-pubout"]))
+        try assertVerifies(issued, root: pki.rsaRootCert, purpose: "sslserver")
     }
 
     // MARK: - self check
