@@ -300,6 +300,39 @@ final class OrderTests: XCTestCase {
         XCTAssertEqual(try client.post(order.url, nil).json?["status"] as? String, "valid")
     }
 
+    /// Two finalize requests for one ready order at the same moment: one claims the order
+    /// and draws one serial, the other is refused (RFC 8555 §7.4: the order is no longer
+    /// ready), and exactly one certificate is recorded.
+    func testConcurrentFinalizesMakeOneClaimAndOneCertificate() throws {
+        try start()
+        let client = try client()
+        let order = try readyOrder(client, ["race.example.test"])
+        let keyPath = try TestCSR.newKey(in: directory)
+        let csr = try TestCSR.make(names: ["race.example.test"], keyPath: keyPath, in: directory)
+        let finalize = try XCTUnwrap(order.json["finalize"] as? String)
+        let requests = [try client.signedRequest(finalize, ["csr": csr]), try client.signedRequest(finalize, ["csr": csr])]
+        let connection = try Connection(config: database.config)
+        defer { connection.close() }
+        let lastSerial = { try connection.queryFirst("SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS drawn FROM certificate_serial_seq")?.int("drawn") }
+        let serialsBefore = try lastSerial()
+        nonisolated(unsafe) var replies: [HTTP.Response?] = [nil, nil]
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let reply = try? HTTP.send(requests[index])
+            lock.withLock { replies[index] = reply }
+        }
+        let statuses = replies.map { $0?.status ?? 0 }.sorted()
+        XCTAssertEqual(statuses, [200, 403], replies.map { $0.map(text) ?? "no reply" }.joined(separator: "\n"))
+        if let refused = replies.first(where: { $0?.status == 403 }) ?? nil {
+            XCTAssertEqual(problemType(refused), "orderNotReady", text(refused))
+        }
+        let orderID = try XCTUnwrap(UUID(uuidString: String(order.url.split(separator: "/").last ?? "")))
+        XCTAssertEqual(try connection.queryFirst("SELECT count(*) AS n FROM certificates WHERE order_id = $1",
+                                                 [.uuid(orderID)])?.int("n"), 1)
+        let serialsAfter = try lastSerial()
+        XCTAssertEqual(serialsAfter.flatMap { after in serialsBefore.map { after - $0 } }, 1, "one serial drawn")
+    }
+
     func testOwnershipAndUnknownResources() throws {
         try start()
         let alice = try client(), mallory = try client()

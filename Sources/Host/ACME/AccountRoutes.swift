@@ -6,7 +6,7 @@ import Hummingbird
 extension ACMEServices {
     func registerAccountRoutes(on router: Router<BasicRequestContext>) {
         let paths = urls.paths
-        gateway.post(router, urls.route(paths.newAccount), signer: .key) { try await self.newAccount($0) }
+        gateway.post(router, urls.route(paths.newAccount), signer: .key, guarded: true) { try await self.newAccount($0) }
         gateway.post(router, urls.route("/acct/:id"), signer: .account) { try await self.accountResource($0) }
         gateway.post(router, urls.route("/acct/:id/orders"), signer: .account) { try await self.ordersList($0) }
         gateway.post(router, urls.route(paths.keyChange), signer: .account) { try await self.keyChange($0) }

@@ -24,7 +24,7 @@ extension ACMEServices {
             }
         }
 
-        let (account, created) = try await core.newAccount(newAccount)
+        let (account, created) = try await core.newAccount(newAccount, request.requestGuard)
         gateway.accountCache.remember(account)
         // RFC 8555 §7.3.1: a known key gets its account back, 200 + Location.
         guard created else { return ACMEReply(status: 200, .json(accountJSON(account)), location: url("acct", account.id)) }

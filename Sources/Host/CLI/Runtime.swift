@@ -128,7 +128,8 @@ final class Runtime: Sendable {
         return HealthMonitor.Probes(
             database: {
                 let stats = database.stats
-                let pool: [String: any Sendable] = ["size": stats.size, "available": stats.available, "waiting": stats.waiting]
+                let pool: [String: any Sendable] = ["size": stats.size, "available": stats.available, "waiting": stats.waiting,
+                                                    "round_trips": database.roundTrips]
                 do {
                     try await database.ping()
                     return ComponentHealth(status: .ok, fields: ["pool": pool])

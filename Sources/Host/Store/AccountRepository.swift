@@ -20,16 +20,10 @@ extension Connection {
     /// surfaces as a unique violation.
     func insertAccount(jwk: String, thumbprint: String, contacts: [String], termsOfServiceAgreed: Bool,
                        eabKID: String?) throws -> Account {
-        guard let row = try queryFirst(
-            """
-            INSERT INTO accounts (jwk, jwk_thumbprint, tos_agreed, eab_kid) VALUES ($1, $2, $3, $4)
-            RETURNING id, jwk::text AS jwk, jwk_thumbprint, status, tos_agreed, eab_kid, created_at, $5::text[] AS contacts
-            """, [.jsonb(jwk), .string(thumbprint), .bool(termsOfServiceAgreed), eabKID.map { .string($0) },
-                  .textArray(contacts.reduce(into: []) { if !$0.contains($1) { $0.append($1) } })])
+        guard let row = try query(.insertAccount(id: UUID(), jwk: jwk, thumbprint: thumbprint, contacts: contacts,
+                                                 termsOfServiceAgreed: termsOfServiceAgreed, eabKID: eabKID)).first
         else { throw StoreError(.decoding, "INSERT INTO accounts returned no row") }
-        let account = try Self.account(row)
-        try insertContacts(accountID: account.id, contacts)
-        return account
+        return try Self.account(row)
     }
 
     func replaceContacts(accountID: UUID, _ contacts: [String]) throws {
@@ -139,4 +133,46 @@ extension Connection {
             "UPDATE accounts SET jwk = $3, jwk_thumbprint = $4 WHERE id = $1 AND jwk_thumbprint = $2 AND status = 'valid'",
             [.uuid(id), .string(oldThumbprint), .jsonb(jwk), .string(thumbprint)]) == 1
     }
+}
+
+/// The `accounts` statements that steps send in batches.
+extension BatchStatement {
+    static func account(thumbprint: String) -> BatchStatement {
+        BatchStatement("SELECT \(Connection.accountColumns) FROM accounts a WHERE a.jwk_thumbprint = $1",
+                       [.string(thumbprint)])
+    }
+
+    /// A new account with its contacts (listed once each, in order), returned as stored. A
+    /// concurrent insert of the same key is a unique violation of `jwk_thumbprint`.
+    static func insertAccount(id: UUID, jwk: String, thumbprint: String, contacts: [String], termsOfServiceAgreed: Bool,
+                              eabKID: String?) -> BatchStatement {
+        let unique = contacts.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return BatchStatement(
+            """
+            WITH inserted AS (
+                INSERT INTO accounts (id, jwk, jwk_thumbprint, tos_agreed, eab_kid) VALUES ($1, $2, $3, $4, $5)
+                RETURNING id, jwk::text AS jwk, jwk_thumbprint, status, tos_agreed, eab_kid, created_at),
+            contacts AS (
+                INSERT INTO account_contacts (account_id, uri)
+                SELECT inserted.id, uri FROM inserted, unnest($6::text[]) WITH ORDINALITY AS c(uri, position)
+                ORDER BY position)
+            SELECT inserted.*, $6::text[] AS contacts FROM inserted
+            """, [.uuid(id), .jsonb(jwk), .string(thumbprint), .bool(termsOfServiceAgreed), eabKID.map { .string($0) },
+                  .textArray(unique)])
+    }
+
+    /// Marks an external account binding credential used by `accountID`; the batch aborts
+    /// (guard `eab-credential`) when it was revoked meanwhile, or used and not `reusable`.
+    static func claimEABCredential(kid: String, accountID: UUID, reusable: Bool) -> BatchStatement {
+        .exactlyOneRow(
+            "eab-credential",
+            """
+            UPDATE eab_credentials SET used = true, used_at = now(), account_id = $2
+            WHERE kid = $1 AND NOT revoked AND (NOT used OR $3) RETURNING kid
+            """, [.string(kid), .uuid(accountID), .bool(reusable)])
+    }
+}
+
+extension BatchStatementResult {
+    var accounts: [Account] { get throws { try rows.map(Connection.account) } }
 }

@@ -23,16 +23,6 @@ extension Connection {
         return try Self.eabCredential(row)
     }
 
-    /// Marks a credential used by `accountID`, inside the transaction that creates the
-    /// account. False when it was revoked meanwhile, or used meanwhile and not `reusable`.
-    func claimEABCredential(kid: String, accountID: UUID, reusable: Bool) throws -> Bool {
-        try execute(
-            """
-            UPDATE eab_credentials SET used = true, used_at = now(), account_id = $2
-            WHERE kid = $1 AND NOT revoked AND (NOT used OR $3)
-            """, [.string(kid), .uuid(accountID), .bool(reusable)]) == 1
-    }
-
     private static func eabCredential(_ row: Row) throws -> EABCredential {
         EABCredential(
             id: try row.uuid("id"), kid: try row.string("kid"), hmacKey: try row.bytes("hmac_key"),

@@ -25,6 +25,12 @@ final class DomainEventTests: XCTestCase {
         let url = try TestServer.writeConfig(directory: directory, database: database.config, port: port, extra: """
             challenges:
               enabled: ["ext:\(libraries.http)"]
+              background_worker:
+                poll_seconds: 3600
+            nonce:
+              gc_interval_seconds: 3600
+            order:
+              stale_processing_threshold_seconds: 3600
             security:
               identifier_policy:
                 allowed_domains: ["*.example.test"]
@@ -130,6 +136,57 @@ final class DomainEventTests: XCTestCase {
         XCTAssertEqual(events[7].context["old_jwk_thumbprint"], key.thumbprint)
         XCTAssertEqual(events[9].context["identifier_value"], "other.example.test")
         XCTAssertEqual(events[10].context["account_id"], accountID)
+    }
+
+    /// The database round trips the server has made (`/healthz`, read before its own ping).
+    func roundTrips() throws -> Int {
+        let health = try HTTP.get(server.baseURL + "/healthz").json
+        let database = (health?["checks"] as? [String: Any])?["database"] as? [String: Any]
+        return try XCTUnwrap((database?["pool"] as? [String: Any])?["round_trips"] as? Int, "\(health ?? [:])")
+    }
+
+    /// One issuance flow as acmeeh-bench runs it — newAccount, newOrder, the authorization,
+    /// the challenge (validated in the request), finalize, the certificate — and the
+    /// database round trips it costs: one batch per step, two for the steps with an outside
+    /// call between (the challenge, finalize) and for newAccount and newOrder (a lookup,
+    /// then the writes). The workers poll hourly here, so nothing else talks to PostgreSQL.
+    func testOneIssuanceFlowCostsElevenRoundTrips() throws {
+        let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
+        // Settle: the workers' first polls at start-up, and one flow for the sessions'
+        // statement preparation (a statement's first use outside a batch costs a Parse).
+        try flow(client, name: "warm.example.test")
+        var before = try roundTrips()
+        while true {
+            Thread.sleep(forTimeInterval: 0.2)
+            let next = try roundTrips()
+            if next == before + 1 { break }  // only the previous read's ping since
+            before = next
+        }
+        before = try roundTrips()
+        try flow(client, name: "counted.example.test")
+        // The read before the flow pinged once after taking its count.
+        XCTAssertEqual(try roundTrips() - before - 1, 11)
+    }
+
+    private func flow(_ client: ACMETestClient, name: String) throws {
+        let key = TestKey.ec()
+        let (created, account) = try client.newAccount(key)
+        XCTAssertEqual(created.status, 201, created.text)
+        let order = try client.post(client.url("newOrder"), .json(["identifiers": [["type": "dns", "value": name]]]),
+                                    key: key, kid: account)
+        let authorization = try XCTUnwrap((order.json?["authorizations"] as? [String])?.first, order.text)
+        let challenges = try client.post(authorization, .empty, key: key, kid: account).json?["challenges"] as? [[String: Any]]
+        let challenge = try XCTUnwrap(challenges?.first { $0["type"] as? String == "http-01" })
+        let token = try XCTUnwrap(challenge["token"] as? String)
+        try "\(token).\(key.thumbprint)".write(to: challengeDirectory.appendingPathComponent(token), atomically: true,
+                                               encoding: .utf8)
+        let answered = try client.post(try XCTUnwrap(challenge["url"] as? String), .json([:]), key: key, kid: account)
+        XCTAssertEqual(answered.json?["status"] as? String, "valid", answered.text)
+        let csr = try TestCSR.make(names: [name], keyPath: try TestCSR.newKey(in: directory), in: directory)
+        let finalized = try client.post(try XCTUnwrap(order.json?["finalize"] as? String), .json(["csr": csr]),
+                                        key: key, kid: account)
+        let certificate = try XCTUnwrap(finalized.json?["certificate"] as? String, finalized.text)
+        XCTAssertEqual(try client.post(certificate, .empty, key: key, kid: account).status, 200)
     }
 
     /// The DER of the first certificate of a PEM chain.

@@ -101,6 +101,11 @@ final class OrderTestClient {
     }
 
     private func send(_ url: String, _ payload: [String: Any]?) throws -> HTTP.Response {
+        try HTTP.send(try signedRequest(url, payload))
+    }
+
+    /// The signed POST request, with a nonce of its own, ready to send (e.g. several at once).
+    func signedRequest(_ url: String, _ payload: [String: Any]?) throws -> URLRequest {
         if nonce == nil {
             nonce = try HTTP.get(base + "/new-nonce").header("Replay-Nonce")
         }
@@ -115,7 +120,7 @@ final class OrderTestClient {
         request.setValue("application/jose+json", forHTTPHeaderField: "Content-Type")
         request.httpBody = try JSONSerialization.data(withJSONObject: [
             "protected": protected, "payload": body, "signature": signature])
-        return try HTTP.send(request)
+        return request
     }
 
     func newOrder(_ names: [String], extra: [String: Any] = [:]) throws -> HTTP.Response {

@@ -22,12 +22,17 @@ extension CoreServices {
         var verifyMAC: @Sendable (_ hmacKey: [UInt8]) throws -> Void
     }
 
-    /// The account and whether this request created it.
-    func newAccount(_ request: NewAccount) async throws -> (account: Account, created: Bool) {
+    /// The account and whether this request created it: the lookup in one batch opened by
+    /// the request's guard, the new account (with its contacts and its binding's credential)
+    /// in a second.
+    func newAccount(_ request: NewAccount, _ requestGuard: RequestGuard? = nil) async throws
+        -> (account: Account, created: Bool)
+    {
         let thumbprint = request.thumbprint
         // §7.3.1: a known key gets its account back. §7.3.6: a deactivated account's key
         // authorizes nothing more, this lookup included.
-        if let existing = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
+        if let existing = try await database.runBatch(after: requestGuard, [.account(thumbprint: thumbprint)])[0]
+            .accounts.first {
             return (try Self.usable(existing), false)
         }
         if request.onlyReturnExisting { throw Problem(.accountDoesNotExist, "no account exists for this key") }
@@ -47,16 +52,19 @@ extension CoreServices {
 
         let eabKID = credential?.kid
         let reusable = config.acme.eabReusable
+        let id = UUID()
+        var statements: [BatchStatement] = [.insertAccount(
+            id: id, jwk: request.jwk, thumbprint: thumbprint, contacts: contacts,
+            termsOfServiceAgreed: request.termsOfServiceAgreed, eabKID: eabKID)]
+        if let eabKID { statements.append(.claimEABCredential(kid: eabKID, accountID: id, reusable: reusable)) }
         let created: Account
         do {
-            created = try await database.transaction { db in
-                let account = try db.insertAccount(jwk: request.jwk, thumbprint: thumbprint, contacts: contacts,
-                                                   termsOfServiceAgreed: request.termsOfServiceAgreed, eabKID: eabKID)
-                if let eabKID, try !db.claimEABCredential(kid: eabKID, accountID: account.id, reusable: reusable) {
-                    throw Problem(.unauthorized, "externalAccountBinding: the credential \(eabKID) was used or revoked meanwhile")
-                }
-                return account
+            guard let account = try await database.runBatch(statements)[0].accounts.first else {
+                throw StoreError(.decoding, "account \(id) vanished")
             }
+            created = account
+        } catch let error as StoreError where error.kind == .guardFailed {
+            throw Problem(.unauthorized, "externalAccountBinding: the credential \(eabKID ?? "-") was used or revoked meanwhile")
         } catch let error as StoreError where error.isUniqueViolation {
             // A concurrent newAccount with the same key won the race: that account is the answer.
             if let existing = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
