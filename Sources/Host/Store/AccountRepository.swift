@@ -161,6 +161,24 @@ extension BatchStatement {
                   .textArray(unique)])
     }
 
+    /// A new account with its contacts unless an account already has this key (no row
+    /// then): one row, `id`, when it was inserted.
+    static func insertAccountUnlessKeyKnown(id: UUID, jwk: String, thumbprint: String, contacts: [String],
+                                            termsOfServiceAgreed: Bool) -> BatchStatement {
+        let unique = contacts.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return BatchStatement(
+            """
+            WITH inserted AS (
+                INSERT INTO accounts (id, jwk, jwk_thumbprint, tos_agreed) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (jwk_thumbprint) DO NOTHING RETURNING id),
+            contacts AS (
+                INSERT INTO account_contacts (account_id, uri)
+                SELECT inserted.id, uri FROM inserted, unnest($5::text[]) WITH ORDINALITY AS c(uri, position)
+                ORDER BY position)
+            SELECT id FROM inserted
+            """, [.uuid(id), .jsonb(jwk), .string(thumbprint), .bool(termsOfServiceAgreed), .textArray(unique)])
+    }
+
     /// Marks an external account binding credential used by `accountID`; the batch aborts
     /// (guard `eab-credential`) when it was revoked meanwhile, or used and not `reusable`.
     static func claimEABCredential(kid: String, accountID: UUID, reusable: Bool) -> BatchStatement {

@@ -128,16 +128,22 @@ extension BatchStatement {
                        [.uuid(orderID), .uuid(authorizationID), .int(position)])
     }
 
-    /// ready → processing, and the next serial of `certificate_serial_seq` (lowercase hex,
-    /// whole bytes) when `drawSerial`: one row with `claimed` (0 or 1) and `serial`.
-    static func claimOrderForSigning(_ id: UUID, drawSerial: Bool) -> BatchStatement {
+    /// ready → processing for the account that owns the order, while it is unexpired and
+    /// its identifiers hash to `identifiersHash`; and the next serial of
+    /// `certificate_serial_seq` (lowercase hex) when `drawSerial`. One row with `claimed`
+    /// (0 or 1) and `serial`.
+    static func claimOrderForSigning(_ id: UUID, accountID: UUID, identifiersHash: String,
+                                     drawSerial: Bool) -> BatchStatement {
         BatchStatement(
             """
-            WITH claimed AS (UPDATE orders SET status = 'processing' WHERE id = $1 AND status = 'ready' RETURNING id)
+            WITH claimed AS (
+                UPDATE orders SET status = 'processing'
+                WHERE id = $1 AND account_id = $2 AND status = 'ready' AND identifiers_hash = $3 AND expires > now()
+                RETURNING id)
             SELECT (SELECT count(*) FROM claimed) AS claimed,
-                   CASE WHEN $2 AND EXISTS (SELECT 1 FROM claimed)
+                   CASE WHEN $4 AND EXISTS (SELECT 1 FROM claimed)
                         THEN to_hex(nextval('certificate_serial_seq')) END AS serial
-            """, [.uuid(id), .bool(drawSerial)])
+            """, [.uuid(id), .uuid(accountID), .string(identifiersHash), .bool(drawSerial)])
     }
 
     /// processing → valid with its certificate; the batch aborts when the order left processing.

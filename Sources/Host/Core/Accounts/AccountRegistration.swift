@@ -29,6 +29,21 @@ extension CoreServices {
         -> (account: Account, created: Bool)
     {
         let thumbprint = request.thumbprint
+        // Without a binding, a request that meets the policy is one batch: the account is
+        // inserted unless its key is known, then read (the new one, or the known one).
+        if let checked = try? checkedContacts(request), request.binding == nil, !config.acme.eabRequired,
+           !request.onlyReturnExisting {
+            let id = UUID()
+            let results = try await database.runBatch(after: requestGuard, [
+                .insertAccountUnlessKeyKnown(id: id, jwk: request.jwk, thumbprint: thumbprint, contacts: checked,
+                                             termsOfServiceAgreed: request.termsOfServiceAgreed),
+                .account(thumbprint: thumbprint),
+            ])
+            guard let account = try results[1].accounts.first else { throw StoreError(.decoding, "account \(id) vanished") }
+            guard results[0].rows.count == 1 else { return (try Self.usable(account), false) }
+            registered(account)
+            return (account, true)
+        }
         // §7.3.1: a known key gets its account back. §7.3.6: a deactivated account's key
         // authorizes nothing more, this lookup included.
         if let existing = try await database.runBatch(after: requestGuard, [.account(thumbprint: thumbprint)])[0]
@@ -36,13 +51,7 @@ extension CoreServices {
             return (try Self.usable(existing), false)
         }
         if request.onlyReturnExisting { throw Problem(.accountDoesNotExist, "no account exists for this key") }
-        // RFC 8555 §7.3: agreement is indicated by termsOfServiceAgreed. A missing agreement
-        // is malformed, as in ACMEEH (userActionRequired, §7.3.3, is for terms that changed
-        // after the account was created).
-        if config.tos.requireAgreement && !request.termsOfServiceAgreed {
-            throw Problem(.malformed, "this server requires \"termsOfServiceAgreed\": true (terms: \(config.tos.url ?? "-"))")
-        }
-        let contacts = try ContactPolicy(config.email).check(request.contacts)
+        let contacts = try checkedContacts(request)
         var credential: EABCredential? = nil
         if let binding = request.binding {
             credential = try await redeemable(binding)
@@ -72,10 +81,26 @@ extension CoreServices {
             }
             throw error
         }
-        logger.info("account created", metadata: ["account": "\(created.id)", "eab_kid": "\(eabKID ?? "-")"])
-        events.publish(.accountRegistered(accountID: created.id, contacts: created.contacts, jwkThumbprint: thumbprint,
-                                          termsOfServiceAgreed: created.termsOfServiceAgreed))
+        registered(created)
         return (created, true)
+    }
+
+    /// The policy of a new account (RFC 8555 §7.3): agreement to the terms where required,
+    /// and the contacts as they will be stored.
+    private func checkedContacts(_ request: NewAccount) throws(Problem) -> [String] {
+        // Agreement is indicated by termsOfServiceAgreed. A missing agreement is malformed,
+        // as in ACMEEH (userActionRequired, §7.3.3, is for terms that changed after the
+        // account was created).
+        if config.tos.requireAgreement && !request.termsOfServiceAgreed {
+            throw Problem(.malformed, "this server requires \"termsOfServiceAgreed\": true (terms: \(config.tos.url ?? "-"))")
+        }
+        return try ContactPolicy(config.email).check(request.contacts)
+    }
+
+    private func registered(_ account: Account) {
+        logger.info("account created", metadata: ["account": "\(account.id)", "eab_kid": "\(account.eabKID ?? "-")"])
+        events.publish(.accountRegistered(accountID: account.id, contacts: account.contacts,
+                                          jwkThumbprint: account.thumbprint, termsOfServiceAgreed: account.termsOfServiceAgreed))
     }
 
     /// RFC 8555 §7.3.6: "the server MUST NOT accept further requests authorized by that

@@ -10,12 +10,36 @@ import Foundation
 struct CSRPolicy: Sendable {
     let security: SecurityConfig
 
-    /// What the checks learnt about the CSR.
-    struct Checked: Sendable {
-        var der: [UInt8]
+    /// What the checks of the CSR alone found: its names, and the refusals that do not
+    /// depend on the order.
+    struct Inspected: Sendable {
+        var names: (identifiers: [Identifier], unsupported: [String])
+        var commonName: String?
+        var problems: [Problem.Subproblem]
+
+        /// RFC 8738 has ip identifiers in subjectAltName only: a CN stands for a dns one.
+        var commonNameDNS: Identifier? {
+            commonName.flatMap { IPAddress.canonical($0) == nil ? Identifier(type: "dns", value: $0.lowercased()) : nil }
+        }
+
+        /// The identifiers the CSR asks for, as an order holds them: its subjectAltNames and
+        /// a DNS commonName (for a CSR that names exactly its order's identifiers, these are
+        /// the order's identifiers).
+        var requested: [Identifier] {
+            var all = Set(names.identifiers)
+            if let commonNameDNS { all.insert(commonNameDNS) }
+            return Array(all)
+        }
     }
 
-    func check(der: [UInt8], identifiers: [Identifier], accountThumbprint: String) throws(Problem) -> Checked {
+    /// Every check, for a CSR finalizing an order with these identifiers.
+    func check(der: [UInt8], identifiers: [Identifier], accountThumbprint: String) throws(Problem) {
+        try check(try inspect(der: der, accountThumbprint: accountThumbprint), identifiers: identifiers)
+    }
+
+    /// The checks of the CSR alone: it parses, its signature verifies (else it is refused at
+    /// once), and the refusals of its algorithm and key are collected for `check`.
+    func inspect(der: [UInt8], accountThumbprint: String) throws(Problem) -> Inspected {
         guard let request = Self.parse(der) else {
             throw Problem(.badCSR, "the csr is not a DER PKCS#10 certification request")
         }
@@ -51,14 +75,17 @@ struct CSRPolicy: Sendable {
             refuse("the CSR's key is the account key; use a separate key for the certificate (RFC 8555 §11.1)")
         }
 
-        // RFC 8555 §7.4: the CSR names exactly the order's identifiers; a dns one may
-        // appear in the subject's commonName, in subjectAltName, or both.
-        let names = Self.subjectAltNames(request)
-        let commonName = Self.commonName(request)
-        // RFC 8738 has ip identifiers in subjectAltName only: a CN stands for a dns one.
-        let commonNameDNS = commonName.flatMap {
-            IPAddress.canonical($0) == nil ? Identifier(type: "dns", value: $0.lowercased()) : nil
+        return Inspected(names: Self.subjectAltNames(request), commonName: Self.commonName(request), problems: problems)
+    }
+
+    /// The CSR names exactly the order's identifiers (RFC 8555 §7.4: a dns one may appear in
+    /// the subject's commonName, in subjectAltName, or both); throws every refusal at once.
+    func check(_ inspected: Inspected, identifiers: [Identifier]) throws(Problem) {
+        var problems = inspected.problems
+        func refuse(_ detail: String, _ identifier: Identifier? = nil) {
+            problems.append(.init(type: .badCSR, detail: detail, identifier: identifier))
         }
+        let names = inspected.names, commonName = inspected.commonName, commonNameDNS = inspected.commonNameDNS
         var seen: Set<Identifier> = []
         for name in names.identifiers {
             if !seen.insert(name).inserted { refuse("subjectAltName \(name.value) appears twice", name) }
@@ -84,7 +111,6 @@ struct CSRPolicy: Sendable {
             throw Problem(.badCSR, "the CSR was refused: " + problems.map(\.detail).joined(separator: "; "),
                           subproblems: problems)
         }
-        return Checked(der: der)
     }
 
     // MARK: OpenSSL

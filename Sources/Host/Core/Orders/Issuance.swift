@@ -13,28 +13,14 @@ struct Issuance: Sendable {
     let events: EventDispatcher
     let logger: Logger
 
-    /// Returns the order as it stands afterwards (valid, or processing when the CA defers).
-    func finalize(order: Order, account: Account, csrDER: [UInt8]) async throws -> Order {
-        let database = self.database
-        // RFC 8555 §7.4: the CSR must match the order. A refused CSR is the client's to
-        // correct: the order stays ready (only the CA's failure ends it).
-        _ = try CSRPolicy(security: config.security).check(
-            der: csrDER, identifiers: order.identifiers, accountThumbprint: account.thumbprint)
-        // ready → processing, and (serial_source: database) the serial, in one round trip.
-        let drawsSerial: Bool
-        if case .internal = config.ca.backend, config.ca.internal.serialSource == .database {
-            drawsSerial = true
-        } else {
-            drawsSerial = false
-        }
-        let claim = try await database.runBatch([.claimOrderForSigning(order.id, drawSerial: drawsSerial)])[0].rows.first
-        guard let claim, try claim.int("claimed") == 1 else {
-            // RFC 8555 §7.4: a concurrent finalize claimed it first; it is no longer ready.
-            throw Problem(.orderNotReady, "order is no longer ready: another finalize request claimed it")
-        }
-        // Whole bytes, as the CA plugin ABI expects.
-        let serialHex = try claim.stringIfPresent("serial").map { $0.count % 2 == 1 ? "0" + $0 : $0 }
+    /// Whether the host draws the serial (`ca.internal.serial_source: database`).
+    var drawsSerial: Bool {
+        if case .internal = config.ca.backend { config.ca.internal.serialSource == .database } else { false }
+    }
 
+    /// Signs the CSR for an order this caller has claimed (processing) and records the
+    /// certificate; returns the order afterwards (valid, or processing when the CA defers).
+    func sign(claimed order: Order, account: Account, csrDER: [UInt8], serialHex: String?) async throws -> Order {
         // RFC 8659 (CAA), after the CSR checks and before signing: a refusal ends the order.
         if let caa = CAACheck(config: config) {
             do {

@@ -25,16 +25,53 @@ extension CoreServices {
         return order
     }
 
-    /// finalize: signs the CSR for a `ready` order; returns the order afterwards (valid,
-    /// or processing while the CA defers).
+    /// finalize: signs the CSR for a `ready` order; returns the order afterwards (valid, or
+    /// processing while the CA defers). The CSR is checked first; the claim — owner, ready,
+    /// unexpired, exactly the CSR's identifiers — and the serial are one statement of the
+    /// batch opened by the request's guard, which also reads the order back.
     func finalize(_ id: UUID, by account: Account, csrDER: [UInt8], _ requestGuard: RequestGuard? = nil) async throws -> Order {
-        let order = try await order(id, for: account, requestGuard)
-        // RFC 8555 §7.4: "A request to finalize an order will result in an error if the
-        // order is not in the "ready" state" (orderNotReady, 403).
-        guard order.status == .ready else {
-            throw Problem(.orderNotReady, "order is \(order.status.rawValue), not ready; it cannot be finalized")
+        let policy = CSRPolicy(security: config.security)
+        let inspected: CSRPolicy.Inspected
+        do {
+            inspected = try policy.inspect(der: csrDER, accountThumbprint: account.thumbprint)
+        } catch {
+            // An unknown or foreign order, or one that is not ready, is the answer before the CSR.
+            let order = try await order(id, for: account, requestGuard)
+            guard order.status == .ready else {
+                throw Problem(.orderNotReady, "order is \(order.status.rawValue), not ready; it cannot be finalized")
+            }
+            throw error
         }
-        if order.expires < Date() { throw Problem(.orderNotReady, "order has expired") }
-        return try await issuance.finalize(order: order, account: account, csrDER: csrDER)
+        let issuance = self.issuance
+        let results = try await database.runBatch(after: requestGuard, [
+            .claimOrderForSigning(id, accountID: account.id, identifiersHash: OrderTokens.identifiersHash(inspected.requested),
+                                  drawSerial: issuance.drawsSerial),
+            .order(id: id),
+        ])
+        guard let order = try results[1].orders.first else { throw ResourceAccess.notFound("order") }
+        try ResourceAccess.requireOwner(order.accountID, account, "order")
+        guard let claim = results[0].rows.first, try claim.int("claimed") == 1 else {
+            // RFC 8555 §7.4: "A request to finalize an order will result in an error if the
+            // order is not in the "ready" state" (orderNotReady, 403).
+            guard order.status == .ready else {
+                throw Problem(.orderNotReady, "order is \(order.status.rawValue), not ready; it cannot be finalized")
+            }
+            if order.expires < Date() { throw Problem(.orderNotReady, "order has expired") }
+            // The CSR does not name the order's identifiers. A refused CSR is the client's to
+            // correct: the order stays ready.
+            try policy.check(inspected, identifiers: order.identifiers)
+            throw Problem(.badCSR, "the CSR does not name exactly the order's identifiers")
+        }
+        do {
+            try policy.check(inspected, identifiers: order.identifiers)
+        } catch {
+            // A refusal that the identifiers did not show (a weak key, a repeated name): the
+            // order goes back to ready for a corrected CSR.
+            try await database.withConnection { _ = try $0.setOrderStatus(id, to: .ready, from: [.processing]) }
+            throw error
+        }
+        // Whole bytes, as the CA plugin ABI expects.
+        let serialHex = try claim.stringIfPresent("serial").map { $0.count % 2 == 1 ? "0" + $0 : $0 }
+        return try await issuance.sign(claimed: order, account: account, csrDER: csrDER, serialHex: serialHex)
     }
 }
