@@ -38,15 +38,6 @@ extension Connection {
         }
     }
 
-    func setAccountStatus(_ id: UUID, _ status: Account.Status) throws {
-        try execute("UPDATE accounts SET status = $2 WHERE id = $1", [.uuid(id), .string(status.rawValue)])
-    }
-
-    func setAccountKey(_ id: UUID, jwk: String, thumbprint: String) throws {
-        try execute("UPDATE accounts SET jwk = $2, jwk_thumbprint = $3 WHERE id = $1",
-                    [.uuid(id), .jsonb(jwk), .string(thumbprint)])
-    }
-
     static func account(_ row: Row) throws -> Account {
         Account(
             id: try row.uuid("id"),

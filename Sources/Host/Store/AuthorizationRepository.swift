@@ -9,19 +9,6 @@ extension Connection {
         try query(.authorization(id: id)).first.map(Self.authorization)
     }
 
-    func authorizations(ids: [UUID]) throws -> [Authorization] {
-        let found = try query("SELECT \(Self.authorizationColumns) FROM authorizations a WHERE a.id = ANY($1::uuid[])",
-                              [.textArray(ids.map { $0.uuidString.lowercased() })]).map(Self.authorization)
-        return ids.compactMap { id in found.first { $0.id == id } }
-    }
-
-    /// A valid, unexpired authorization of the account for exactly this identifier and
-    /// wildcard flag (a non-wildcard one never stands in for a wildcard).
-    func reusableAuthorization(accountID: UUID, identifier: Identifier, wildcard: Bool, validUntil: Date) throws -> Authorization? {
-        try query(.reusableAuthorization(accountID: accountID, identifier: identifier, wildcard: wildcard,
-                                         validUntil: validUntil)).first.map(Self.authorization)
-    }
-
     /// Compare-and-set of an authorization's status.
     @discardableResult
     func setAuthorizationStatus(_ id: UUID, to status: Authorization.Status, from: [Authorization.Status]) throws -> Bool {

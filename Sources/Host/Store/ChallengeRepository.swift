@@ -15,16 +15,6 @@ extension Connection {
         try query(.challenge(id: id)).first.map(Self.challenge)
     }
 
-    /// RFC 8555 §7.5.1: pending → processing. `lockedBy` nil queues it for the worker.
-    func claimChallenge(_ id: UUID, lockedBy: String?) throws -> Bool {
-        try execute(
-            """
-            UPDATE challenges SET status = 'processing', locked_by = $2,
-                   locked_at = CASE WHEN $2::text IS NULL THEN NULL ELSE now() END, next_retry_at = NULL
-            WHERE id = $1 AND status = 'pending'
-            """, [.uuid(id), lockedBy.map { .string($0) }]) == 1
-    }
-
     /// The worker's batch: processing challenges nobody holds whose retry time has come,
     /// locked for this worker (`FOR UPDATE SKIP LOCKED`: several instances share the queue).
     func claimDueChallenges(lockedBy: String, limit: Int) throws -> [Challenge] {
@@ -46,14 +36,6 @@ extension Connection {
             UPDATE challenges SET locked_by = NULL, locked_at = NULL
             WHERE status = 'processing' AND locked_at < now() - make_interval(secs => $1)
             """, [.int(seconds)])
-    }
-
-    func setChallengeValid(_ id: UUID) throws {
-        try execute(.setChallengeValid(id))
-    }
-
-    func setChallengeInvalid(_ id: UUID, error: String) throws {
-        try execute(.setChallengeInvalid(id, error: error))
     }
 
     /// RFC 8555 §8.2: still "processing" while the server retries; the last error is shown.

@@ -34,11 +34,6 @@ extension Connection {
                   .textArray(from.map(\.rawValue))]) == 1
     }
 
-    /// RFC 8555 §7.1.6: pending orders whose authorizations are now all valid become ready.
-    func readyOrders(usingAuthorization authorizationID: UUID) throws {
-        try execute(.readyOrders(usingAuthorization: authorizationID))
-    }
-
     /// Orders using an authorization that failed or was deactivated become invalid.
     func invalidateOrders(usingAuthorization authorizationID: UUID, statuses: [Order.Status], error: String) throws {
         try execute(.invalidateOrders(usingAuthorization: authorizationID, statuses: statuses, error: error))
