@@ -17,7 +17,12 @@ extension DatabaseConfig {
             }
         }
         r.read("min_connections", into: &minConnections, min: 1)
-        r.read("max_connections", into: &maxConnections, min: 1)
+        if r.member("max_connections") != nil {
+            r.read("max_connections", into: &maxConnections, min: 1)
+        } else {
+            // A configuration that raises only the minimum gets a pool that large.
+            maxConnections = max(maxConnections, minConnections)
+        }
         // The reference takes a number of seconds (`30.0`); libpq wants whole seconds.
         var timeout = Double(connectionTimeout)
         r.read("connection_timeout", into: &timeout, min: 0.001)

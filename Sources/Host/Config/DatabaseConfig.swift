@@ -6,8 +6,10 @@ struct DatabaseConfig: Sendable, Equatable {
     var user: String
     var password: String? = nil
     var sslmode: String = "prefer"
-    var minConnections: Int = 5
-    var maxConnections: Int = 50
+    var minConnections: Int = 2
+    /// 8, not the reference's 50: a request holds a connection for one pipelined batch at a
+    /// time, and each connection is a thread of the pool.
+    var maxConnections: Int = 8
     /// Seconds to wait for a connection (libpq `connect_timeout`, and the pool's checkout wait).
     var connectionTimeout: Int = 10
     /// Idle pooled connections older than this are closed (down to `minConnections`).
