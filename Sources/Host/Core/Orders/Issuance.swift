@@ -89,7 +89,7 @@ struct Issuance: Sendable {
             ]
             let issued: Order
             do {
-                issued = try await recordIssued(record, order.id)
+                issued = try await IssuanceRecord(database: database, logger: logger).send(record, orderID: order.id)
             } catch let error as StoreError where error.kind == .guardFailed {
                 throw Problem(.serverInternal, "order \(order.id) left processing while signing")
             }
@@ -99,24 +99,6 @@ struct Issuance: Sendable {
                 serial: CertificateID.normalisedSerial(leaf.serialHex), domains: order.identifiers.map(\.value),
                 notAfter: leaf.notAfter, pemChain: chain))
             return issued
-        }
-    }
-
-    /// Sends the record batch. A connection lost on the way leaves its commit unknown: the
-    /// order is read again, and the batch sent once more unless it did commit (the
-    /// certificate's id, serial and fingerprint are unique, so nothing is recorded twice).
-    private func recordIssued(_ record: [BatchStatement], _ orderID: UUID) async throws -> Order {
-        do {
-            guard let order = try await database.runBatch(record)[2].orders.first else { throw ResourceAccess.notFound("order") }
-            return order
-        } catch let error as StoreError where error.kind == .connectionLost {
-            logger.warning("connection lost while recording a certificate; reading the order again",
-                           metadata: ["order": "\(orderID)"])
-            if let order = try await database.runBatch([.order(id: orderID)])[0].orders.first, order.status == .valid {
-                return order
-            }
-            guard let order = try await database.runBatch(record)[2].orders.first else { throw ResourceAccess.notFound("order") }
-            return order
         }
     }
 
