@@ -160,9 +160,10 @@ extension Connection {
     /// kind, or the server error naming its place in the batch.
     private static func batchError(_ error: StoreError, _ statement: BatchStatement, index: Int, of count: Int) -> StoreError {
         var mapped = error
-        if error.sqlState == SQLState.guardFailed, let name = statement.guardName {
+        if error.sqlState == SQLState.guardFailed {
+            // A guard statement, or a statement calling acmeeh_guard itself (its DETAIL names it).
             mapped.kind = .guardFailed
-            mapped.guardName = name
+            mapped.guardName = statement.guardName ?? error.detail
         } else if error.isUniqueViolation, let kind = statement.uniqueViolation {
             mapped.kind = kind
         }

@@ -5,19 +5,21 @@ extension BatchStatement {
     /// The name of the signer guard in `StoreError.guardName`.
     static let signerGuardName = "signer"
 
-    /// The signer's account is valid with the verified key; then the nonce is recorded
-    /// (a replay aborts the batch). Empty when the guard was already taken.
+    /// One statement: the signer's account is valid with the verified key (else the guard
+    /// `signer` aborts the batch), and the nonce is recorded (a replay aborts it with
+    /// `.nonceReplayed`). Empty when the guard was already taken.
     static func opening(_ requestGuard: RequestGuard?) -> [BatchStatement] {
         guard let requestGuard, requestGuard.take() else { return [] }
-        var statements: [BatchStatement] = []
-        if let account = requestGuard.account {
-            statements.append(.isTrue(
-                signerGuardName,
-                "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND jwk_thumbprint = $2 AND status = 'valid')",
-                [.uuid(account.id), .string(account.thumbprint)]))
+        guard let account = requestGuard.account else {
+            return [.recordNonce(requestGuard.nonce, expiresAt: requestGuard.nonceExpiry)]
         }
-        statements.append(.recordNonce(requestGuard.nonce, expiresAt: requestGuard.nonceExpiry))
-        return statements
+        return [BatchStatement(
+            """
+            INSERT INTO nonces (value, expires_at)
+            SELECT $1, $2 WHERE acmeeh_guard(
+                EXISTS (SELECT 1 FROM accounts WHERE id = $3 AND jwk_thumbprint = $4 AND status = 'valid'), $5::text)
+            """, [.string(requestGuard.nonce), .date(requestGuard.nonceExpiry), .uuid(account.id),
+                  .string(account.thumbprint), .string(signerGuardName)], uniqueViolation: .nonceReplayed)]
     }
 }
 
