@@ -139,9 +139,9 @@ struct ACMEGateway: Sendable {
         // §6.2: only the algorithms this server allows.
         let allowed = config.security.allowedAlgorithms.map(\.rawValue)
         guard allowed.contains(header.alg.rawValue) else {
+            // `respond` adds the `algorithms` list to every badSignatureAlgorithm problem.
             throw Problem(.badSignatureAlgorithm,
-                          "algorithm \(header.alg.rawValue) is not allowed here (allowed: \(allowed.joined(separator: ", ")))",
-                          ).withAlgorithms(allowed)
+                          "algorithm \(header.alg.rawValue) is not allowed here (allowed: \(allowed.joined(separator: ", ")))")
         }
         // §6.4: the signed URL is the URL of the request.
         let requestURL = urls.base + request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")

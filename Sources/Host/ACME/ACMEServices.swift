@@ -31,5 +31,5 @@ struct ACMEServices: Sendable {
     }
 
     /// `<base>/<kind>/<id>`: the URL of a stored resource (acct, order, authz, chall, cert).
-    func url(_ kind: String, _ id: UUID) -> String { urls.absolute("/\(kind)/\(id.uuidString.lowercased())") }
+    func url(_ kind: String, _ id: UUID) -> String { urls.resource(kind, id) }
 }

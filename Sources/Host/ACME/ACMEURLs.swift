@@ -1,3 +1,5 @@
+import Foundation
+
 /// The URLs of the ACME resources: absolute ones for clients (directory, Location,
 /// the JWS `url` check) and the paths the router serves, both from
 /// `server.external_url`, `api.base_path` and `acme.paths.*`.
@@ -18,6 +20,9 @@ struct ACMEURLs: Sendable {
     }
 
     func absolute(_ path: String) -> String { base + path }
+
+    /// `<base>/<kind>/<id>`: the URL of a stored resource (acct, order, authz, chall, cert).
+    func resource(_ kind: String, _ id: UUID) -> String { absolute("/\(kind)/\(id.uuidString.lowercased())") }
     func route(_ path: String) -> String { routePrefix + path }
 
     var directory: String { absolute(paths.directory) }

@@ -118,7 +118,7 @@ final class Runtime: Sendable {
         let events = EventDispatcher()
         EventLog.subscribe(events, logger: Logger(label: "acmeeh.events"))
         return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
-                            workerBell: WorkerBell(), accountURL: { urls.absolute("/acct/" + DomainEvent.text($0)) },
+                            workerBell: WorkerBell(), accountURL: { urls.resource("acct", $0) },
                             logger: Logger(label: "acmeeh.core"))
     }
 

@@ -133,15 +133,17 @@ extension BatchStatement {
                        [.string(thumbprint)])
     }
 
-    /// A new account with its contacts (listed once each, in order), returned as stored. A
-    /// concurrent insert of the same key is a unique violation of `jwk_thumbprint`.
+    /// A new account with its contacts (listed once each, in order), returned as stored.
+    /// A key another account holds is a unique violation of `jwk_thumbprint`, or, with
+    /// `unlessKeyKnown`, no row.
     static func insertAccount(id: UUID, jwk: String, thumbprint: String, contacts: [String], termsOfServiceAgreed: Bool,
-                              eabKID: String?) -> BatchStatement {
+                              eabKID: String?, unlessKeyKnown: Bool = false) -> BatchStatement {
         let unique = contacts.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         return BatchStatement(
             """
             WITH inserted AS (
                 INSERT INTO accounts (id, jwk, jwk_thumbprint, tos_agreed, eab_kid) VALUES ($1, $2, $3, $4, $5)
+                \(unlessKeyKnown ? "ON CONFLICT (jwk_thumbprint) DO NOTHING" : "")
                 RETURNING id, jwk::text AS jwk, jwk_thumbprint, status, tos_agreed, eab_kid, created_at),
             contacts AS (
                 INSERT INTO account_contacts (account_id, uri)
@@ -150,24 +152,6 @@ extension BatchStatement {
             SELECT inserted.*, $6::text[] AS contacts FROM inserted
             """, [.uuid(id), .jsonb(jwk), .string(thumbprint), .bool(termsOfServiceAgreed), eabKID.map { .string($0) },
                   .textArray(unique)])
-    }
-
-    /// A new account with its contacts unless an account already has this key (no row
-    /// then): one row, `id`, when it was inserted.
-    static func insertAccountUnlessKeyKnown(id: UUID, jwk: String, thumbprint: String, contacts: [String],
-                                            termsOfServiceAgreed: Bool) -> BatchStatement {
-        let unique = contacts.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        return BatchStatement(
-            """
-            WITH inserted AS (
-                INSERT INTO accounts (id, jwk, jwk_thumbprint, tos_agreed) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (jwk_thumbprint) DO NOTHING RETURNING id),
-            contacts AS (
-                INSERT INTO account_contacts (account_id, uri)
-                SELECT inserted.id, uri FROM inserted, unnest($5::text[]) WITH ORDINALITY AS c(uri, position)
-                ORDER BY position)
-            SELECT id FROM inserted
-            """, [.uuid(id), .jsonb(jwk), .string(thumbprint), .bool(termsOfServiceAgreed), .textArray(unique)])
     }
 
     /// Marks an external account binding credential used by `accountID`; the batch aborts

@@ -30,19 +30,20 @@ extension CoreServices {
     {
         let thumbprint = request.thumbprint
         // Without a binding, a request that meets the policy is one batch: the account is
-        // inserted unless its key is known, then read (the new one, or the known one).
+        // inserted unless its key is known, else the known one is read.
         if let checked = try? checkedContacts(request), request.binding == nil, !config.acme.eabRequired,
            !request.onlyReturnExisting {
-            let id = UUID()
             let results = try await database.runBatch(after: requestGuard, [
-                .insertAccountUnlessKeyKnown(id: id, jwk: request.jwk, thumbprint: thumbprint, contacts: checked,
-                                             termsOfServiceAgreed: request.termsOfServiceAgreed),
+                .insertAccount(id: UUID(), jwk: request.jwk, thumbprint: thumbprint, contacts: checked,
+                               termsOfServiceAgreed: request.termsOfServiceAgreed, eabKID: nil, unlessKeyKnown: true),
                 .account(thumbprint: thumbprint),
             ])
-            guard let account = try results[1].accounts.first else { throw StoreError(.decoding, "account \(id) vanished") }
-            guard results[0].rows.count == 1 else { return (try Self.usable(account), false) }
-            registered(account)
-            return (account, true)
+            if let created = try results[0].accounts.first {
+                registered(created)
+                return (created, true)
+            }
+            guard let known = try results[1].accounts.first else { throw StoreError(.decoding, "account \(thumbprint) vanished") }
+            return (try Self.usable(known), false)
         }
         // §7.3.1: a known key gets its account back. §7.3.6: a deactivated account's key
         // authorizes nothing more, this lookup included.

@@ -17,11 +17,6 @@ final class EventDispatcher: Sendable {
 
     /// Hands the events of one committed change to every subscriber.
     func publish(_ events: DomainEvent...) {
-        publish(events)
-    }
-
-    func publish(_ events: [DomainEvent]) {
-        guard !events.isEmpty else { return }
         let current = subscribers.withLockedValue { $0 }
         for event in events {
             for subscriber in current { subscriber(event) }

@@ -32,11 +32,6 @@ struct CSRPolicy: Sendable {
         }
     }
 
-    /// Every check, for a CSR finalizing an order with these identifiers.
-    func check(der: [UInt8], identifiers: [Identifier], accountThumbprint: String) throws(Problem) {
-        try check(try inspect(der: der, accountThumbprint: accountThumbprint), identifiers: identifiers)
-    }
-
     /// The checks of the CSR alone: it parses, its signature verifies (else it is refused at
     /// once), and the refusals of its algorithm and key are collected for `check`.
     func inspect(der: [UInt8], accountThumbprint: String) throws(Problem) -> Inspected {
