@@ -288,6 +288,68 @@ final class PipelineTests: DatabaseTestCase {
         }
     }
 
+    // MARK: - Several batches in one pipeline
+
+    func testBatchesSharingAPipelineAreSeparateTransactions() async throws {
+        let db = try await makeMigratedDatabase(maxConnections: 1)
+        let (outcomes, trips) = try await db.withConnection { c in
+            let before = c.roundTrips
+            let outcomes = c.runBatches([
+                [Self.item(1), Self.item(2)],
+                [Self.item(3), .isTrue("never", "SELECT false"), Self.item(4)],
+                [],
+                [Self.item(5), BatchStatement("SELECT count(*) AS n FROM items")],
+                [Self.item(1)],  // unique violation: this batch only
+            ])
+            return (outcomes, c.roundTrips - before)
+        }
+        XCTAssertEqual(trips, 1, "one round trip for every batch")
+        XCTAssertEqual(outcomes.count, 5)
+        XCTAssertNoThrow(try outcomes[0].get())
+        XCTAssertEqual((try? outcomes[2].get())?.count, 0, "an empty batch succeeds with no results")
+        XCTAssertThrowsError(try outcomes[1].get()) { error in
+            XCTAssertEqual((error as? StoreError)?.guardName, "never")
+        }
+        let counted = try outcomes[3].get()[1].rows.first?.int("n") as Int?
+        XCTAssertEqual(counted, 3, "a batch sees the commits of the batches before it, not the aborted one")
+        XCTAssertThrowsError(try outcomes[4].get()) { error in
+            XCTAssertTrue((error as? StoreError)?.isUniqueViolation ?? false, "\(error)")
+        }
+        let ids = try await db.withConnection { try $0.query("SELECT id FROM items ORDER BY id").map { try $0.int("id") } }
+        XCTAssertEqual(ids, [1, 2, 5])
+    }
+
+    /// Batches submitted at once through the pool share pipelines: every one is answered
+    /// with its own outcome, and the round trips are at most one per batch.
+    func testConcurrentBatchesThroughThePoolAreAnsweredEach() async throws {
+        let db = try await makeMigratedDatabase(maxConnections: 2)
+        let before = db.roundTrips
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for n in 1...64 {
+                group.addTask {
+                    // Every 8th batch repeats id 1 and must fail alone.
+                    let id = n % 8 == 0 ? 1 : n
+                    do {
+                        let rows = try await db.runBatch([Self.item(id, "c\(n)"), BatchStatement("SELECT $1::int AS n", [.int(n)])])
+                        return (n, try rows[1].rows.first?.int("n") == n)
+                    } catch {
+                        return (n, false)
+                    }
+                }
+            }
+            var all: [Int: Bool] = [:]
+            for await (n, ok) in group { all[n] = ok }
+            return all
+        }
+        XCTAssertEqual(outcomes.count, 64)
+        for n in 1...64 {
+            XCTAssertEqual(outcomes[n], n % 8 != 0, "batch \(n)")
+        }
+        let counted = try await count(db, "SELECT count(*) AS n FROM items")
+        XCTAssertEqual(counted, 56)
+        XCTAssertLessThanOrEqual(db.roundTrips - before, 64)
+    }
+
     // MARK: - Micro-benchmark
 
     /// N units of the same 5 statements on one session: pipelined (1 round trip), against

@@ -29,11 +29,15 @@ class Cluster:
         self.statements = False
 
     def _pg_cluster(self, *args):
+        env = dict(os.environ, ACMEEH_PG_DURABLE="1" if getattr(self, "durable", False) else "")
         subprocess.run([os.path.join(self.repo, "scripts/pg-cluster")] + list(args), check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, env=env)
 
-    def start(self):
-        """Starts the cluster; loads pg_stat_statements (a restart) when it is installed."""
+    def start(self, durable=False):
+        """Starts the cluster; loads pg_stat_statements (a restart) when it is installed.
+        `durable` keeps PostgreSQL's own fsync, synchronous_commit and full_page_writes (on);
+        otherwise they are off, as in the tests."""
+        self.durable = durable
         self._pg_cluster("start", self.directory, str(self.port))
         available = self.psql("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_stat_statements'") == "1"
         if available:
@@ -59,6 +63,13 @@ class Cluster:
     def recreate(self, name):
         self.psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
         self.psql('CREATE DATABASE "%s"' % name)
+
+    def vacuum_analyze(self, database):
+        self.psql("VACUUM ANALYZE", database=database)
+
+    def sessions(self, database):
+        """Client sessions open on `database` now (the server's pool)."""
+        return int(self.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'" % database))
 
     def postmaster_pid(self):
         with open(os.path.join(self.directory, "data", "postmaster.pid")) as f:

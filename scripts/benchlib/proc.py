@@ -68,3 +68,23 @@ def peak_rss_kb(roots):
 
 def alive(pid):
     return _stat(pid) is not None
+
+
+def context_switches(roots):
+    """Voluntary plus involuntary context switches of every thread of the live processes
+    of the trees (threads and processes that exited are not counted)."""
+    total = 0
+    for pid in tree(roots):
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                            total += int(line.split()[1])
+            except OSError:
+                pass
+    return total

@@ -10,7 +10,8 @@ COLUMNS = [
     ("CPU ms/flow", "{cpu_per_flow}"), ("server+PG", "{cpu_split}"), ("peak RSS MB", "{rss_mb:.1f}"),
     ("errors", "{errors}"), ("stalls", "{stalled}"), ("tool ms/flow", "{tool_ms_per_flow:.2f}"),
     ("tool cores", "{tool_cores:.2f}"), ("commits/flow", "{commits_per_flow}"),
-    ("stmts/flow", "{statements_per_flow}"), ("note", "{note}"),
+    ("stmts/flow", "{statements_per_flow}"), ("round trips/flow", "{round_trips_per_flow}"),
+    ("ctx switches/flow server + PG", "{switches_per_flow}"), ("logs, pool", "{setup}"), ("note", "{note}"),
 ]
 
 
@@ -109,8 +110,14 @@ def write_benchmarks(path, repo, results, settings):
         "summed over the server's processes (PostgreSQL not included); tool columns are",
         "acmeeh-bench's own getrusage; commits/flow is the pg_stat_database xact_commit delta and",
         "stmts/flow the pg_stat_statements calls (BEGIN/COMMIT included), both over the",
-        "non-system databases. A run whose server stops making progress is stopped and",
-        "reported as frozen, then retried once on a restarted server.",
+        "non-system databases; round trips/flow is the server's own count (/healthz, acmeeh",
+        "only); ctx switches/flow sums voluntary and involuntary switches of every thread of the",
+        "server and of the PostgreSQL processes alive at the end (backends that exited are not",
+        "counted); \"logs, pool\" is the server's log level, whether PostgreSQL ran durable",
+        "(fsync and synchronous_commit on; otherwise both off) and the sessions the server held",
+        "open at the end. Each run follows a warm-up (not measured) and VACUUM ANALYZE. A run",
+        "whose server stops making progress is stopped and reported as frozen, then retried",
+        "once on a restarted server.",
         "",
     ]
     lines = targets(results)

@@ -1,11 +1,13 @@
 """The servers under test: acmeeh (release build, its own database in the shared cluster)
 and the peers that scripts/bench-peer starts (the reference ACMEEH 2.1, Pebble 2.4)."""
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -82,6 +84,8 @@ class Acmeeh:
 
     name = "acmeeh"
     uses_postgres = True
+    database = "acmeeh_bench"
+    log_level = "WARNING"
 
     def __init__(self, repo, binary_dir, workdir, cluster, dns, http01_port):
         self.repo, self.binary_dir, self.workdir = repo, binary_dir, workdir
@@ -139,6 +143,22 @@ class Acmeeh:
             raise RuntimeError("acmeeh did not become live, see %s" % self.log.name)
         return Started("http://127.0.0.1:%d/directory" % port, [self.process.pid])
 
+    def round_trips(self, started):
+        """The server's SQL round trips so far (/healthz), or None when it does not say."""
+        url = started.directory.rsplit("/", 1)[0] + "/healthz"
+        try:
+            with NO_PROXY.open(url, timeout=10) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as degraded:  # 503 still carries the report
+            raw = degraded.read()
+        except OSError:
+            return None
+        try:
+            pool = json.loads(raw).get("checks", {}).get("database", {}).get("pool", {})
+        except ValueError:
+            return None
+        return pool.get("round_trips")
+
     def stop(self):
         if self.process is not None:
             stop_process(self.process)
@@ -149,6 +169,9 @@ class Acmeeh:
 class Peer:
     """A peer server through the scripts/bench-peer contract: `NAME start WORKDIR
     --http01-port P [--pg-host H --pg-port N]` prints DIRECTORY=, PIDS=, CA_FILE=."""
+
+    database = "acmeeh_reference"
+    log_level = "WARNING"
 
     def __init__(self, repo, name, workdir, cluster, http01_port):
         self.repo, self.name, self.workdir = repo, name, workdir
@@ -170,6 +193,9 @@ class Peer:
                                                                         out.stdout[-2000:], out.stderr[-2000:]))
         pids = [int(p) for p in values["PIDS"].split()]
         return Started(values["DIRECTORY"].strip(), pids, values.get("CA_FILE", "").strip())
+
+    def round_trips(self, started):
+        return None
 
     def stop(self):
         subprocess.run([self.script, self.name, "stop", self.workdir], capture_output=True, timeout=120,

@@ -49,6 +49,6 @@ enum ExtraHeaders {
            header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
             return header
         }
-        return UUID().uuidString.lowercased()
+        return RandomBytes.uuid().uuidString.lowercased()
     }
 }

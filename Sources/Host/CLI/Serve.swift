@@ -13,6 +13,7 @@ struct Serve: AsyncParsableCommand {
         guard let invocation = Invocation.start(globals) else { return }
         let config = invocation.config
         let logger = Logger(label: "acmeeh")
+        let eventLoops = EventLoops.takeOver(workers: config.server.workers)
         Self.noteIgnoredServerKeys(config.server, logger: logger)
 
         let runtime: Runtime
@@ -28,7 +29,6 @@ struct Serve: AsyncParsableCommand {
         let health = HealthMonitor(
             probes: runtime.healthProbes(workers: { ["challenge": true, "cleanup": true, "expiration": false] }),
             lifecycle: lifecycle)
-        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.server.workers)
         let workers = Task { await BackgroundWorkers(core: acme.core).run() }
         let application = HTTPServer(config: config, health: health, acme: acme, logger: logger)
             .makeApplication(eventLoopGroup: eventLoops)
@@ -53,7 +53,6 @@ struct Serve: AsyncParsableCommand {
         }
         workers.cancel()
         await runtime.close()
-        try? await eventLoops.shutdownGracefully()
         logger.info("acmeeh stopped")
     }
 

@@ -20,7 +20,7 @@ extension Connection {
     /// surfaces as a unique violation.
     func insertAccount(jwk: String, thumbprint: String, contacts: [String], termsOfServiceAgreed: Bool,
                        eabKID: String?) throws -> Account {
-        guard let row = try query(.insertAccount(id: UUID(), jwk: jwk, thumbprint: thumbprint, contacts: contacts,
+        guard let row = try query(.insertAccount(id: RandomBytes.uuid(), jwk: jwk, thumbprint: thumbprint, contacts: contacts,
                                                  termsOfServiceAgreed: termsOfServiceAgreed, eabKID: eabKID)).first
         else { throw StoreError(.decoding, "INSERT INTO accounts returned no row") }
         return try Self.account(row)

@@ -19,27 +19,50 @@ extension Connection {
     /// For a handful of statements with small results: the pipeline is written before any
     /// result is read, so results must fit the socket buffers.
     func runBatch(_ statements: [BatchStatement]) throws -> [BatchStatementResult] {
-        guard !statements.isEmpty else { return [] }
-        let pg = try handle()
+        try runBatches([statements])[0].get()
+    }
+
+    /// Runs several independent batches in ONE pipeline and one round trip: each batch is
+    /// followed by its own sync, so each is its own implicit transaction, and a failing
+    /// batch aborts only itself. Returns one result per batch, in order (an empty batch
+    /// succeeds with no results). A session lost part-way fails every batch whose sync was
+    /// not read with `.connectionLost` (whether those committed is unknown).
+    func runBatches(_ batches: [[BatchStatement]]) -> [Result<[BatchStatementResult], Error>] {
+        var outcomes = [Result<[BatchStatementResult], Error>](repeating: .success([]), count: batches.count)
+        guard batches.contains(where: { !$0.isEmpty }) else { return outcomes }
+        let pg: OpaquePointer
+        do { pg = try handle() } catch { return outcomes.map { _ in .failure(error) } }
         guard PQenterPipelineMode(pg) == 1 else {
-            throw lostOrServer(pg, "cannot enter pipeline mode")
+            let failure = lostOrServer(pg, "cannot enter pipeline mode")
+            return outcomes.map { _ in .failure(failure) }
         }
-        var replies: [PipelineReply] = []
+        var plans = [[PipelineReply]](repeating: [], count: batches.count)
         do {
-            try sendPipeline(statements, pg, into: &replies)
-            countRoundTrip()
-            guard PQpipelineSync(pg) == 1 else { throw lostOrServer(pg, "cannot send the pipeline sync") }
-            let results = try readPipeline(statements, replies, pg)
-            leavePipelineMode(pg)
-            return results
-        } catch let error as StoreError {
-            if error.kind == .connectionLost {
-                close()
-            } else {
-                leavePipelineMode(pg)
+            for (i, statements) in batches.enumerated() where !statements.isEmpty {
+                try sendPipeline(statements, pg, into: &plans[i])
+                guard PQpipelineSync(pg) == 1 else { throw lostOrServer(pg, "cannot send the pipeline sync") }
             }
-            throw error
+        } catch {
+            // A half-queued pipeline cannot be trusted: drop the session. Whether the
+            // batches already sent committed is unknown, as for any lost session.
+            close()
+            let lost = StoreError(.connectionLost, "\(error)")
+            return outcomes.map { _ in .failure(lost) }
         }
+        countRoundTrip()
+        for i in batches.indices where !batches[i].isEmpty {
+            do {
+                outcomes[i] = .success(try readPipeline(batches[i], plans[i], pg))
+            } catch let error as StoreError where error.kind == .connectionLost {
+                close()
+                for j in i..<batches.count { outcomes[j] = .failure(error) }
+                return outcomes
+            } catch {
+                outcomes[i] = .failure(error)
+            }
+        }
+        leavePipelineMode(pg)
+        return outcomes
     }
 
     /// What the pipeline will answer, in order: the Parse of statement `index`'s SQL, or

@@ -26,6 +26,7 @@ final class Database: Sendable {
     private let maintenance = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let logger: Logger
     private let roundTripCounter = RoundTripCounter()
+    private let batchQueue: BatchQueue
 
     /// Pool figures for health checks and metrics.
     struct Stats: Sendable, Equatable {
@@ -50,7 +51,14 @@ final class Database: Sendable {
         self.state = NIOLockedValueBox(state)
         self.threadPool = NIOThreadPool(numberOfThreads: state.maxConnections)
         self.threadPool.start()
+        self.batchQueue = BatchQueue(threadCount: min(System.coreCount, state.maxConnections))
+        batchQueue.setRunner { [weak self] batches in
+            guard let self else { return batches.map { _ in .failure(StoreError(.poolClosed, "database pool is shut down")) } }
+            return self.runCoalesced(batches)
+        }
     }
+
+    deinit { batchQueue.stop() }
 
     var stats: Stats {
         state.withLockedValue { s in
@@ -98,8 +106,20 @@ final class Database: Sendable {
 
     /// Runs `statements` as one pipelined batch on a pooled connection: one round trip, one
     /// implicit transaction (see `Connection.runBatch` for the contract and the errors).
+    /// Concurrent batches share pipelines (`BatchQueue`).
     func runBatch(_ statements: [BatchStatement]) async throws -> [BatchStatementResult] {
-        try await withConnection { try $0.runBatch(statements) }
+        try await withCheckedThrowingContinuation { continuation in
+            batchQueue.submit(statements) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Sends batches taken together by an I/O thread on one pooled connection.
+    private func runCoalesced(_ batches: [[BatchStatement]]) -> [BatchQueue.Outcome] {
+        do {
+            return try run(checkoutSync()) { $0.runBatches(batches) }
+        } catch {
+            return batches.map { _ in .failure(error) }
+        }
     }
 
     // MARK: - Synchronous API (CLI commands that own their thread)
@@ -164,6 +184,7 @@ final class Database: Sendable {
             w.deliver(.failure(StoreError(.poolClosed, "database pool is shut down")))
         }
         idle.forEach { $0.close() }
+        batchQueue.stop()
         try? await threadPool.shutdownGracefully()
     }
 

@@ -11,7 +11,7 @@ struct ChallengeWorker: Sendable {
     let pollSeconds: Int
     let staleSeconds: Int
     let bell: WorkerBell
-    let name = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+    let name = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(RandomBytes.uuid().uuidString.prefix(8))"
 
     /// Runs until the task is cancelled.
     func run() async {

@@ -34,7 +34,7 @@ extension CoreServices {
         if let checked = try? checkedContacts(request), request.binding == nil, !config.acme.eabRequired,
            !request.onlyReturnExisting {
             let results = try await database.runBatch(after: requestGuard, [
-                .insertAccount(id: UUID(), jwk: request.jwk, thumbprint: thumbprint, contacts: checked,
+                .insertAccount(id: RandomBytes.uuid(), jwk: request.jwk, thumbprint: thumbprint, contacts: checked,
                                termsOfServiceAgreed: request.termsOfServiceAgreed, eabKID: nil, unlessKeyKnown: true),
                 .account(thumbprint: thumbprint),
             ])
@@ -62,7 +62,7 @@ extension CoreServices {
 
         let eabKID = credential?.kid
         let reusable = config.acme.eabReusable
-        let id = UUID()
+        let id = RandomBytes.uuid()
         var statements: [BatchStatement] = [.insertAccount(
             id: id, jwk: request.jwk, thumbprint: thumbprint, contacts: contacts,
             termsOfServiceAgreed: request.termsOfServiceAgreed, eabKID: eabKID)]

@@ -28,7 +28,7 @@ extension CoreServices {
             // The claim goes first: the reads after it see the challenge as it left it.
             statements.insert(.claimChallenge(id, accountID: account.id, types: enabled,
                                               inRequest: enabled.filter(types.autoValidate),
-                                              lock: "request-\(UUID().uuidString.prefix(8))"), at: 0)
+                                              lock: "request-\(RandomBytes.uuid().uuidString.prefix(8))"), at: 0)
         }
         let results = try await database.runBatch(after: requestGuard, statements)
         let claimed = respond && results[0].affectedRows == 1

@@ -77,7 +77,7 @@ struct Issuance: Sendable {
                 try await fail(order.id, Problem(.serverInternal, "the CA returned a certificate that cannot be parsed"))
             }
             // The certificate and the valid order in one batch (one round trip, one transaction).
-            let certificateID = UUID()
+            let certificateID = RandomBytes.uuid()
             let record: [BatchStatement] = [
                 .insertCertificate(
                     id: certificateID, accountID: order.accountID, orderID: order.id,

@@ -75,14 +75,14 @@ struct OrderCreation: Sendable {
                 reused.append(reusable.id)
                 continue
             }
-            let id = UUID()
+            let id = RandomBytes.uuid()
             authorizationIDs.append(id)
             writes += Self.newAuthorization(id, accountID: account.id, identifier: base, wildcard: wildcard,
                                             offered: offered, expires: authzExpires)
         }
         // The reused ones must still be valid when the order is written.
         if !reused.isEmpty { writes.insert(.authorizationsStillValid(reused), at: 0) }
-        let orderID = UUID()
+        let orderID = RandomBytes.uuid()
         // RFC 8555 §7.1.6: with every authorization already valid the order is ready.
         writes.append(.insertOrder(
             id: orderID, accountID: account.id, identifiers: identifiers, identifiersHash: hash,
@@ -122,7 +122,7 @@ struct OrderCreation: Sendable {
         ])[0].authorizations.first {
             return (reusable, false)
         }
-        let id = UUID()
+        let id = RandomBytes.uuid()
         let statements = Self.newAuthorization(id, accountID: account.id, identifier: base, wildcard: false,
                                                offered: offered, expires: expires) + [.authorization(id: id)]
         guard let authorization = try await database.runBatch(statements).last?.authorizations.first else {
