@@ -18,8 +18,14 @@ extension Connection {
     /// transaction instead, and an error leaves it aborted (to be rolled back).
     /// For a handful of statements with small results: the pipeline is written before any
     /// result is read, so results must fit the socket buffers.
-    func runBatch(_ statements: [BatchStatement]) throws -> [BatchStatementResult] {
+    ///
+    /// `asynchronousCommit` commits without waiting for the WAL flush (`synchronous_commit`
+    /// off for this transaction only): for reads and nonce-only requests, never a state change.
+    func runBatch(_ statements: [BatchStatement], asynchronousCommit: Bool = false) throws -> [BatchStatementResult] {
         guard !statements.isEmpty else { return [] }
+        guard !asynchronousCommit else {
+            return Array(try runBatch([.asynchronousCommit] + statements).dropFirst())
+        }
         let pg = try handle()
         guard PQenterPipelineMode(pg) == 1 else {
             throw lostOrServer(pg, "cannot enter pipeline mode")

@@ -97,9 +97,10 @@ final class Database: Sendable {
     }
 
     /// Runs `statements` as one pipelined batch on a pooled connection: one round trip, one
-    /// implicit transaction (see `Connection.runBatch` for the contract and the errors).
-    func runBatch(_ statements: [BatchStatement]) async throws -> [BatchStatementResult] {
-        try await withConnection { try $0.runBatch(statements) }
+    /// implicit transaction (see `Connection.runBatch` for the contract, the errors and
+    /// `asynchronousCommit`).
+    func runBatch(_ statements: [BatchStatement], asynchronousCommit: Bool = false) async throws -> [BatchStatementResult] {
+        try await withConnection { try $0.runBatch(statements, asynchronousCommit: asynchronousCommit) }
     }
 
     // MARK: - Synchronous API (CLI commands that own their thread)
