@@ -1,6 +1,6 @@
 import Foundation
 
-/// The statements that open a guarded request's batch, and the batch runner that adds them.
+/// The statements that open a request's first batch, and the batch runner that adds them.
 extension BatchStatement {
     /// The name of the signer guard in `StoreError.guardName`.
     static let signerGuardName = "signer"
