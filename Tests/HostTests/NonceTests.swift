@@ -45,31 +45,42 @@ final class NonceTests: XCTestCase {
         XCTAssertEqual(first, [UInt8](repeating: 1, count: 32))
         XCTAssertEqual(second, first, "a second instance gets the first one's key")
 
-        let redeemed = try await database.withConnection { c in
-            (try c.redeemNonce("n1", expiresAt: Date().addingTimeInterval(60)),
-             try c.redeemNonce("n1", expiresAt: Date().addingTimeInterval(60)))
+        // A nonce is recorded once: the second batch recording it aborts with .nonceReplayed.
+        _ = try await database.runBatch([.recordNonce("n1", expiresAt: Date().addingTimeInterval(60))])
+        do {
+            _ = try await database.runBatch([.recordNonce("n1", expiresAt: Date().addingTimeInterval(60))])
+            XCTFail("a nonce redeems once")
+        } catch let error as StoreError {
+            XCTAssertEqual(error.kind, .nonceReplayed)
         }
-        XCTAssertTrue(redeemed.0)
-        XCTAssertFalse(redeemed.1, "a nonce redeems once")
 
-        // Redeemed together with the signer's account: found or not, fresh or not.
+        // The request guard of a kid-signed request: the nonce, on the condition that the
+        // account is valid with the verified key.
         let account = try await database.withConnection {
             try $0.insertAccount(jwk: #"{"kty":"EC"}"#, thumbprint: "t", contacts: ["mailto:a@example.com", "mailto:a@example.com"],
                                  termsOfServiceAgreed: true, eabKID: nil)
         }
         XCTAssertEqual(account.contacts, ["mailto:a@example.com"])
-        let (withAccount, replayed, missing) = try await database.withConnection { c in
-            (try c.redeemNonce("n2", expiresAt: Date().addingTimeInterval(60), loadingAccount: account.id),
-             try c.redeemNonce("n2", expiresAt: Date().addingTimeInterval(60), loadingAccount: account.id),
-             try c.redeemNonce("n3", expiresAt: Date().addingTimeInterval(60), loadingAccount: UUID()))
+        func guarded(_ nonce: String, _ thumbprint: String) async -> StoreError? {
+            let requestGuard = RequestGuard(nonce: nonce, nonceExpiry: Date().addingTimeInterval(60),
+                                            account: (account.id, thumbprint))
+            do {
+                _ = try await database.runBatch(after: requestGuard, [], asynchronousCommit: true)
+                return nil
+            } catch {
+                return error as? StoreError
+            }
         }
-        XCTAssertTrue(withAccount.fresh)
-        XCTAssertEqual(withAccount.account?.id, account.id)
-        XCTAssertEqual(withAccount.account?.contacts, ["mailto:a@example.com"])
-        XCTAssertFalse(replayed.fresh)
-        XCTAssertNotNil(replayed.account)
-        XCTAssertTrue(missing.fresh)
-        XCTAssertNil(missing.account)
+        let fresh = await guarded("n2", "t")
+        XCTAssertNil(fresh)
+        let replayed = await guarded("n2", "t")
+        XCTAssertEqual(replayed?.kind, .nonceReplayed)
+        let staleKey = await guarded("n3", "other")
+        XCTAssertEqual(staleKey?.guardName, BatchStatement.signerGuardName)
+        let recorded = try await database.withConnection {
+            try $0.query("SELECT value FROM nonces ORDER BY value").map { try $0.string("value") }
+        }
+        XCTAssertEqual(recorded, ["n1", "n2"], "a failed guard records nothing")
         await database.shutdown()
     }
 }

@@ -152,6 +152,29 @@ final class PipelineTests: DatabaseTestCase {
         XCTAssertEqual(nonces, ["replayed"], "its fresh nonce was rolled back too")
     }
 
+    /// Reads and nonce-only requests commit without waiting for the WAL flush: the setting
+    /// holds for that batch's transaction only, costs no round trip, and the batch's
+    /// writes commit as any batch's.
+    func testAsynchronousCommitHoldsForItsBatchOnly() async throws {
+        let db = try await makeMigratedDatabase(maxConnections: 1)
+        let setting = BatchStatement("SELECT current_setting('synchronous_commit') AS s")
+        let (before, inside, after, trips) = try await db.withConnection { c -> (String, String, String, Int) in
+            let before = try c.query("SHOW synchronous_commit").first!.string("synchronous_commit")
+            _ = try c.runBatch([setting], asynchronousCommit: true)  // prepares the statements
+            let trips0 = c.roundTrips
+            let results = try c.runBatch([Self.item(1), setting], asynchronousCommit: true)
+            let trips = c.roundTrips - trips0
+            XCTAssertEqual(results.count, 2, "the setting's own result is not returned")
+            let after = try c.runBatch([setting])[0].rows[0].string("s")
+            return (before, try results[1].rows[0].string("s"), after, trips)
+        }
+        XCTAssertEqual(inside, "off")
+        XCTAssertEqual(after, before)
+        XCTAssertEqual(trips, 1)
+        let committed = try await count(db, "SELECT count(*) AS n FROM items")
+        XCTAssertEqual(committed, 1)
+    }
+
     func testUniqueViolationMidBatchRollsBackEarlierStatements() async throws {
         let db = try await makeMigratedDatabase(maxConnections: 2)
         let duplicate = await storeError {

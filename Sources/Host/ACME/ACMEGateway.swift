@@ -29,16 +29,15 @@ struct ACMEGateway: Sendable {
 
     // MARK: Routes
 
-    /// Registers a POST resource. A `guarded` resource hands its request guard (the nonce
-    /// and, for `kid`, the signer check) to the first batch its Core operation sends, and
-    /// is verified against the cached account key; the guard of a request that sent no
-    /// batch is redeemed at its end. Any other resource redeems the nonce and loads the
-    /// signer's account fresh before its handler runs.
-    func post(_ router: Router<BasicRequestContext>, _ path: String, signer: Signer, guarded: Bool = false,
+    /// Registers a POST resource. A `kid`-signed request is verified against the cached
+    /// account key; the request hands its guard (the nonce and, for `kid`, the signer
+    /// check) to the first batch its Core operation sends, and the guard of a request that
+    /// sent no batch is redeemed at its end.
+    func post(_ router: Router<BasicRequestContext>, _ path: String, signer: Signer,
               _ handler: @escaping @Sendable (ACMERequest) async throws -> ACMEReply) {
         router.post(RouterPath(path)) { request, _ in
             await self.respond {
-                let verified = try await self.verify(request, signer: signer, guarded: guarded)
+                let verified = try await self.verify(request, signer: signer)
                 do {
                     let reply = try await handler(verified)
                     try await self.redeemUntaken(verified)
@@ -56,11 +55,12 @@ struct ACMEGateway: Sendable {
         refuseOtherMethods(router, path, allowed: "POST")
     }
 
-    /// Sends the guard of a request whose handler sent no batch; maps a failed guard.
+    /// Sends the guard of a request whose handler sent no batch (nonce-only: committed
+    /// without waiting for the flush); maps a failed guard.
     private func redeemUntaken(_ request: ACMERequest) async throws {
         guard let requestGuard = request.requestGuard, !requestGuard.isTaken else { return }
         do {
-            _ = try await database.runBatch(after: requestGuard, [])
+            _ = try await database.runBatch(after: requestGuard, [], asynchronousCommit: true)
         } catch let error as StoreError {
             throw guardProblem(error, request) ?? error
         }
@@ -98,7 +98,9 @@ struct ACMEGateway: Sendable {
                    _ reply: @escaping @Sendable () -> ACMEReply) {
         router.post(RouterPath(path)) { request, _ in
             await self.respond {
-                guard try await self.verify(request, signer: .account, guarded: false).isPostAsGet else {
+                let verified = try await self.verify(request, signer: .account)
+                try await self.redeemUntaken(verified)
+                guard verified.isPostAsGet else {
                     throw Problem(.malformed, "this resource accepts only POST-as-GET: the payload must be empty")
                 }
                 return reply()
@@ -120,7 +122,7 @@ struct ACMEGateway: Sendable {
 
     // MARK: Verification (RFC 8555 §6.2–6.5)
 
-    private func verify(_ request: Request, signer: Signer, guarded: Bool) async throws -> ACMERequest {
+    private func verify(_ request: Request, signer: Signer) async throws -> ACMERequest {
         // §6.2: the JWS media type.
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.lowercased().hasPrefix("application/jose+json") else {
@@ -153,35 +155,19 @@ struct ACMEGateway: Sendable {
         guard let nonceExpiry = nonces.expiry(of: nonce) else { throw Self.usedNonce }
 
         // §6.2: jwk for newAccount (and revokeCert by certificate key), kid otherwise.
-        // §6.5: each nonce once — redeemed in the same round trip as the account lookup.
+        // §6.5: each nonce once — recorded by the request's first batch (its guard).
         var account: Account?
         var key: JWK
         var requestGuard: RequestGuard?
         switch (signer, header.kid, header.jwk) {
-        case (.account, let kid?, nil) where guarded:
+        case (.account, let kid?, nil), (.accountOrKey, let kid?, nil):
             // The cached key verifies; the batch's guard re-checks it in PostgreSQL.
             let found = try await cachedAccount(try accountID(kid: kid), kid: kid)
             account = found
             key = try jwkCache.jwk(json: found.jwk)
-        case (.account, let kid?, nil), (.accountOrKey, let kid?, nil):
-            let id = try accountID(kid: kid)
-            let (fresh, found) = try await database.withConnection { connection in
-                try connection.redeemNonce(nonce, expiresAt: nonceExpiry, loadingAccount: id)
-            }
-            guard fresh else { throw Self.usedNonce }
-            guard let found else { throw Problem(.accountDoesNotExist, "no account \(kid)") }
-            accountCache.remember(found)
-            account = found
-            key = try jwkCache.jwk(json: found.jwk)
-        case (.key, nil, let jwk?) where guarded:
-            try keyPolicy.check(jwk)
-            requestGuard = RequestGuard(nonce: nonce, nonceExpiry: nonceExpiry, account: nil)
-            key = jwk
         case (.key, nil, let jwk?), (.accountOrKey, nil, let jwk?):
             try keyPolicy.check(jwk)
-            guard try await database.withConnection({ try $0.redeemNonce(nonce, expiresAt: nonceExpiry) }) else {
-                throw Self.usedNonce
-            }
+            requestGuard = RequestGuard(nonce: nonce, nonceExpiry: nonceExpiry, account: nil)
             key = jwk
         case (.account, nil, _):
             throw Problem(.malformed, "this resource must be signed with \"kid\", the account URL")
@@ -192,7 +178,7 @@ struct ACMEGateway: Sendable {
         }
         try header.alg.checkKey(key)
         var verified = jws.verify(key: key)
-        if !verified, guarded, let cached = account, let kid = header.kid {
+        if !verified, let cached = account, let kid = header.kid {
             // The key may have rolled over at another instance since it was cached.
             accountCache.forget(cached.id)
             let found = try await cachedAccount(cached.id, kid: kid)
@@ -204,7 +190,7 @@ struct ACMEGateway: Sendable {
         guard verified else {
             throw Problem(.malformed, "JWS signature verification failed")
         }
-        if guarded, requestGuard == nil, let account {
+        if requestGuard == nil, let account {
             requestGuard = RequestGuard(nonce: nonce, nonceExpiry: nonceExpiry, account: (account.id, account.thumbprint))
         }
         // §7.3.6: a deactivated or revoked account can do nothing.

@@ -12,7 +12,7 @@ struct ACMERequest: Sendable {
     let key: JWK
     /// Query items of the request URL (e.g. `cursor` of the orders list).
     let query: [String: String]
-    /// For a guarded resource: what its first batch must open with (nonce, signer check).
+    /// What the request's first batch must open with (nonce, signer check).
     var requestGuard: RequestGuard? = nil
 
     /// RFC 8555 §6.3: an empty payload is a POST-as-GET.

@@ -18,7 +18,7 @@ extension ACMEServices {
         try change.check(accountURL: accountURL, currentKey: try JWK(json: Array(account.jwk.utf8)))
 
         let updated = try await core.rollOverKey(account, newJWK: change.newKey.canonicalJSON,
-                                                 newThumbprint: change.newKey.thumbprint)
+                                                 newThumbprint: change.newKey.thumbprint, request.requestGuard)
         gateway.accountCache.remember(updated)
         return ACMEReply(.json(accountJSON(updated)), location: accountURL)
     }

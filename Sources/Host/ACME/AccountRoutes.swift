@@ -6,7 +6,7 @@ import Hummingbird
 extension ACMEServices {
     func registerAccountRoutes(on router: Router<BasicRequestContext>) {
         let paths = urls.paths
-        gateway.post(router, urls.route(paths.newAccount), signer: .key, guarded: true) { try await self.newAccount($0) }
+        gateway.post(router, urls.route(paths.newAccount), signer: .key) { try await self.newAccount($0) }
         gateway.post(router, urls.route("/acct/:id"), signer: .account) { try await self.accountResource($0) }
         gateway.post(router, urls.route("/acct/:id/orders"), signer: .account) { try await self.ordersList($0) }
         gateway.post(router, urls.route(paths.keyChange), signer: .account) { try await self.keyChange($0) }
@@ -24,13 +24,15 @@ extension ACMEServices {
         guard request.url == accountURL else {
             throw Problem(.unauthorized, "the request is signed by \(accountURL), not by the account at \(request.url)")
         }
-        if request.isPostAsGet { return ACMEReply(.json(accountJSON(account)), location: accountURL) }
+        if request.isPostAsGet {
+            return ACMEReply(.json(accountJSON(try await core.account(account, request.requestGuard))), location: accountURL)
+        }
 
         let update = try request.object()
         // RFC 8555 §7.3.6: the only status a client may set is "deactivated"; any other
         // "status" is ignored like every field the server does not take (§7.3.2).
         if update["status"] as? String == "deactivated" {
-            let deactivated = try await core.deactivateAccount(account)
+            let deactivated = try await core.deactivateAccount(account, request.requestGuard)
             gateway.accountCache.remember(deactivated)
             return ACMEReply(.json(accountJSON(deactivated)), location: accountURL)
         }
@@ -41,7 +43,9 @@ extension ACMEServices {
             changes.agreesToTerms = value
         }
         // RFC 8555 §7.3.2: "orders" and other fields are ignored.
-        return ACMEReply(.json(accountJSON(try await core.updateAccount(account, changes))), location: accountURL)
+        let updated = try await core.updateAccount(account, changes, request.requestGuard)
+        gateway.accountCache.remember(updated)
+        return ACMEReply(.json(accountJSON(updated)), location: accountURL)
     }
 
     // MARK: Orders list (RFC 8555 §7.1.2.1)
@@ -60,7 +64,7 @@ extension ACMEServices {
             guard let id = UUID(uuidString: text) else { throw Problem(.malformed, "cursor \"\(text)\" is not an order id") }
             cursor = id
         }
-        let page = try await core.orders(of: account, after: cursor, limit: config.acme.ordersPageSize)
+        let page = try await core.orders(of: account, after: cursor, limit: config.acme.ordersPageSize, request.requestGuard)
         var reply = ACMEReply(.json(["orders": page.ids.map { url("order", $0) }]))
         if page.more, let last = page.ids.last {
             reply.links.append((listURL + "?cursor=" + last.uuidString.lowercased(), "next"))

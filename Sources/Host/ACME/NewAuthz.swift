@@ -10,7 +10,7 @@ extension ACMEServices {
             throw Problem(.malformed, "newAuthz needs \"identifier\": {type, value}")
         }
         let (authorization, challenges, created) = try await core.newAuthorization(
-            Identifier(type: type, value: value), by: account)
+            Identifier(type: type, value: value), by: account, request.requestGuard)
         return ACMEReply(status: created ? 201 : 200, .json(authorizationJSON(authorization, challenges)),
                          location: url("authz", authorization.id))
     }

@@ -6,8 +6,8 @@ import Foundation
 /// A nonce carries its own proof: base64url(expiry ‖ random ‖ MAC), the MAC an HMAC-SHA256
 /// (truncated to 128 bits) under a key that every instance shares through the database.
 /// Issuing therefore needs no database work at all; redeeming checks MAC and expiry
-/// locally, and the caller then records the nonce as used in the same round trip as its
-/// other lookups (`Connection.redeemNonce`), which makes each nonce good once across all
+/// locally, and the request's first batch then records the nonce as used (its
+/// `RequestGuard`, without `ON CONFLICT`), which makes each nonce good once across all
 /// instances.
 struct Nonces: Sendable {
     let key: [UInt8]

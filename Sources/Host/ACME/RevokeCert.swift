@@ -27,7 +27,7 @@ extension ACMEServices {
             }
             revoker = .certificateKey(publicKeyFingerprint: CertificateChain.sha256Hex(spki))
         }
-        try await core.revoke(certificateDER: der, reason: reason, by: revoker)
+        try await core.revoke(certificateDER: der, reason: reason, by: revoker, request.requestGuard)
         return ACMEReply(.empty)
     }
 }

@@ -66,6 +66,10 @@ struct BatchStatement: Sendable {
         self.uniqueViolation = uniqueViolation
     }
 
+    /// `synchronous_commit` off until the batch's transaction ends (as `SET LOCAL`, without
+    /// its warning outside an explicit block): the commit does not wait for the WAL flush.
+    static let asynchronousCommit = BatchStatement("SELECT set_config('synchronous_commit', 'off', true)")
+
     /// The guard's name, for a guard statement.
     var guardName: String? {
         switch expectation {

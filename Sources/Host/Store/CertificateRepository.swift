@@ -16,49 +16,56 @@ struct RevocableCertificate: Sendable, Equatable {
     var caBackend: String? = nil
 }
 
-/// Revocation lookups and updates on the `certificates` table. Certificates are written
-/// at finalize (the orders code) with `fingerprint` = SHA-256 hex of the DER certificate
-/// and `public_key_fingerprint` = SHA-256 hex of its DER SubjectPublicKeyInfo.
-extension Connection {
-    func certificateForRevocation(fingerprint: String) throws -> RevocableCertificate? {
-        guard let row = try queryFirst(
+/// The revocation statements on the `certificates` table. Certificates are written at
+/// finalize with `fingerprint` = SHA-256 hex of the DER certificate and
+/// `public_key_fingerprint` = SHA-256 hex of its DER SubjectPublicKeyInfo.
+extension BatchStatement {
+    /// The certificate with this fingerprint (no row when this server did not issue it).
+    static func revocableCertificate(fingerprint: String) -> BatchStatement {
+        BatchStatement(
             """
             SELECT id, account_id, serial, fingerprint, public_key_fingerprint, not_after, revoked_at, revocation_reason,
                    ca_backend
             FROM certificates WHERE fingerprint = $1
             """, [.string(fingerprint.lowercased())])
-        else { return nil }
-        return RevocableCertificate(
-            id: try row.uuid("id"), accountID: try row.uuid("account_id"), serial: try row.string("serial"),
-            fingerprint: try row.string("fingerprint"), publicKeyFingerprint: try row.string("public_key_fingerprint"),
-            notAfter: try row.date("not_after"), revokedAt: try row.dateIfPresent("revoked_at"),
-            revocationReason: try row.intIfPresent("revocation_reason"), caBackend: try row.string("ca_backend"))
     }
 
-    /// Records the revocation; false when the certificate was already revoked (a
-    /// concurrent request won).
-    func markCertificateRevoked(_ id: UUID, reason: Int?) throws -> Bool {
-        try execute(
-            "UPDATE certificates SET revoked_at = now(), revocation_reason = $2 WHERE id = $1 AND revoked_at IS NULL",
-            [.uuid(id), reason.map { .int($0) }]) == 1
-    }
-
-    /// RFC 8555 §7.6: whether the account holds a valid, unexpired authorization for every
-    /// identifier (a `*.` name needs one for its base name).
-    func accountHoldsValidAuthorizations(accountID: UUID, identifiers: [Identifier]) throws -> Bool {
-        guard !identifiers.isEmpty else { return false }
-        for identifier in identifiers {
-            var value = identifier.value.lowercased()
-            if identifier.type == "dns", value.hasPrefix("*.") { value.removeFirst(2) }
-            let found = try queryFirst(
-                """
-                SELECT 1 FROM authorizations
-                WHERE account_id = $1 AND identifier_type = $2 AND identifier_value = $3
-                  AND status = 'valid' AND expires > now()
-                LIMIT 1
-                """, [.uuid(accountID), .string(identifier.type), .string(value)])
-            if found == nil { return false }
+    /// RFC 8555 §7.6: one row, `holds` = whether the account holds a valid, unexpired
+    /// authorization for every identifier (a `*.` name needs one for its base name).
+    static func holdsValidAuthorizations(accountID: UUID, identifiers: [Identifier]) -> BatchStatement {
+        let values = identifiers.map { identifier in
+            let value = identifier.value.lowercased()
+            return identifier.type == "dns" && value.hasPrefix("*.") ? String(value.dropFirst(2)) : value
         }
-        return true
+        return BatchStatement(
+            """
+            SELECT cardinality($2::text[]) > 0 AND COALESCE(bool_and(EXISTS (
+                SELECT 1 FROM authorizations a
+                WHERE a.account_id = $1 AND a.identifier_type = i.type AND a.identifier_value = i.value
+                  AND a.status = 'valid' AND a.expires > now())), false) AS holds
+            FROM unnest($2::text[], $3::text[]) AS i(type, value)
+            """, [.uuid(accountID), .textArray(identifiers.map(\.type)), .textArray(values)])
+    }
+
+    /// Records the revocation; no row when the certificate was already revoked (a
+    /// concurrent request won).
+    static func markCertificateRevoked(_ id: UUID, reason: Int?) -> BatchStatement {
+        BatchStatement(
+            "UPDATE certificates SET revoked_at = now(), revocation_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id",
+            [.uuid(id), reason.map { .int($0) }])
+    }
+}
+
+extension BatchStatementResult {
+    var revocableCertificates: [RevocableCertificate] {
+        get throws {
+            try rows.map { row in
+                RevocableCertificate(
+                    id: try row.uuid("id"), accountID: try row.uuid("account_id"), serial: try row.string("serial"),
+                    fingerprint: try row.string("fingerprint"), publicKeyFingerprint: try row.string("public_key_fingerprint"),
+                    notAfter: try row.date("not_after"), revokedAt: try row.dateIfPresent("revoked_at"),
+                    revocationReason: try row.intIfPresent("revocation_reason"), caBackend: try row.string("ca_backend"))
+            }
+        }
     }
 }

@@ -7,10 +7,6 @@ extension Connection {
         c.retry_count, c.next_retry_at
         """
 
-    func challenges(authorizationID: UUID) throws -> [Challenge] {
-        try query(.challenges(authorizationID: authorizationID)).map(Self.challenge)
-    }
-
     func challenge(id: UUID) throws -> Challenge? {
         try query(.challenge(id: id)).first.map(Self.challenge)
     }

@@ -18,8 +18,13 @@ extension Connection {
     /// transaction instead, and an error leaves it aborted (to be rolled back).
     /// For a handful of statements with small results: the pipeline is written before any
     /// result is read, so results must fit the socket buffers.
-    func runBatch(_ statements: [BatchStatement]) throws -> [BatchStatementResult] {
-        try runBatches([statements])[0].get()
+    ///
+    /// `asynchronousCommit` commits without waiting for the WAL flush (`synchronous_commit`
+    /// off for this transaction only): for reads and nonce-only requests, never a state change.
+    func runBatch(_ statements: [BatchStatement], asynchronousCommit: Bool = false) throws -> [BatchStatementResult] {
+        guard !statements.isEmpty else { return [] }
+        let sent = asynchronousCommit ? [.asynchronousCommit] + statements : statements
+        return Array(try runBatches([sent])[0].get().dropFirst(sent.count - statements.count))
     }
 
     /// Runs several independent batches in ONE pipeline and one round trip: each batch is

@@ -105,12 +105,15 @@ final class Database: Sendable {
     }
 
     /// Runs `statements` as one pipelined batch on a pooled connection: one round trip, one
-    /// implicit transaction (see `Connection.runBatch` for the contract and the errors).
-    /// Concurrent batches share pipelines (`BatchQueue`).
-    func runBatch(_ statements: [BatchStatement]) async throws -> [BatchStatementResult] {
-        try await withCheckedThrowingContinuation { continuation in
-            batchQueue.submit(statements) { continuation.resume(with: $0) }
+    /// implicit transaction (see `Connection.runBatch` for the contract, the errors and
+    /// `asynchronousCommit`). Concurrent batches share pipelines (`BatchQueue`).
+    func runBatch(_ statements: [BatchStatement], asynchronousCommit: Bool = false) async throws -> [BatchStatementResult] {
+        guard !statements.isEmpty else { return [] }
+        let sent = asynchronousCommit ? [.asynchronousCommit] + statements : statements
+        let results = try await withCheckedThrowingContinuation { continuation in
+            batchQueue.submit(sent) { continuation.resume(with: $0) }
         }
+        return Array(results.dropFirst(sent.count - statements.count))
     }
 
     /// Sends batches taken together by an I/O thread on one pooled connection.

@@ -1,28 +1,9 @@
 import Foundation
 
 /// The `nonces` table (RFC 8555 §6.5): nonces already redeemed, kept until they expire so
-/// that no instance accepts one twice; and the MAC key every instance signs nonces with.
+/// that no instance accepts one twice (recorded by `BatchStatement.recordNonce` and the
+/// request guard); and the MAC key every instance signs nonces with.
 extension Connection {
-    /// Records `value` as redeemed: true the first time, false when any instance already did.
-    func redeemNonce(_ value: String, expiresAt: Date) throws -> Bool {
-        try execute("INSERT INTO nonces (value, expires_at) VALUES ($1, $2) ON CONFLICT (value) DO NOTHING",
-                    [.string(value), .date(expiresAt)]) == 1
-    }
-
-    /// `redeemNonce` and the account of a kid-signed request in one statement: whether the
-    /// nonce was fresh, and the account (nil when there is none with that id).
-    func redeemNonce(_ value: String, expiresAt: Date, loadingAccount id: UUID) throws -> (fresh: Bool, account: Account?) {
-        guard let row = try queryFirst(
-            """
-            WITH redeemed AS (
-                INSERT INTO nonces (value, expires_at) VALUES ($1, $2) ON CONFLICT (value) DO NOTHING RETURNING 1)
-            SELECT (SELECT count(*) FROM redeemed) AS fresh, \(Self.accountColumns)
-            FROM (VALUES (1)) AS one LEFT JOIN accounts a ON a.id = $3
-            """, [.string(value), .date(expiresAt), .uuid(id)])
-        else { throw StoreError(.decoding, "nonce redemption returned no row") }
-        return (try row.int("fresh") == 1, try row.isNull("id") ? nil : Self.account(row))
-    }
-
     /// Deletes records of nonces that have expired anyway; returns how many.
     func deleteExpiredNonces() throws -> Int {
         try execute("DELETE FROM nonces WHERE expires_at <= now()")

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The statements that open a guarded request's batch, and the batch runner that adds them.
+/// The statements that open a request's first batch, and the batch runner that adds them.
 extension BatchStatement {
     /// The name of the signer guard in `StoreError.guardName`.
     static let signerGuardName = "signer"
@@ -26,10 +26,11 @@ extension BatchStatement {
 extension Database {
     /// Runs `statements` as one batch (one round trip, one transaction), opened by the
     /// request guard's statements when it is not taken yet; returns the results of
-    /// `statements` only.
-    func runBatch(after requestGuard: RequestGuard?, _ statements: [BatchStatement]) async throws -> [BatchStatementResult] {
+    /// `statements` only. `asynchronousCommit` only for a read (the nonce is its one write).
+    func runBatch(after requestGuard: RequestGuard?, _ statements: [BatchStatement],
+                  asynchronousCommit: Bool = false) async throws -> [BatchStatementResult] {
         let opening = BatchStatement.opening(requestGuard)
-        let results = try await runBatch(opening + statements)
+        let results = try await runBatch(opening + statements, asynchronousCommit: asynchronousCommit)
         return Array(results.dropFirst(opening.count))
     }
 }

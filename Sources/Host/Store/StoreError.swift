@@ -22,6 +22,9 @@ struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         /// RFC 8555 §6.5: a batch recorded a nonce that was already redeemed (the primary
         /// key of `nonces` refused it); the batch took no effect. The ACME layer answers `badNonce`.
         case nonceReplayed
+        /// RFC 8555 §7.3.5: a key change met the key of another account (the unique
+        /// `jwk_thumbprint`); the batch took no effect.
+        case accountKeyTaken
     }
 
     var kind: Kind
@@ -73,6 +76,7 @@ struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         case .migration: s = "migration failed: \(message)"
         case .guardFailed: s = "batch guard \"\(guardName ?? "?")\" failed: \(message)"
         case .nonceReplayed: s = "nonce already redeemed: \(message)"
+        case .accountKeyTaken: s = "account key already in use: \(message)"
         }
         if let detail, !detail.isEmpty { s += " (\(detail))" }
         return s

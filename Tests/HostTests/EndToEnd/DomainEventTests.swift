@@ -155,21 +155,77 @@ final class DomainEventTests: XCTestCase {
         let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
         // Settle: the workers' first polls at start-up, and one flow for the sessions'
         // statement preparation (a statement's first use outside a batch costs a Parse).
-        try flow(client, name: "warm.example.test")
-        var before = try roundTrips()
-        while true {
-            Thread.sleep(forTimeInterval: 0.2)
-            let next = try roundTrips()
-            if next == before + 1 { break }  // only the previous read's ping since
-            before = next
-        }
-        before = try roundTrips()
-        try flow(client, name: "counted.example.test")
+        _ = try flow(client, name: "warm.example.test")
+        try settle()
+        let before = try roundTrips()
+        _ = try flow(client, name: "counted.example.test")
         // The read before the flow pinged once after taking its count.
         XCTAssertEqual(try roundTrips() - before - 1, 9)
     }
 
-    private func flow(_ client: ACMETestClient, name: String) throws {
+    /// The account steps, newAuthz and both kinds of revocation: one batch for each step
+    /// with no outside call, two for newAuthz (the reusable lookup, then the writes) and
+    /// for revokeCert (the reads, the CA's revoke, the record).
+    func testAccountStepsAndRevocationCostTheirRoundTrips() throws {
+        let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
+        let first = try flow(client, name: "first.example.test")
+        let second = try flow(client, name: "second.example.test")
+        try settle()
+        let (key, account) = (first.key, first.account)
+        func post(_ url: String, _ payload: ACMETestClient.Payload, by signer: TestKey? = nil,
+                  kid: String? = nil) throws -> ACMETestClient.Reply {
+            try client.post(url, payload, key: signer ?? key, kid: signer == nil ? account : kid)
+        }
+        let newKey = TestKey.ec()
+        let inner = ACMETestClient.jws(protected: ["alg": newKey.alg, "jwk": newKey.jwk, "url": client.url("keyChange")],
+                                       payload: Array(try JSONSerialization.data(withJSONObject: [
+                                           "account": account, "oldKey": key.jwk] as [String: Any], options: [.sortedKeys])),
+                                       key: newKey)
+        let steps: [(String, Int, () throws -> ACMETestClient.Reply)] = [
+            ("account fetch", 1, { try post(account, .empty) }),
+            ("account update", 1, { try post(account, .json(["contact": ["mailto:new@example.test"]])) }),
+            ("orders list", 1, { try post(account + "/orders", .empty) }),
+            ("newNonce POST-as-GET", 1, { try post(client.url("newNonce"), .empty) }),
+            ("newAuthz", 2, { try post(client.url("newAuthz"), .json(["identifier": ["type": "dns", "value": "pre.example.test"]])) }),
+            ("revokeCert by the account", 2, { try post(client.url("revokeCert"), .json(["certificate": first.certificate])) }),
+            ("revokeCert by the certificate key", 2, {
+                try post(client.url("revokeCert"), .json(["certificate": second.certificate]), by: second.certificateKey)
+            }),
+            ("keyChange", 1, { try post(client.url("keyChange"), .json(inner)) }),
+            ("deactivation", 1, { try post(account, .json(["status": "deactivated"]), by: newKey, kid: account) }),
+        ]
+        for (name, expected, send) in steps {
+            let before = try roundTrips()
+            let reply = try send()
+            XCTAssertTrue((200..<300).contains(reply.status), "\(name): \(reply.status) \(reply.text)")
+            XCTAssertEqual(try roundTrips() - before - 1, expected, name)
+        }
+        // Both revocations are reported, for the two certificates issued.
+        let serials = { (name: String) in self.events().filter { $0.name == name }.compactMap { $0.context["serial_number"] } }
+        XCTAssertEqual(serials("certificate.revocation"), serials("certificate.issuance"))
+        XCTAssertEqual(serials("certificate.revocation").count, 2)
+    }
+
+    /// Waits until only the health reads' own pings reach the database.
+    private func settle() throws {
+        var before = try roundTrips()
+        while true {
+            Thread.sleep(forTimeInterval: 0.2)
+            let next = try roundTrips()
+            if next == before + 1 { return }  // only the previous read's ping since
+            before = next
+        }
+    }
+
+    /// What a flow leaves: the account, its key, and the certificate (base64url DER) with its key.
+    struct Flow {
+        var key: TestKey
+        var account: String
+        var certificate: String
+        var certificateKey: TestKey
+    }
+
+    private func flow(_ client: ACMETestClient, name: String) throws -> Flow {
         let key = TestKey.ec()
         let (created, account) = try client.newAccount(key)
         XCTAssertEqual(created.status, 201, created.text)
@@ -183,11 +239,16 @@ final class DomainEventTests: XCTestCase {
                                                encoding: .utf8)
         let answered = try client.post(try XCTUnwrap(challenge["url"] as? String), .json([:]), key: key, kid: account)
         XCTAssertEqual(answered.json?["status"] as? String, "valid", answered.text)
-        let csr = try TestCSR.make(names: [name], keyPath: try TestCSR.newKey(in: directory), in: directory)
+        let keyPath = try TestCSR.newKey(in: directory)
+        let csr = try TestCSR.make(names: [name], keyPath: keyPath, in: directory)
         let finalized = try client.post(try XCTUnwrap(order.json?["finalize"] as? String), .json(["csr": csr]),
                                         key: key, kid: account)
         let certificate = try XCTUnwrap(finalized.json?["certificate"] as? String, finalized.text)
-        XCTAssertEqual(try client.post(certificate, .empty, key: key, kid: account).status, 200)
+        let download = try client.post(certificate, .empty, key: key, kid: account)
+        XCTAssertEqual(download.status, 200)
+        let leaf = try CertificateChain(pem: download.text).leaf
+        return Flow(key: key, account: account, certificate: Base64URL.encode(leaf.der),
+                    certificateKey: try TestKey.pem(try String(contentsOfFile: keyPath, encoding: .utf8)))
     }
 
     /// The DER of the first certificate of a PEM chain.

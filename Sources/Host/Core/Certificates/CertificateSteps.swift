@@ -2,9 +2,10 @@ import Foundation
 
 /// Certificate download (RFC 8555 §7.4.2) and renewal information (RFC 9773 §4).
 extension CoreServices {
-    /// The certificate with its chain, for the account that ordered it.
+    /// The certificate with its chain, for the account that ordered it (a read, committed
+    /// without waiting for the flush).
     func certificate(_ id: UUID, for account: Account, _ requestGuard: RequestGuard? = nil) async throws -> IssuedCertificate {
-        let results = try await database.runBatch(after: requestGuard, [.issuedCertificate(id: id)])
+        let results = try await database.runBatch(after: requestGuard, [.issuedCertificate(id: id)], asynchronousCommit: true)
         guard let certificate = try results[0].issuedCertificates.first else {
             throw ResourceAccess.notFound("certificate")
         }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// revokeCert (RFC 8555 §7.6): who may revoke, the record, then the CA.
+/// revokeCert (RFC 8555 §7.6): who may revoke, the CA, then the record.
 extension CoreServices {
     /// Who signed the revocation request.
     enum Revoker: Sendable {
@@ -11,9 +11,12 @@ extension CoreServices {
         case certificateKey(publicKeyFingerprint: String)
     }
 
-    /// Revokes a certificate this server issued. The database is the record; the CA
-    /// backend that issued it is told after, best effort (as ACMEEH does).
-    func revoke(certificateDER der: [UInt8], reason requested: Int?, by revoker: Revoker) async throws {
+    /// Revokes a certificate this server issued: the certificate and the account's
+    /// authorizations read in one batch opened by the request's guard, who may revoke
+    /// decided, the CA backend that issued it told (best effort: the database is the
+    /// record), then the revocation recorded in a second batch and its event published.
+    func revoke(certificateDER der: [UInt8], reason requested: Int?, by revoker: Revoker,
+                _ requestGuard: RequestGuard? = nil) async throws {
         let reason = try RevocationReason.check(requested)
         let leaf: CertificateChain.Leaf
         do {
@@ -21,47 +24,36 @@ extension CoreServices {
         } catch {
             throw Problem(.malformed, "\"certificate\" is not a DER X.509 certificate")
         }
-        guard let certificate = try await database.withConnection({
-            try $0.certificateForRevocation(fingerprint: leaf.fingerprint)
-        }) else {
+        var reads: [BatchStatement] = [.revocableCertificate(fingerprint: leaf.fingerprint)]
+        if case .account(let account) = revoker {
+            let identifiers = leaf.dnsNames.map { Identifier(type: "dns", value: $0) }
+                + leaf.ipAddresses.map { Identifier(type: "ip", value: $0) }
+            reads.append(.holdsValidAuthorizations(accountID: account.id, identifiers: identifiers))
+        }
+        let found = try await database.runBatch(after: requestGuard, reads)
+        guard let certificate = try found[0].revocableCertificates.first else {
             throw Problem(.malformed, "no certificate issued by this server matches", status: 404)
         }
 
         // RFC 8555 §7.6: who may revoke.
+        let by: String
         switch revoker {
-        case .account(let account) where account.id != certificate.accountID:
-            let identifiers = leaf.dnsNames.map { Identifier(type: "dns", value: $0) }
-                + leaf.ipAddresses.map { Identifier(type: "ip", value: $0) }
-            let authorized = try await database.withConnection {
-                try $0.accountHoldsValidAuthorizations(accountID: account.id, identifiers: identifiers)
-            }
-            guard authorized else {
+        case .account(let account):
+            let holds = try found.dropFirst().first?.rows.first?.bool("holds") ?? false
+            guard account.id == certificate.accountID || holds else {
                 throw Problem(.unauthorized,
                               "the account neither ordered this certificate nor holds valid authorizations for all its identifiers")
             }
-        case .account:
-            break
+            by = "account \(account.id)"
         case .certificateKey(let fingerprint):
             guard fingerprint == leaf.publicKeyFingerprint else {
                 throw Problem(.unauthorized, "the request is signed by neither an account nor the certificate's key")
             }
+            by = "certificate key"
         }
-
         let alreadyRevoked = Problem(.alreadyRevoked, "certificate \(certificate.serial) is already revoked")
         guard certificate.revokedAt == nil else { throw alreadyRevoked }
-        guard try await database.withConnection({ try $0.markCertificateRevoked(certificate.id, reason: reason) }) else {
-            throw alreadyRevoked
-        }
-        let by: String
-        switch revoker {
-        case .account(let account): by = "account \(account.id)"
-        case .certificateKey: by = "certificate key"
-        }
-        logger.info("certificate revoked", metadata: [
-            "serial": "\(certificate.serial)", "reason": "\(reason.map(String.init) ?? "-")", "by": "\(by)",
-        ])
-        events.publish(.certificateRevoked(certificateID: certificate.id, accountID: certificate.accountID,
-                                           serial: certificate.serial, reason: RevocationReason.name(reason)))
+
         do {
             try await ca.revoke(
                 CARevokeRequest(serialHex: certificate.serial, certificateDER: der, reason: reason.map(Int32.init)),
@@ -71,5 +63,13 @@ extension CoreServices {
                 "serial": "\(certificate.serial)", "error": "\(error.detail)",
             ])
         }
+        guard try await !database.runBatch([.markCertificateRevoked(certificate.id, reason: reason)])[0].rows.isEmpty else {
+            throw alreadyRevoked
+        }
+        logger.info("certificate revoked", metadata: [
+            "serial": "\(certificate.serial)", "reason": "\(reason.map(String.init) ?? "-")", "by": "\(by)",
+        ])
+        events.publish(.certificateRevoked(certificateID: certificate.id, accountID: certificate.accountID,
+                                           serial: certificate.serial, reason: RevocationReason.name(reason)))
     }
 }

@@ -4,20 +4,19 @@ import Foundation
 /// deactivation (§7.5.2).
 extension CoreServices {
     /// newAuthz: a pre-authorization, or a reusable valid one; with its challenges.
-    func newAuthorization(_ identifier: Identifier, by account: Account) async throws
+    func newAuthorization(_ identifier: Identifier, by account: Account, _ requestGuard: RequestGuard? = nil) async throws
         -> (authorization: Authorization, challenges: [Challenge], created: Bool)
     {
-        let (authorization, created) = try await orderCreation.newAuthorization(account: account, identifier: identifier)
-        let challenges = try await database.withConnection { try $0.challenges(authorizationID: authorization.id) }
-        return (authorization, challenges, created)
+        try await orderCreation.newAuthorization(account: account, identifier: identifier, requestGuard)
     }
 
     /// The authorization with its challenges, for its owner (one batch, opened by the
-    /// request's guard).
-    func authorization(_ id: UUID, for account: Account, _ requestGuard: RequestGuard? = nil) async throws
-        -> (Authorization, [Challenge])
+    /// request's guard). A fetch is a read, committed without waiting for the flush.
+    func authorization(_ id: UUID, for account: Account, _ requestGuard: RequestGuard? = nil,
+                       fetch: Bool = true) async throws -> (Authorization, [Challenge])
     {
-        let results = try await database.runBatch(after: requestGuard, [.authorization(id: id), .challenges(authorizationID: id)])
+        let results = try await database.runBatch(after: requestGuard, [.authorization(id: id), .challenges(authorizationID: id)],
+                                                  asynchronousCommit: fetch)
         guard let authorization = try results[0].authorizations.first else { throw ResourceAccess.notFound("authorization") }
         try ResourceAccess.requireOwner(authorization.accountID, account, "authorization")
         return (authorization, try results[1].challenges)
@@ -28,7 +27,7 @@ extension CoreServices {
     func deactivateAuthorization(_ id: UUID, by account: Account, _ requestGuard: RequestGuard? = nil) async throws
         -> (Authorization, [Challenge])
     {
-        var (authorization, challenges) = try await self.authorization(id, for: account, requestGuard)
+        var (authorization, challenges) = try await self.authorization(id, for: account, requestGuard, fetch: false)
         let problem = Problem(.unauthorized, "authorization for \(authorization.identifier.value) was deactivated", status: 403)
         let changed = try await database.transaction { connection -> Bool in
             guard try connection.setAuthorizationStatus(id, to: .deactivated, from: [.pending, .valid]) else { return false }

@@ -30,7 +30,8 @@ extension CoreServices {
                                               inRequest: enabled.filter(types.autoValidate),
                                               lock: "request-\(RandomBytes.uuid().uuidString.prefix(8))"), at: 0)
         }
-        let results = try await database.runBatch(after: requestGuard, statements)
+        // A fetch is a read: committed without waiting for the flush.
+        let results = try await database.runBatch(after: requestGuard, statements, asynchronousCommit: !respond)
         let claimed = respond && results[0].affectedRows == 1
         let reads = results.suffix(2)
         // Challenges of types no longer enabled are hidden.

@@ -105,8 +105,12 @@ struct OrderCreation: Sendable {
         }
     }
 
-    /// newAuthz (RFC 8555 §7.4.1): a pre-authorization for one identifier, or a reusable one.
-    func newAuthorization(account: Account, identifier raw: Identifier) async throws -> (Authorization, created: Bool) {
+    /// newAuthz (RFC 8555 §7.4.1): a pre-authorization for one identifier, or a reusable one,
+    /// with its challenges. Two batches: the guard with the reusable lookup, then the new
+    /// authorization and challenges read back (or the reused one's challenges).
+    func newAuthorization(account: Account, identifier raw: Identifier, _ requestGuard: RequestGuard? = nil) async throws
+        -> (Authorization, [Challenge], created: Bool)
+    {
         let identifier = try IdentifierPolicy(config: config.security.identifierPolicy).check(raw)
         let (base, wildcard) = Self.split(identifier)
         // §7.4.1: pre-authorization is not for wildcards.
@@ -117,18 +121,20 @@ struct OrderCreation: Sendable {
         if offered.isEmpty { throw Problem(.rejectedIdentifier, "no enabled challenge type can validate \(identifier.value)") }
         let now = Date()
         let expires = now.addingTimeInterval(TimeInterval(config.order.preAuthorizationLifetimeDays * 86_400))
-        if let reusable = try await database.runBatch([
+        if let reusable = try await database.runBatch(after: requestGuard, [
             .reusableAuthorization(accountID: account.id, identifier: base, wildcard: false, validUntil: now),
         ])[0].authorizations.first {
-            return (reusable, false)
+            return (reusable, try await database.runBatch([.challenges(authorizationID: reusable.id)])[0].challenges, false)
         }
         let id = RandomBytes.uuid()
         let statements = Self.newAuthorization(id, accountID: account.id, identifier: base, wildcard: false,
-                                               offered: offered, expires: expires) + [.authorization(id: id)]
-        guard let authorization = try await database.runBatch(statements).last?.authorizations.first else {
+                                               offered: offered, expires: expires)
+            + [.authorization(id: id), .challenges(authorizationID: id)]
+        let results = try await database.runBatch(statements)
+        guard let authorization = try results[results.count - 2].authorizations.first else {
             throw StoreError(.decoding, "authorization \(id) vanished")
         }
-        return (authorization, true)
+        return (authorization, try results[results.count - 1].challenges, true)
     }
 
     /// The statements of a new pending authorization with one challenge per offered type.

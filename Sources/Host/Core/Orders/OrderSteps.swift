@@ -16,9 +16,11 @@ extension CoreServices {
         return (order, created)
     }
 
-    /// The order, for its owner (one batch, opened by the request's guard).
+    /// The order, for its owner (one batch, opened by the request's guard; a read, committed
+    /// without waiting for the flush).
     func order(_ id: UUID, for account: Account, _ requestGuard: RequestGuard? = nil) async throws -> Order {
-        guard let order = try await database.runBatch(after: requestGuard, [.order(id: id)])[0].orders.first else {
+        guard let order = try await database.runBatch(after: requestGuard, [.order(id: id)], asynchronousCommit: true)[0]
+            .orders.first else {
             throw ResourceAccess.notFound("order")
         }
         try ResourceAccess.requireOwner(order.accountID, account, "order")
