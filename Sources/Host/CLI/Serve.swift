@@ -13,7 +13,7 @@ struct Serve: AsyncParsableCommand {
         guard let invocation = Invocation.start(globals) else { return }
         let config = invocation.config
         let logger = Logger(label: "acmeeh")
-        Self.noteIgnoredServerKeys(config.server, logger: logger)
+        for warning in config.warnings { logger.warning("\(warning)") }
 
         let runtime: Runtime
         let acme: ACMEServices
@@ -55,16 +55,6 @@ struct Serve: AsyncParsableCommand {
         await runtime.close()
         try? await eventLoops.shutdownGracefully()
         logger.info("acmeeh stopped")
-    }
-
-    /// The gunicorn-era keys that mean nothing to a single event-loop process.
-    static func noteIgnoredServerKeys(_ server: ServerConfig, logger: Logger) {
-        if server.maxRequests != 0 || server.maxRequestsJitter != 0 {
-            logger.notice("server.max_requests and server.max_requests_jitter have no effect: acmeeh does not recycle workers")
-        }
-        if server.workerClass != .sync {
-            logger.notice("server.worker_class has no effect: server.workers sets the event-loop threads")
-        }
     }
 }
 
