@@ -50,7 +50,9 @@ extension ConfigKeyCatalog {
         [noEffect("challenges.dnspersist01.propagation_wait_seconds", unless: .int(10),
                     "validation looks up the record when the client answers the challenge and retries "
                         + "(max_retries, backoff) while it is missing; \(referenceIgnored)")],
-        works("challenges.background_worker", "enabled", "poll_seconds", "stale_seconds"),
+        works("challenges.background_worker", "poll_seconds", "stale_seconds"),
+        [noEffect("challenges.background_worker.enabled", unless: .bool(true),
+                  "the challenge worker always runs: deferred validations (auto_validate: false) and retries need it")],
         works("ca", "backend", "failover", "default_validity_days", "max_validity_days",
                 "circuit_breaker_failure_threshold", "circuit_breaker_recovery_timeout", "deferred_signing_timeout"),
         works("ca.profiles.<name>", "key_usages", "extended_key_usages", "validity_days", "max_validity_days"),
