@@ -546,13 +546,20 @@ extension ConfigTests {
     private static let notBuiltIn = "not built in"
     private static let pythonClass = "Python class"
     private static let pythonHook = "notifier plugins"
+    private static let unsafe = "true is refused"
 
     /// Every example, decided by reading it: a file is refused only for something acmeeh
-    /// genuinely does not support (a non-built-in backend, a Python class path, Python hooks).
+    /// genuinely does not support (a non-built-in backend, a Python class path, Python hooks,
+    /// auto_accept), or for a switch that would leave it less protected than the file says
+    /// while its feature is missing (ConfigKeyCatalog: the account allowlist, CSR profiles,
+    /// metrics authentication, quotas).
     private static let expectations: [String: Expected] = [
-        "acme-proxy-eab.yaml": .refused([("ca.backend", notBuiltIn)]),
+        "acme-proxy-eab.yaml": .refused([
+            ("ca.backend", notBuiltIn), ("challenges.auto_accept", "no auto-accept validator"),
+            ("security.identifier_policy.enforce_account_allowlist", unsafe),
+        ]),
         "acmeeh.example.yaml": .loads,
-        "admin-api.yaml": .loads,
+        "admin-api.yaml": .refused([("security.identifier_policy.enforce_account_allowlist", unsafe)]),
         "all-challenge-types.yaml": .loads,
         "audit-export.yaml": .loads,
         "background-workers.yaml": .loads,
@@ -573,14 +580,16 @@ extension ConfigTests {
         "hooks-all-events.yaml": .refused((0..<5).map { ("hooks.registered[\($0)].class", pythonHook) }),
         "hsm-backend.yaml": .refused([("ca.backend", notBuiltIn)]),
         "ip-certificates.yaml": .loads,
-        "metrics-prometheus.yaml": .loads,
+        "metrics-prometheus.yaml": .refused([("metrics.auth_required", unsafe)]),
         "minimal.yaml": .loads,
         "production-internal-ca.yaml": .refused([
             ("hooks.registered[0].class", pythonHook), ("hooks.registered[1].class", pythonHook),
         ]),
-        "quotas-rate-limits.yaml": .loads,
+        "quotas-rate-limits.yaml": .refused([
+            ("security.identifier_policy.enforce_account_allowlist", unsafe), ("quotas.enabled", unsafe),
+        ]),
         "retention-cleanup.yaml": .loads,
-        "strict-security.yaml": .refused([("ca.backend", notBuiltIn)]),
+        "strict-security.yaml": .refused([("ca.backend", notBuiltIn), ("security.require_csr_profile", unsafe)]),
     ]
 
     /// The variables the examples reference without a default.

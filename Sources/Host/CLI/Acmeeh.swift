@@ -37,6 +37,9 @@ struct Invocation {
             fail("\(error)", globals: globals)
         }
         if globals.validateOnly {
+            for warning in config.warnings {
+                FileHandle.standardError.write(Data("acmeeh: warning: \(warning)\n".utf8))
+            }
             print("configuration OK")
             return nil
         }

@@ -14,7 +14,7 @@ struct Serve: AsyncParsableCommand {
         let config = invocation.config
         let logger = Logger(label: "acmeeh")
         let eventLoops = EventLoops.takeOver(workers: config.server.workers)
-        Self.noteIgnoredServerKeys(config.server, logger: logger)
+        for warning in config.warnings { logger.warning("\(warning)") }
 
         let runtime: Runtime
         let acme: ACMEServices
@@ -54,16 +54,6 @@ struct Serve: AsyncParsableCommand {
         workers.cancel()
         await runtime.close()
         logger.info("acmeeh stopped")
-    }
-
-    /// The gunicorn-era keys that mean nothing to a single event-loop process.
-    static func noteIgnoredServerKeys(_ server: ServerConfig, logger: Logger) {
-        if server.maxRequests != 0 || server.maxRequestsJitter != 0 {
-            logger.notice("server.max_requests and server.max_requests_jitter have no effect: acmeeh does not recycle workers")
-        }
-        if server.workerClass != .sync {
-            logger.notice("server.worker_class has no effect: server.workers sets the event-loop threads")
-        }
     }
 }
 

@@ -34,6 +34,8 @@ struct AppConfig: Sendable {
     var plugins = PluginsConfig()
     /// The file after `${VAR}` substitution.
     var document: ConfigNode
+    /// Keys that load but do less than asked (`ConfigKeyPolicy`), for the startup log.
+    var warnings: [ConfigWarning] = []
 
     /// The mapping at `keyPath` (`"ca"`, `"ca.internal"`, `"challenges.http01"`) as compact
     /// JSON text, with scalars typed as YAML types them after substitution (a plain

@@ -1,6 +1,7 @@
 /// `challenges.background_worker`: the worker that validates deferred challenges and
 /// releases stale locks.
 struct BackgroundWorkerConfig: Sendable, Equatable {
+    /// Read for compatibility only: the worker always runs (ConfigKeyCatalog warns when false).
     var enabled: Bool = false
     var pollSeconds: Int = 10
     /// A challenge locked for longer than this is released for another attempt.

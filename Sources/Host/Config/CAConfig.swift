@@ -55,7 +55,7 @@ extension CAConfig {
 
     private mutating func readProfiles(_ r: ConfigObjectReader) {
         for name in r.keys {
-            profiles[name] = CertificateProfile(reading: r.object(name))
+            profiles[name] = CertificateProfile(reading: r.namedObject(name))
         }
     }
 }

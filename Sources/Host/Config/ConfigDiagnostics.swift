@@ -3,6 +3,8 @@
 final class ConfigDiagnostics {
     let source: String
     private(set) var problems: [ConfigProblem] = []
+    /// Schema paths of every key a reader asked for (`hooks.registered[].events`), present or not.
+    private(set) var consultedKeys: Set<String> = []
 
     init(source: String) {
         self.source = source
@@ -10,6 +12,10 @@ final class ConfigDiagnostics {
 
     func add(path: String, line: Int?, _ message: String) {
         problems.append(ConfigProblem(file: source, line: line, path: path, message: message))
+    }
+
+    func consulted(_ schemaPath: String) {
+        consultedKeys.insert(schemaPath)
     }
 
     /// Problems ordered by line; problems on the same line keep the order they were found in.
@@ -28,5 +34,17 @@ enum KeyPath {
 
     static func element(_ parent: String, _ index: Int) -> String {
         parent + "[\(index)]"
+    }
+
+    /// The schema path of a concrete path: list indexes become `[]` (`a[2].b` → `a[].b`).
+    static func schema(_ path: String) -> String {
+        var result = ""
+        var inIndex = false
+        for c in path {
+            if c == "[" { inIndex = true; result += "[]"; continue }
+            if inIndex { if c == "]" { inIndex = false }; continue }
+            result.append(c)
+        }
+        return result
     }
 }

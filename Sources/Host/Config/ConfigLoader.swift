@@ -6,16 +6,19 @@ import Darwin
 import Yams
 
 /// Loads a configuration file (YAML, or JSON as a subset of YAML): substitutes
-/// `${VAR}` references, reads every section, runs the cross-field checks, and either
-/// returns the typed `AppConfig` or throws a `ConfigError` listing every problem.
+/// `${VAR}` references, reads every section, runs the cross-field checks and the key
+/// policy (`ConfigKeyCatalog`), and either returns the typed `AppConfig` (with its startup
+/// warnings) or throws a `ConfigError` listing every problem.
 enum ConfigLoader {
     static func load(path: String, environment: [String: String]) throws -> AppConfig {
         try load(yaml: readFile(path), source: path, environment: environment)
     }
 
-    /// `source` names the text in problems (a file path, or e.g. `"<test>"`).
-    static func load(yaml: String, source: String, environment: [String: String]) throws -> AppConfig {
-        let diagnostics = ConfigDiagnostics(source: source)
+    /// `source` names the text in problems (a file path, or e.g. `"<test>"`). Pass `diagnostics`
+    /// to see afterwards which keys the readers asked for (`consultedKeys`).
+    static func load(yaml: String, source: String, environment: [String: String],
+                     diagnostics: ConfigDiagnostics? = nil) throws -> AppConfig {
+        let diagnostics = diagnostics ?? ConfigDiagnostics(source: source)
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -29,8 +32,9 @@ enum ConfigLoader {
             throw ConfigError(problems: diagnostics.sortedProblems)
         }
         let reader = ConfigObjectReader(node: document, path: "", line: 1, diagnostics: diagnostics)
-        let config = AppConfig(reading: reader, document: document)
+        var config = AppConfig(reading: reader, document: document)
         ConfigCrossChecks(config: config, diagnostics: diagnostics).run()
+        config.warnings = ConfigKeyPolicy(config: config, diagnostics: diagnostics).run()
         if !diagnostics.problems.isEmpty {
             throw ConfigError(problems: diagnostics.sortedProblems)
         }

@@ -3,6 +3,8 @@
 /// key once the section is done (`finish()`). Every problem names its key path and line.
 final class ConfigObjectReader {
     let path: String
+    /// `path` with list indexes as `[]` and free names as `<name>`: the key's place in the schema.
+    let schemaPath: String
     /// Line of the key that introduced this mapping (1 for the document itself).
     let line: Int
     let diagnostics: ConfigDiagnostics
@@ -11,8 +13,9 @@ final class ConfigObjectReader {
     /// False when the value had the wrong type: "required key" errors would only be noise then.
     private let isUsable: Bool
 
-    init(node: ConfigNode?, path: String, line: Int, diagnostics: ConfigDiagnostics) {
+    init(node: ConfigNode?, path: String, line: Int, diagnostics: ConfigDiagnostics, schemaPath: String? = nil) {
         self.path = path
+        self.schemaPath = schemaPath ?? KeyPath.schema(path)
         self.line = line
         self.diagnostics = diagnostics
         switch node {
@@ -39,9 +42,10 @@ final class ConfigObjectReader {
     /// The keys present in this mapping, in document order.
     var keys: [String] { entries.map(\.key) }
 
-    /// Takes the member `key`, marking it as known.
+    /// Takes the member `key`, marking it as known (and recording it as a key the loader accepts).
     func member(_ key: String) -> ConfigNode.Entry? {
         used.insert(key)
+        diagnostics.consulted(KeyPath.member(schemaPath, key))
         return entries.first { $0.key == key }
     }
 
@@ -50,6 +54,14 @@ final class ConfigObjectReader {
         let entry = member(key)
         return ConfigObjectReader(node: entry?.value, path: KeyPath.member(path, key),
                                   line: entry?.line ?? line, diagnostics: diagnostics)
+    }
+
+    /// A reader for the mapping under the free name `key` (`ca.profiles.<name>`).
+    func namedObject(_ key: String) -> ConfigObjectReader {
+        used.insert(key)
+        let entry = entries.first { $0.key == key }
+        return ConfigObjectReader(node: entry?.value, path: KeyPath.member(path, key), line: entry?.line ?? line,
+                                  diagnostics: diagnostics, schemaPath: KeyPath.member(schemaPath, "<name>"))
     }
 
     /// The elements of the list under `key`, each with its own path; nil when absent or not a list.

@@ -12,7 +12,7 @@ struct HooksConfig: Sendable, Equatable {
     var maxRetries: Int = 0
     /// JSON-lines file for events whose delivery failed after all retries.
     var deadLetterLog: String? = nil
-    /// Always empty in a loaded configuration: a registered Python hook is an error.
+    /// Always empty in a loaded configuration: a registered Python hook is refused.
     var registered: [RegisteredHook] = []
 }
 
@@ -47,12 +47,7 @@ extension HooksConfig {
 extension RegisteredHook {
     init(reading r: ConfigObjectReader) {
         self.init()
-        className = r.requiredString("class")
-        if !className.isEmpty, let line = r.member("class")?.line {
-            r.report(KeyPath.member(r.path, "class"), line,
-                     "\"\(className)\" is a Python hook class; acmeeh has no Python hooks — "
-                        + "events are delivered by notifier plugins")
-        }
+        className = r.requiredString("class")  // refused by ConfigKeyCatalog: a Python class
         r.read("enabled", into: &enabled)
         r.read("events", into: &events) { HooksConfig.events.contains($0) ? nil : "unknown hook event \"\($0)\"" }
         r.read("timeout_seconds", into: &timeoutSeconds, min: 1, max: 300)

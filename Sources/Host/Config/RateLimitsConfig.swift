@@ -41,7 +41,7 @@ extension RateLimitsConfig {
 
     /// A rule written in the file must give both numbers (as the reference's schema demands).
     private static func readRule(_ r: ConfigObjectReader, _ key: String, into rule: inout Rule) {
-        guard r.keys.contains(key) else { return }
+        guard r.member(key) != nil else { return }
         let o = r.object(key)
         o.requireKeys("requests", "window_seconds")
         o.read("requests", into: &rule.requests, min: 1)

@@ -142,6 +142,22 @@ final class ServeEndToEndTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("nope.yaml"), missing.stderr)
     }
 
+    /// Sections whose feature is not built yet load with one warning each (ConfigKeyCatalog).
+    func testServeWarnsOncePerInactiveSection() throws {
+        let port = try ServerProcess.freePort()
+        let config = try writeConfig(port: port, extra: "crl:\n  enabled: true\n  path: /c\nmetrics:\n  enabled: true\n")
+        let server = try ServerProcess(config: config, port: port,
+                                       logFile: directory.appendingPathComponent("server.log"))
+        try server.waitUntilLive()
+        let log = server.log
+        for section in ["crl", "metrics"] {
+            let lines = log.split(separator: "\n").filter { $0.contains("\(section) is not active yet: ") }
+            XCTAssertEqual(lines.count, 1, log)
+            XCTAssertTrue(lines.first?.contains("WARNING") ?? false, log)
+        }
+        XCTAssertEqual(server.stop(), 0)
+    }
+
     func testStartupRefusesABrokenCAPlugin() throws {
         let port = try ServerProcess.freePort()
         let config = try writeConfig(port: port, backend: "ext:/nonexistent/libNoSuchCA.so")

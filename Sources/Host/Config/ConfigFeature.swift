@@ -1,0 +1,46 @@
+/// A feature whose keys load before it is built. The file "uses" it when one of its keys is
+/// set and its switch (`gate`) is on, and then startup warns once: "<name> is not active yet".
+struct ConfigFeature: Sendable, Equatable {
+    /// The section (or key) named in the warning.
+    var name: String
+    /// What is missing, for the warning and the docs.
+    var what: String
+    /// Where it is planned (docs/configuration.md).
+    var plan: String
+    /// The key that switches the feature on, and its default; nil = always on.
+    var gate: String? = nil
+    var gateDefault: Bool = false
+}
+
+extension ConfigFeature {
+    static let crl = ConfigFeature(name: "crl", what: "no CRL is built or served", plan: "issue 11",
+                                   gate: "crl.enabled")
+    static let ct = ConfigFeature(name: "ct_logging", what: "nothing is submitted to CT logs", plan: "issue 11",
+                                  gate: "ct_logging.enabled")
+    static let notifications = ConfigFeature(name: "notifications", what: "no notification is recorded or sent",
+                                             plan: "issue 12", gate: "notifications.enabled", gateDefault: true)
+    static let smtp = ConfigFeature(name: "smtp", what: "no mail is sent", plan: "issue 12", gate: "smtp.enabled")
+    static let hooks = ConfigFeature(name: "hooks", what: "no hook is called", plan: "issue 12")
+    static let adminAPI = ConfigFeature(name: "admin_api", what: "there is no admin API", plan: "issue 13",
+                                        gate: "admin_api.enabled")
+    static let rateLimits = ConfigFeature(name: "security.rate_limits", what: "no request is rate limited",
+                                          plan: "issue 10 item 2", gate: "security.rate_limits.enabled", gateDefault: true)
+    static let quotas = ConfigFeature(name: "quotas", what: "no per-account quota is enforced",
+                                      plan: "issue 10 item 2", gate: "quotas.enabled")
+    static let metrics = ConfigFeature(name: "metrics", what: "there is no metrics endpoint", plan: "issue 10 item 4",
+                                       gate: "metrics.enabled")
+    static let auditLog = ConfigFeature(name: "logging.audit", what: "no audit log is written", plan: "issue 10 item 5",
+                                        gate: "logging.audit.enabled", gateDefault: true)
+    static let proxy = ConfigFeature(name: "proxy", what: "forwarded headers are never trusted", plan: "issue 10 item 8",
+                                     gate: "proxy.enabled")
+    static let retention = ConfigFeature(name: "retention", what: "old orders, authorizations and challenges are kept",
+                                         plan: "issue 10 item 7", gate: "retention.enabled", gateDefault: true)
+    static let auditRetention = ConfigFeature(name: "audit_retention", what: "there is no admin audit log to prune",
+                                              plan: "issue 10 item 7, with the admin API of issue 13",
+                                              gate: "audit_retention.enabled")
+    static let auditExport = ConfigFeature(name: "audit_export", what: "audit events are not forwarded",
+                                           plan: "issue 10, with the audit log")
+    static let orderCleanup = ConfigFeature(name: "order.cleanup_interval_seconds",
+                                            what: "the cleanup worker has no per-task schedule",
+                                            plan: "issue 10 item 7")
+}

@@ -1,0 +1,36 @@
+/// Every key the loader accepts (leaf keys; a mapping such as `acme.paths` is not a key
+/// itself, a list such as `hooks.registered` is), with its status: the one place that says which keys work,
+/// which are refused, and which load before their feature exists. A later change flips an
+/// entry to `.works` when its feature lands; ConfigKeyCoverageTests keeps this list equal
+/// to what the section readers ask for, and to docs/configuration.md.
+enum ConfigKeyCatalog {
+    /// Keys SIGHUP is to reload once it is handled (the deployment guide's set); today every
+    /// change needs a restart.
+    static let reloadablePrefixes = ["logging.level", "security.rate_limits", "notifications", "metrics.enabled"]
+
+    /// Mappings whose keys are names the operator chooses (`ca.profiles.web`).
+    static let freeNameParents: Set<String> = ["ca.profiles"]
+
+    /// A path listed twice keeps its first entry (ConfigKeyCoverageTests fails on it).
+    static let byPath: [String: ConfigKey] = Dictionary(entries.map { ($0.path, $0) }) { first, _ in first }
+
+    static func isReloadable(_ path: String) -> Bool {
+        reloadablePrefixes.contains { path == $0 || path.hasPrefix($0 + ".") }
+    }
+
+    static func works(_ section: String, _ keys: String...) -> [ConfigKey] {
+        keys.map { ConfigKey(path: KeyPath.member(section, $0), status: .works) }
+    }
+
+    static func inactive(_ feature: ConfigFeature, _ section: String, _ keys: String...) -> [ConfigKey] {
+        keys.map { ConfigKey(path: KeyPath.member(section, $0), status: .notActiveYet(feature)) }
+    }
+
+    static func noEffect(_ path: String, unless usual: ScalarValue, _ why: String) -> ConfigKey {
+        ConfigKey(path: path, status: .noEffect(why: why, when: .differs(usual)))
+    }
+
+    static func refused(_ path: String, when trigger: ConfigTrigger, _ why: String) -> ConfigKey {
+        ConfigKey(path: path, status: .refused(why: why, when: trigger))
+    }
+}

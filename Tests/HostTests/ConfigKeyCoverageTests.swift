@@ -1,0 +1,241 @@
+import Foundation
+import XCTest
+
+@testable import Host
+
+/// Issue 10 item 1: no key is silently ignored. Every key the loader accepts has a status in
+/// `ConfigKeyCatalog`, docs/configuration.md lists exactly those keys, unsafe switches are
+/// refused with file, line, key path and why, and inactive features warn once per section.
+final class ConfigKeyCoverageTests: XCTestCase {
+    /// Reaches the parts of the schema that readers only visit when present: a list
+    /// element, a rate-limit rule, a certificate profile.
+    static let probe = """
+        security:
+          rate_limits:
+            new_nonce: {}
+            new_account: {}
+            new_order: {}
+            new_order_per_identifier: {}
+            challenge: {}
+            challenge_validation: {}
+        hooks:
+          registered: [{}]
+        ct_logging:
+          logs: [{}]
+        ca:
+          profiles:
+            web: {}
+
+        """
+
+    /// The leaf keys the section readers ask for (a mapping such as `acme.paths` is not a
+    /// key itself), recorded by the loader while it reads `probe`.
+    static func acceptedKeys() -> Set<String> {
+        let diagnostics = ConfigDiagnostics(source: "probe")
+        _ = try? ConfigLoader.load(yaml: probe, source: "probe", environment: [:], diagnostics: diagnostics)
+        let consulted = diagnostics.consultedKeys
+        return consulted.filter { key in !consulted.contains { $0.hasPrefix(key + ".") } }
+    }
+
+    func testEveryAcceptedKeyHasAStatus() {
+        let accepted = Self.acceptedKeys()
+        XCTAssertGreaterThan(accepted.count, 200)
+        let catalog = Set(ConfigKeyCatalog.entries.map(\.path))
+        XCTAssertEqual(catalog.count, ConfigKeyCatalog.entries.count, "a key is listed twice")
+        XCTAssertEqual(accepted.subtracting(catalog).sorted(), [], "keys the loader accepts without a status")
+        XCTAssertEqual(catalog.subtracting(accepted).sorted(), [], "statuses of keys the loader does not accept")
+    }
+
+    /// Every row of docs/configuration.md: key → (status, SIGHUP) cells.
+    private func documentedRows() throws -> [String: (status: String, reload: String)] {
+        let text = try String(contentsOf: TestPaths.repository.appendingPathComponent("docs/configuration.md"),
+                              encoding: .utf8)
+        var rows: [String: (String, String)] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            let key = cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+            XCTAssertNil(rows[key], "\(key) is documented twice")
+            rows[key] = (cells[3], cells[4])
+        }
+        return rows
+    }
+
+    func testDocsListExactlyTheAcceptedKeysWithTheirStatus() throws {
+        let rows = try documentedRows()
+        let accepted = Self.acceptedKeys()
+        XCTAssertEqual(accepted.subtracting(rows.keys).sorted(), [], "keys missing from docs/configuration.md")
+        XCTAssertEqual(Set(rows.keys).subtracting(accepted).sorted(), [], "documented keys the loader does not accept")
+        for key in ConfigKeyCatalog.entries {
+            guard let row = rows[key.path] else { continue }
+            let word = switch key.status {
+            case .works: "works"
+            case .refused: "refused"
+            case .notActiveYet: "not active yet"
+            case .noEffect: "no effect"
+            }
+            XCTAssertTrue(row.status.hasPrefix(word), "\(key.path): the docs say \"\(row.status)\", the catalog \(word)")
+            if case .notActiveYet(let feature) = key.status {
+                XCTAssertTrue(row.status.hasSuffix("(\(feature.plan))"), "\(key.path): the docs should name \(feature.plan)")
+            }
+            let reload = ConfigKeyCatalog.isReloadable(key.path) ? "restart; reloadable once SIGHUP lands" : "restart"
+            XCTAssertEqual(row.reload, reload, key.path)
+        }
+    }
+
+    // MARK: - Refusals
+
+    /// The four switches that would leave the server less protected than the file says.
+    static let unsafeSwitches: [(yaml: String, path: String, why: String)] = [
+        ("security:\n  identifier_policy:\n    enforce_account_allowlist: true\n",
+         "security.identifier_policy.enforce_account_allowlist", "would let every account order any name"),
+        ("security:\n  require_csr_profile: true\n", "security.require_csr_profile", "without any profile check"),
+        ("metrics:\n  auth_required: true\n", "metrics.auth_required", "without authentication"),
+        ("quotas:\n  enabled: true\n", "quotas.enabled", "without limit"),
+    ]
+
+    func testUnsafeSwitchesAreRefusedWithFileLineKeyAndReason() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (yaml, path, why) in Self.unsafeSwitches {
+            let file = directory.appendingPathComponent("unsafe.yaml")
+            let text = ConfigTests.minimal + yaml
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            let line = text.split(separator: "\n", omittingEmptySubsequences: false)
+                .firstIndex { $0.contains(path.split(separator: ".").last!) }! + 1
+            let problems = refusal(file.path)
+            XCTAssertEqual(problems.map(\.path), [path])
+            XCTAssertEqual(problems.first?.file, file.path)
+            XCTAssertEqual(problems.first?.line, line, path)
+            XCTAssertTrue(problems.first?.message.contains("true is refused") ?? false, "\(problems)")
+            XCTAssertTrue(problems.first?.message.contains(why) ?? false, "\(problems)")
+
+            let result = try Command.run(TestPaths.executable.path, ["-c", file.path, "--validate-only"])
+            XCTAssertEqual(result.status, 1, path)
+            XCTAssertTrue(result.stderr.contains("\(file.path):\(line): \(path): true is refused"), result.stderr)
+            XCTAssertFalse(result.stdout.contains("configuration OK"))
+
+            // The safe value loads, silently.
+            let off = try ConfigLoader.load(yaml: ConfigTests.minimal + yaml.replacingOccurrences(of: "true", with: "false"),
+                                            source: "off.yaml", environment: [:])
+            XCTAssertEqual(off.warnings, [], path)
+        }
+    }
+
+    func testOtherRefusals() {
+        let cases = [
+            ("challenges:\n  auto_accept: true\n", "challenges.auto_accept", "no auto-accept validator"),
+            ("nonce:\n  audit_consumed: true\n", "nonce.audit_consumed", "no record of consumed nonces"),
+            ("hooks:\n  registered:\n    - class: acme.hooks.Mine\n", "hooks.registered[0].class", "notifier plugins"),
+        ]
+        for (yaml, path, why) in cases {
+            let problems = refusal(yaml: ConfigTests.minimal + yaml)
+            XCTAssertTrue(problems.contains { $0.path == path && $0.message.contains(why) }, "\(path): \(problems)")
+        }
+        // A value from the environment is judged after substitution.
+        let fromEnvironment = refusal(yaml: ConfigTests.minimal + "quotas:\n  enabled: ${QUOTAS}\n", env: ["QUOTAS": "true"])
+        XCTAssertEqual(fromEnvironment.map(\.path), ["quotas.enabled"])
+    }
+
+    private func refusal(_ path: String) -> [ConfigProblem] {
+        do {
+            _ = try ConfigLoader.load(path: path, environment: [:])
+        } catch let error as ConfigError {
+            return error.problems
+        } catch {}
+        XCTFail("\(path) should be refused")
+        return []
+    }
+
+    private func refusal(yaml: String, env: [String: String] = [:]) -> [ConfigProblem] {
+        do {
+            _ = try ConfigLoader.load(yaml: yaml, source: "test.yaml", environment: env)
+        } catch let error as ConfigError {
+            return error.problems
+        } catch {}
+        XCTFail("should be refused:\n\(yaml)")
+        return []
+    }
+
+    // MARK: - Warnings
+
+    func testOneWarningPerInactiveSection() throws {
+        let config = try ConfigLoader.load(yaml: ConfigTests.minimal + """
+            crl:
+              enabled: true
+              path: /revoked
+            security:
+              rate_limits:
+                backend: database
+                new_order:
+                  requests: 5
+                  window_seconds: 60
+            metrics:
+              enabled: true
+            admin_api:
+              enabled: false
+              base_path: /admin
+            logging:
+              level: DEBUG
+              audit:
+                file: /var/log/acmeeh/audit.log
+
+            """, source: "w.yaml", environment: [:])
+        let messages = config.warnings.map(\.message)
+        XCTAssertEqual(messages.count, 4, "\(messages)")
+        XCTAssertEqual(messages.filter { $0.hasPrefix("crl is not active yet: ") }.count, 1, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("security.rate_limits is not active yet: ")
+                && $0.hasSuffix("; backend, new_order.requests, new_order.window_seconds load but do nothing") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("metrics is not active yet: ") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("logging.audit is not active yet: ") }, "\(messages)")
+        // admin_api is switched off: nothing to warn about.
+        XCTAssertFalse(messages.contains { $0.hasPrefix("admin_api") }, "\(messages)")
+        XCTAssertEqual(config.warnings.first?.description.hasPrefix("w.yaml:11: crl is not active yet"), true,
+                       "\(config.warnings)")
+        XCTAssertEqual(try ConfigLoader.load(yaml: ConfigTests.minimal, source: "m.yaml", environment: [:]).warnings, [])
+    }
+
+    func testKeysWithoutEffectAreNamedWhenSet() throws {
+        let config = try ConfigLoader.load(yaml: ConfigTests.minimal.replacingOccurrences(
+            of: "  external_url: https://acme.example.com\n",
+            with: "  external_url: https://acme.example.com\n  worker_class: gevent\n  max_requests: 1000\n") + """
+            dns:
+              retries: 3
+            email:
+              validate_mx: true
+
+            """, source: "n.yaml", environment: [:])
+        XCTAssertEqual(config.warnings.map(\.message), [
+            "server.worker_class has no effect: acmeeh is one process; server.workers sets its event-loop threads",
+            "server.max_requests has no effect: acmeeh does not recycle workers",
+            "email.validate_mx has no effect: acmeeh does not look up MX records of contact domains; "
+                + "the reference ignored this key too",
+        ])
+    }
+
+    func testPluginKeysWithoutAPluginAreNamed() throws {
+        let config = try ConfigLoader.load(yaml: ConfigTests.minimal + "  vault_addr: https://vault\n",
+                                           source: "p.yaml", environment: [:])
+        XCTAssertEqual(config.warnings.map(\.message), [
+            "ca.vault_addr has no effect: only an ext: CA plugin reads ca keys acmeeh does not define, "
+                + "and ca.backend is internal",
+        ])
+    }
+
+    func testValidateOnlyPrintsTheWarnings() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("warned.yaml")
+        try (ConfigTests.minimal + "crl:\n  enabled: true\nsmtp:\n  enabled: true\n  host: mail\n  from_address: a@b\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let result = try Command.run(TestPaths.executable.path, ["-c", file.path, "--validate-only"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "configuration OK")
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, result.stderr)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: crl is not active yet: ") },
+                      result.stderr)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):13: smtp is not active yet: ") },
+                      result.stderr)
+    }
+}
