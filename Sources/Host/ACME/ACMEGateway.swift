@@ -75,7 +75,7 @@ struct ACMEGateway: Sendable {
         case .guardFailed where error.guardName == BatchStatement.signerGuardName:
             if let account = request.account { accountCache.forget(account.id) }
             return Problem(.unauthorized, "the account's key or status changed; the request is not authorized by it",
-                           status: 401)
+                           refusal: .unauthenticated)
         default:
             return nil
         }
@@ -113,7 +113,7 @@ struct ACMEGateway: Sendable {
         router.get(RouterPath(path)) { _, _ in
             await self.respond {
                 var problem = Problem(.malformed, "this resource accepts \(allowed) only (RFC 8555 §6.3: POST-as-GET)",
-                                      status: 405)
+                                      refusal: .methodNotAllowed)
                 problem.headers["Allow"] = allowed
                 throw problem
             }
@@ -126,14 +126,14 @@ struct ACMEGateway: Sendable {
         // §6.2: the JWS media type.
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.lowercased().hasPrefix("application/jose+json") else {
-            throw Problem(.malformed, "Content-Type must be application/jose+json", status: 415)
+            throw Problem(.malformed, "Content-Type must be application/jose+json", refusal: .unsupportedMediaType)
         }
         let limit = config.security.maxRequestBodyBytes
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: limit)
         } catch {
-            throw Problem(.malformed, "request body exceeds \(limit) bytes", status: 413)
+            throw Problem(.malformed, "request body exceeds \(limit) bytes", refusal: .payloadTooLarge)
         }
         let jws = try FlattenedJWS.parse(Array(body.readableBytesView))
         let header = jws.header
@@ -278,7 +278,7 @@ struct ACMEGateway: Sendable {
     static func problem(from error: any Error, logger: Logger) -> Problem {
         if let problem = error as? Problem { return problem }
         if let store = error as? StoreError, store.isUnavailable {
-            return Problem(.serverInternal, "the database is unavailable; try again", status: 503,
+            return Problem(.serverInternal, "the database is unavailable; try again", refusal: .unavailable,
                            headers: ["Retry-After": "5"])
         }
         logger.error("request failed", metadata: ["error": "\(error)"])

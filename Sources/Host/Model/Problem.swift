@@ -3,19 +3,19 @@
 struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
     var type: ProblemType
     var detail: String
-    /// HTTP status of the response.
-    var status: Int
+    /// What kind of refusal this is beyond its type; the response's status follows from it.
+    var refusal: Refusal
     var subproblems: [Subproblem] = []
     /// Extra response headers (`Retry-After`, `Location` of a conflicting account).
     var headers: [String: String] = [:]
     /// For `badSignatureAlgorithm`: the algorithms the server accepts (RFC 8555 §6.2).
     var algorithms: [String]? = nil
 
-    init(_ type: ProblemType, _ detail: String, status: Int? = nil,
+    init(_ type: ProblemType, _ detail: String, refusal: Refusal? = nil,
          subproblems: [Subproblem] = [], headers: [String: String] = [:]) {
         self.type = type
         self.detail = detail
-        self.status = status ?? type.defaultStatus
+        self.refusal = refusal ?? type.defaultRefusal
         self.subproblems = subproblems
         self.headers = headers
     }
@@ -36,6 +36,25 @@ struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// The kinds of refusal, as the step that decides one sees it; the HTTP layer turns each
+/// into a status (`Problem.status`).
+enum Refusal: Sendable, Equatable {
+    case badRequest
+    /// The signer is not (or no longer) an account allowed to act (RFC 8555 §7.3.6).
+    case unauthenticated
+    case forbidden
+    case notFound
+    case methodNotAllowed
+    /// The request collides with existing state (a key another account holds).
+    case conflict
+    case payloadTooLarge
+    case unsupportedMediaType
+    case tooManyRequests
+    case internalFailure
+    /// A dependency is down or the service is paused; the client should retry later.
+    case unavailable
+}
+
 /// The ACME error types of RFC 8555 §6.7 (and RFC 9773's, draft profiles').
 enum ProblemType: String, Sendable, CaseIterable {
     case accountDoesNotExist, alreadyReplaced, alreadyRevoked, badCSR, badNonce, badPublicKey
@@ -54,15 +73,14 @@ enum ProblemType: String, Sendable, CaseIterable {
         self.init(rawValue: String(urn.dropFirst(Self.prefix.count)))
     }
 
-    /// The status a problem of this type is sent with unless the raiser says otherwise.
-    var defaultStatus: Int {
+    /// The refusal a problem of this type is unless the raiser says otherwise.
+    var defaultRefusal: Refusal {
         switch self {
-        case .unauthorized, .orderNotReady, .caa, .userActionRequired: 403
-        case .accountDoesNotExist: 400
-        case .rateLimited: 429
-        case .serverInternal: 500
-        case .alreadyReplaced: 409
-        default: 400
+        case .unauthorized, .orderNotReady, .caa, .userActionRequired: .forbidden
+        case .rateLimited: .tooManyRequests
+        case .serverInternal: .internalFailure
+        case .alreadyReplaced: .conflict
+        default: .badRequest
         }
     }
 }

@@ -107,7 +107,7 @@ extension CoreServices {
     /// RFC 8555 §7.3.6: "the server MUST NOT accept further requests authorized by that
     /// account's key" once an account is deactivated (or revoked).
     static func usable(_ account: Account) throws(Problem) -> Account {
-        guard account.status == .valid else { throw Problem(.unauthorized, "account is \(account.status.rawValue)", status: 401) }
+        guard account.status == .valid else { throw Problem(.unauthorized, "account is \(account.status.rawValue)", refusal: .unauthenticated) }
         return account
     }
 

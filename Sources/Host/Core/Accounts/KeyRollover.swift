@@ -35,6 +35,6 @@ extension CoreServices {
 
     private func keyConflict(_ holder: Account) -> Problem {
         Problem(.malformed, "the new key is already the key of account \(accountURL(holder.id))",
-                status: 409, headers: ["Location": accountURL(holder.id)])
+                refusal: .conflict, headers: ["Location": accountURL(holder.id)])
     }
 }

@@ -73,7 +73,7 @@ struct CAACheck: Sendable {
             let names = refused.compactMap { $0.identifier?.value }.joined(separator: ", ")
             let detail = refused.count == 1 ? refused[0].detail : "CAA records forbid issuance for \(names)"
             // RFC 8555 §6.7 `caa`; 403: the domain's owner forbids it, retrying cannot help.
-            throw Problem(.caa, detail, status: 403, subproblems: refused + failed)
+            throw Problem(.caa, detail, refusal: .forbidden, subproblems: refused + failed)
         }
         if !failed.isEmpty {
             let detail = failed.count == 1 ? failed[0].detail
@@ -81,7 +81,7 @@ struct CAACheck: Sendable {
             // RFC 8659 §3: no issuance without a CAA answer. 400, not the reference's 500: the
             // failing DNS is the identifier's (SERVFAIL from its servers, a silent zone), the
             // order is invalid afterwards, and resending the same request cannot succeed.
-            throw Problem(.dns, detail, status: 400, subproblems: failed)
+            throw Problem(.dns, detail, refusal: .badRequest, subproblems: failed)
         }
     }
 

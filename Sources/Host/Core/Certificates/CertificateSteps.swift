@@ -20,7 +20,7 @@ extension CoreServices {
         let id = try CertificateID.parse(certID)
         let found = try await database.withConnection { try $0.issuedCertificate(serial: id.serialHex) }
         guard let certificate = found, (try? CertificateID(pemChain: certificate.pemChain)) == id else {
-            throw Problem(.malformed, "no certificate \(certID) was issued here", status: 404)
+            throw Problem(.malformed, "no certificate \(certID) was issued here", refusal: .notFound)
         }
         if certificate.revokedAt != nil {
             // A revoked certificate should be replaced now.

@@ -32,7 +32,7 @@ extension CoreServices {
         }
         let found = try await database.runBatch(after: requestGuard, reads)
         guard let certificate = try found[0].revocableCertificates.first else {
-            throw Problem(.malformed, "no certificate issued by this server matches", status: 404)
+            throw Problem(.malformed, "no certificate issued by this server matches", refusal: .notFound)
         }
 
         // RFC 8555 §7.6: who may revoke.

@@ -28,7 +28,7 @@ extension CoreServices {
         -> (Authorization, [Challenge])
     {
         var (authorization, challenges) = try await self.authorization(id, for: account, requestGuard, fetch: false)
-        let problem = Problem(.unauthorized, "authorization for \(authorization.identifier.value) was deactivated", status: 403)
+        let problem = Problem(.unauthorized, "authorization for \(authorization.identifier.value) was deactivated", refusal: .forbidden)
         let changed = try await database.transaction { connection -> Bool in
             guard try connection.setAuthorizationStatus(id, to: .deactivated, from: [.pending, .valid]) else { return false }
             try connection.invalidateOrders(usingAuthorization: id, statuses: [.pending, .ready], error: problem.documentJSON)

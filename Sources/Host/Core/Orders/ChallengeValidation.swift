@@ -65,7 +65,7 @@ struct ChallengeValidation: Sendable {
         do {
             try await validator.validate(request, timeout: timeout)
         } catch {
-            let problem = Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail, status: 400)
+            let problem = Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail, refusal: .badRequest)
             if error.retryable, challenge.retryCount < types.maxRetries(challenge.type) {
                 let delay = types.backoffSeconds(retry: challenge.retryCount)
                 logger.info("challenge validation will be retried",
@@ -107,7 +107,7 @@ struct ChallengeValidation: Sendable {
     /// batch, the challenge read back.
     private func fail(_ challenge: Challenge, _ authorization: Authorization, _ problem: Problem) async throws -> Challenge? {
         let orderProblem = Problem(.unauthorized, "authorization for \(authorization.identifier.value) failed",
-                                   status: 403, subproblems: [.init(type: problem.type, detail: problem.detail,
+                                   refusal: .forbidden, subproblems: [.init(type: problem.type, detail: problem.detail,
                                                                     identifier: authorization.identifier)])
         return try await database.runBatch([
             .setChallengeInvalid(challenge.id, error: problem.documentJSON),

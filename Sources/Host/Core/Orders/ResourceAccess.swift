@@ -5,12 +5,12 @@ import Foundation
 /// kind of resource.
 enum ResourceAccess {
     static func notFound(_ what: String) -> Problem {
-        Problem(.malformed, "no such \(what)", status: 404)
+        Problem(.malformed, "no such \(what)", refusal: .notFound)
     }
 
     static func requireOwner(_ ownerID: UUID, _ account: Account, _ what: String) throws(Problem) {
         guard ownerID == account.id else {
-            throw Problem(.unauthorized, "this \(what) belongs to another account", status: 403)
+            throw Problem(.unauthorized, "this \(what) belongs to another account", refusal: .forbidden)
         }
     }
 }
