@@ -351,6 +351,8 @@ final class OrderTests: XCTestCase {
         // RFC 8555 §7.5.2: deactivation by the owner only; the order relying on it becomes invalid.
         let foreign = try mallory.post(authzURL, ["status": "deactivated"])
         XCTAssertEqual(problemType(foreign), "unauthorized")
+        XCTAssertEqual(try alice.post(authzURL, nil).json?["status"] as? String, "pending", "a foreign deactivation changes nothing")
+        XCTAssertEqual(try alice.post(orderURL, nil).json?["status"] as? String, "pending")
         let wrong = try alice.post(authzURL, ["status": "valid"])
         XCTAssertEqual(problemType(wrong), "malformed")
         let deactivated = try alice.post(authzURL, ["status": "deactivated"])

@@ -11,10 +11,6 @@ extension Connection {
 
     /// Compare-and-set of an authorization's status.
     @discardableResult
-    func setAuthorizationStatus(_ id: UUID, to status: Authorization.Status, from: [Authorization.Status]) throws -> Bool {
-        try execute(.setAuthorizationStatus(id, to: status, from: from)) == 1
-    }
-
     /// RFC 8555 §7.1.6: pending authorizations past their expiry become expired, and the
     /// open orders past theirs (or relying on an expired authorization) invalid.
     /// Returns (authorizations expired, orders invalidated).
@@ -81,6 +77,25 @@ extension BatchStatement {
     }
 
     /// Compare-and-set of an authorization's status (affects 0 or 1 row).
+    /// RFC 8555 §7.5.2 for the owner only: pending or valid → deactivated, and the pending
+    /// and ready orders relying on it → invalid with `orderError`, in one statement.
+    /// Returns the authorization's id when it changed, no row otherwise.
+    static func deactivateAuthorization(_ id: UUID, ownedBy accountID: UUID, orderError: String) -> BatchStatement {
+        BatchStatement(
+            """
+            WITH deactivated AS (
+                UPDATE authorizations SET status = 'deactivated'
+                WHERE id = $1 AND account_id = $2 AND status IN ('pending', 'valid')
+                RETURNING id),
+            invalidated AS (
+                UPDATE orders SET status = 'invalid', error = $3
+                WHERE status IN ('pending', 'ready')
+                  AND id IN (SELECT order_id FROM order_authorizations
+                             WHERE authorization_id IN (SELECT id FROM deactivated)))
+            SELECT id FROM deactivated
+            """, [.uuid(id), .uuid(accountID), .jsonb(orderError)])
+    }
+
     static func setAuthorizationStatus(_ id: UUID, to status: Authorization.Status,
                                        from: [Authorization.Status]) -> BatchStatement {
         BatchStatement("UPDATE authorizations SET status = $2 WHERE id = $1 AND status = ANY($3)",

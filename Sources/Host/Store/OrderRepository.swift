@@ -35,10 +35,6 @@ extension Connection {
     }
 
     /// Orders using an authorization that failed or was deactivated become invalid.
-    func invalidateOrders(usingAuthorization authorizationID: UUID, statuses: [Order.Status], error: String) throws {
-        try execute(.invalidateOrders(usingAuthorization: authorizationID, statuses: statuses, error: error))
-    }
-
     /// Deferred signing: remembers the CA backend that deferred, its handle and when to poll it.
     func setOrderPendingSigning(_ id: UUID, backend: String, handle: String, pollAt: Date) throws {
         try execute(

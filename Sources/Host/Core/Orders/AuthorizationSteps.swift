@@ -23,24 +23,24 @@ extension CoreServices {
     }
 
     /// §7.5.2: pending or valid → deactivated; the pending and ready orders relying on it
-    /// become invalid in the same transaction.
+    /// become invalid. One batch: the guard, the reads, and the change (for the owner only).
     func deactivateAuthorization(_ id: UUID, by account: Account, _ requestGuard: RequestGuard? = nil) async throws
         -> (Authorization, [Challenge])
     {
-        var (authorization, challenges) = try await self.authorization(id, for: account, requestGuard, fetch: false)
-        let problem = Problem(.unauthorized, "authorization for \(authorization.identifier.value) was deactivated", refusal: .forbidden)
-        let changed = try await database.transaction { connection -> Bool in
-            guard try connection.setAuthorizationStatus(id, to: .deactivated, from: [.pending, .valid]) else { return false }
-            try connection.invalidateOrders(usingAuthorization: id, statuses: [.pending, .ready], error: problem.documentJSON)
-            return true
-        }
-        guard changed else {
+        let problem = Problem(.unauthorized, "authorization \(id) was deactivated", refusal: .forbidden)
+        let results = try await database.runBatch(after: requestGuard, [
+            .authorization(id: id), .challenges(authorizationID: id),
+            .deactivateAuthorization(id, ownedBy: account.id, orderError: problem.documentJSON),
+        ])
+        guard var authorization = try results[0].authorizations.first else { throw ResourceAccess.notFound("authorization") }
+        try ResourceAccess.requireOwner(authorization.accountID, account, "authorization")
+        guard !results[2].rows.isEmpty else {
             throw Problem(.malformed, "authorization is \(authorization.status.rawValue); only pending or valid ones can be deactivated")
         }
         authorization.status = .deactivated
         logger.info("authorization deactivated", metadata: ["authorization": "\(id)"])
         events.publish(.authorizationDeactivated(authorizationID: id, accountID: account.id,
                                                  identifier: authorization.identifier))
-        return (authorization, challenges)
+        return (authorization, try results[1].challenges)
     }
 }
