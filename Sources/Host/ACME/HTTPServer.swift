@@ -11,13 +11,20 @@ struct HTTPServer {
     let health: HealthMonitor
     let acme: ACMEServices
     let logger: Logger
+    /// Serves `metrics.path` and times every request when set (`metrics.enabled`).
+    var metrics: ServerMetrics? = nil
 
     func makeApplication(eventLoopGroup: any EventLoopGroup) -> some ApplicationProtocol {
         let router = Router()
+        // Outermost, so that it sees the status of every answer, refusals and NotFound included.
+        if let metrics { router.middlewares.add(HTTPMetricsMiddleware(factory: metrics.factory)) }
         router.middlewares.add(SecurityHeadersMiddleware(
             externalURL: config.server.externalURL,
             hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))
         addHealthRoutes(to: router)
+        if let metrics {
+            MetricsEndpoint(metrics: metrics, database: acme.core.database).register(on: router, path: config.metrics.path)
+        }
         addACMERoutes(to: router)
         let idle: TimeAmount? = config.server.keepalive > 0 ? .seconds(Int64(config.server.keepalive)) : nil
         return Application(
