@@ -32,8 +32,15 @@ struct Serve: AsyncParsableCommand {
             lifecycle: lifecycle)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.server.workers)
         let workers = Task { await BackgroundWorkers(core: acme.core, metrics: metrics?.workers ?? .disabled).run() }
-        let application = HTTPServer(config: config, health: health, acme: acme, logger: logger, metrics: metrics)
-            .makeApplication(eventLoopGroup: eventLoops)
+        let application: any Service
+        do {
+            application = try HTTPServer(config: config, health: health, acme: acme, logger: logger, metrics: metrics)
+                .makeApplication(eventLoopGroup: eventLoops)
+        } catch {
+            workers.cancel()
+            await runtime.close()
+            invocation.fail(error)
+        }
 
         // Services stop in reverse order: the watcher first marks the shutdown for /healthz.
         var groupConfig = ServiceGroupConfiguration(

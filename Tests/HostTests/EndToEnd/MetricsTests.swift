@@ -141,6 +141,13 @@ final class MetricsTests: XCTestCase {
         }
     }
 
+    /// A path the server already serves would shadow it (or trap in the router): refused.
+    func testAPathTheServerAlreadyServesRefusesToStart() throws {
+        XCTAssertThrowsError(try startServer(metrics: "  enabled: true\n  path: /directory")) { error in
+            XCTAssertTrue("\(error)".contains("metrics.path /directory is already served"), "\(error)")
+        }
+    }
+
     /// One issuance flow (newAccount, newOrder, the authorization, the challenge validated
     /// in the request, finalize); returns the account key, the account URL and the
     /// certificate URL, which it downloads once.
