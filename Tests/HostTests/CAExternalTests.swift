@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import XCTest
 
 @testable import Host
@@ -192,10 +193,13 @@ final class CAExternalTests: XCTestCase {
             configJSON: try json(["root_cert_path": pki.ecRootCert, "root_key_path": pki.ecRootKey]),
             configPath: "ca.internal")
         let primaryBreaker = CircuitBreaker(failureThreshold: 2, recoveryTimeout: 60)
+        let calls = NIOLockedValueBox<[String]>([])
         let ca = GuardedCA(backends: [
             .init(name: "external", instance: external, breaker: primaryBreaker),
             .init(name: "internal", instance: internalCA, breaker: CircuitBreaker(failureThreshold: 2, recoveryTimeout: 60)),
-        ])
+        ], observer: PluginCallObserver(caSigned: { backend, _, failed in
+            calls.withLockedValue { $0.append("\(backend) \(failed ? "failed" : "signed")") }
+        }))
         let csr = try pki.csr(key: pki.rsaLeafKey, sans: ["DNS:failover.example.test"])
         for _ in 0..<3 {
             let (outcome, backend) = try await ca.sign(CASignRequest(csrDER: csr, validityDays: 30), timeout: .seconds(30))
@@ -205,6 +209,8 @@ final class CAExternalTests: XCTestCase {
             XCTAssertEqual(try Command.tool("openssl", ["verify", "-CAfile", pki.ecRootCert, leaf]).status, 0)
         }
         guard case .open = primaryBreaker.state else { return XCTFail("primary breaker is \(primaryBreaker.state)") }
+        // The metrics' view: every backend call, the one refused by the open breaker included.
+        XCTAssertEqual(calls.withLockedValue { $0 }, Array(repeating: ["external failed", "internal signed"], count: 3).flatMap { $0 })
 
         // A final refusal does not fail over: the primary's answer stands.
         let service = try startService(["--reject-400"])

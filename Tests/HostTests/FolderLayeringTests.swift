@@ -15,9 +15,10 @@ final class FolderLayeringTests: XCTestCase {
         "Store": ["Config", "Model", "Encoding"],
         "Plugins": ["Ops", "Config", "Model", "Encoding"],
         "Core": ["Store", "Plugins", "Config", "Model", "Encoding"],
-        "Workers": ["Core", "Store", "Config", "Model"],
-        "ACME": ["Core", "Store", "Ops", "Config", "Model", "Encoding"],
-        "CLI": ["ACME", "Workers", "Core", "Store", "Plugins", "Ops", "Config", "Model", "Encoding"],
+        "Metrics": ["Core", "Store", "Plugins", "Ops", "Config", "Model"],
+        "Workers": ["Metrics", "Core", "Store", "Config", "Model"],
+        "ACME": ["Metrics", "Core", "Store", "Ops", "Config", "Model", "Encoding"],
+        "CLI": ["ACME", "Workers", "Metrics", "Core", "Store", "Plugins", "Ops", "Config", "Model", "Encoding"],
     ]
 
     func testEachFolderUsesOnlyTheLayersBelowIt() throws {

@@ -11,14 +11,20 @@ struct HTTPServer {
     let health: HealthMonitor
     let acme: ACMEServices
     let logger: Logger
+    /// Serves `metrics.path` and times every request when set (`metrics.enabled`).
+    var metrics: ServerMetrics? = nil
 
-    func makeApplication(eventLoopGroup: any EventLoopGroup) -> some ApplicationProtocol {
+    /// Throws when `metrics.path` is a path the server already serves.
+    func makeApplication(eventLoopGroup: any EventLoopGroup) throws -> some ApplicationProtocol {
         let router = Router()
+        // Outermost, so that it sees the status of every answer, refusals and NotFound included.
+        if let metrics { router.middlewares.add(HTTPMetricsMiddleware(factory: metrics.factory)) }
         router.middlewares.add(SecurityHeadersMiddleware(
             externalURL: config.server.externalURL,
             hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))
         addHealthRoutes(to: router)
         addACMERoutes(to: router)
+        if let metrics { try addMetricsRoute(metrics, to: router) }
         let idle: TimeAmount? = config.server.keepalive > 0 ? .seconds(Int64(config.server.keepalive)) : nil
         return Application(
             router: router,
@@ -42,6 +48,15 @@ struct HTTPServer {
                 ? JSONResponse.make(["ready": true])
                 : JSONResponse.make(["ready": false, "reason": reason ?? "not ready"], status: .serviceUnavailable)
         }
+    }
+
+    /// `GET {metrics.path}`, refused when another route has that path (the router would trap).
+    private func addMetricsRoute(_ metrics: ServerMetrics, to router: Router<BasicRequestContext>) throws {
+        let path = RouterPath(config.metrics.path)
+        if router.routes.contains(where: { $0.method == .get && $0.path.description == path.description }) {
+            throw MetricsSetupError("metrics.path \(config.metrics.path) is already served by acmeeh; choose another path")
+        }
+        MetricsEndpoint(metrics: metrics, database: acme.core.database).register(on: router, path: config.metrics.path)
     }
 
     private func addACMERoutes(to router: Router<BasicRequestContext>) {

@@ -12,23 +12,28 @@ final class Runtime: Sendable {
     let ca: GuardedCA
     /// One validator per entry of `challenges.enabled`, keyed by challenge type.
     let validators: [String: ChallengePluginInstance]
+    /// The metrics of a serving process (`metrics.enabled`), nil otherwise.
+    let metrics: ServerMetrics?
 
     /// The bound on each plugin call made for a request (`server.timeout`).
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
 
     private init(config: AppConfig, database: Database, plugins: PluginRegistry,
-                 ca: GuardedCA, validators: [String: ChallengePluginInstance]) {
+                 ca: GuardedCA, validators: [String: ChallengePluginInstance], metrics: ServerMetrics?) {
         self.config = config
         self.database = database
         self.plugins = plugins
         self.ca = ca
         self.validators = validators
+        self.metrics = metrics
     }
 
     /// Opens the database (migrating when `database.auto_setup` is true, refusing an
     /// out-of-date schema otherwise), loads the CA plugin and checks it, and loads every
     /// enabled challenge validator. Any failure stops here with a message naming the part.
-    static func start(config: AppConfig, logger: Logger, withValidators: Bool = true) async throws -> Runtime {
+    /// With `metrics`, the CA's and the validators' calls are timed into it.
+    static func start(config: AppConfig, logger: Logger, withValidators: Bool = true,
+                      metrics: ServerMetrics? = nil) async throws -> Runtime {
         let database = Database(config: config.database, logger: Logger(label: "acmeeh.store"))
         try await database.start()
         for migration in try await Migrator(database: database).prepareForStartup() {
@@ -39,7 +44,8 @@ final class Runtime: Sendable {
             Logger(label: $0)
         }
         let directory = PluginReference.directory(configured: config.plugins.directory)
-        let ca = try await loadGuardedCA(config: config, plugins: plugins, directory: directory, logger: logger)
+        let ca = try await loadGuardedCA(config: config, plugins: plugins, directory: directory, logger: logger,
+                                         observer: metrics?.pluginObserver ?? .none)
         try await checkCA(ca, config: config, logger: logger)
 
         var validators: [String: ChallengePluginInstance] = [:]
@@ -54,7 +60,8 @@ final class Runtime: Sendable {
                 }
             }
         }
-        return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators)
+        return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators,
+                       metrics: metrics)
     }
 
     /// The CA must be able to sign at startup: the primary passes its self-check or, with
@@ -81,7 +88,7 @@ final class Runtime: Sendable {
     /// Loads `ca.backend` and every `ca.failover` backend (each once, with its own config
     /// subtree), each behind a circuit breaker set by `ca.circuit_breaker_*`.
     static func loadGuardedCA(config: AppConfig, plugins: PluginRegistry, directory: String,
-                              logger: Logger) async throws -> GuardedCA {
+                              logger: Logger, observer: PluginCallObserver = .none) async throws -> GuardedCA {
         var backends: [GuardedCA.Backend] = []
         for (index, ref) in ([config.ca.backend] + config.ca.failover).enumerated() {
             let name = ref.description
@@ -96,7 +103,7 @@ final class Runtime: Sendable {
                 breaker: CircuitBreaker(failureThreshold: config.ca.circuitBreakerFailureThreshold,
                                         recoveryTimeout: config.ca.circuitBreakerRecoveryTimeout)))
         }
-        return GuardedCA(backends: backends, logger: Logger(label: "acmeeh.ca"))
+        return GuardedCA(backends: backends, logger: Logger(label: "acmeeh.ca"), observer: observer)
     }
 
     /// Loads a CA backend with its configuration subtree: `ca.internal` for CAFile,
@@ -113,13 +120,14 @@ final class Runtime: Sendable {
     }
 
     /// The Core operations over this runtime's parts, with their event dispatcher (which
-    /// logs every event at debug level).
+    /// logs every event at debug level and, with metrics, counts them).
     func core(urls: ACMEURLs) -> CoreServices {
         let events = EventDispatcher()
         EventLog.subscribe(events, logger: Logger(label: "acmeeh.events"))
+        if let metrics { EventCounters.subscribe(events, metrics: metrics) }
         return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
                             workerBell: WorkerBell(), accountURL: { urls.resource("acct", $0) },
-                            logger: Logger(label: "acmeeh.core"))
+                            logger: Logger(label: "acmeeh.core"), pluginObserver: metrics?.pluginObserver ?? .none)
     }
 
     /// The health probes of this runtime's parts.

@@ -18,8 +18,10 @@ struct Serve: AsyncParsableCommand {
 
         let runtime: Runtime
         let acme: ACMEServices
+        let metrics: ServerMetrics?
         do {
-            runtime = try await Runtime.start(config: config, logger: logger)
+            metrics = try ServerMetrics.make(config: config)
+            runtime = try await Runtime.start(config: config, logger: logger, metrics: metrics)
             acme = try await ACMEServices.start(core: runtime.core(urls: ACMEURLs(config: config)),
                                                 urls: ACMEURLs(config: config), logger: Logger(label: "acmeeh.acme"))
         } catch {
@@ -29,9 +31,16 @@ struct Serve: AsyncParsableCommand {
         let health = HealthMonitor(
             probes: runtime.healthProbes(workers: { ["challenge": true, "cleanup": true, "expiration": false] }),
             lifecycle: lifecycle)
-        let workers = Task { await BackgroundWorkers(core: acme.core).run() }
-        let application = HTTPServer(config: config, health: health, acme: acme, logger: logger)
-            .makeApplication(eventLoopGroup: eventLoops)
+        let workers = Task { await BackgroundWorkers(core: acme.core, metrics: metrics?.workers ?? .disabled).run() }
+        let application: any Service
+        do {
+            application = try HTTPServer(config: config, health: health, acme: acme, logger: logger, metrics: metrics)
+                .makeApplication(eventLoopGroup: eventLoops)
+        } catch {
+            workers.cancel()
+            await runtime.close()
+            invocation.fail(error)
+        }
 
         // Services stop in reverse order: the watcher first marks the shutdown for /healthz.
         var groupConfig = ServiceGroupConfiguration(

@@ -19,6 +19,8 @@ struct CoreServices: Sendable {
     /// The account URL (`accounturi` of dns-persist-01, the `account` of a key change).
     let accountURL: @Sendable (UUID) -> String
     let logger: Logger
+    /// Told how long each validation attempt took (the CA's calls are observed by `ca`).
+    var pluginObserver: PluginCallObserver = .none
 
     /// The bound on each plugin call made for a request (`server.timeout`).
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
@@ -27,7 +29,8 @@ struct CoreServices: Sendable {
 
     var validation: ChallengeValidation {
         ChallengeValidation(database: database, validators: validators, types: challengeTypes,
-                            timeout: pluginTimeout, accountURL: accountURL, events: events, logger: logger)
+                            timeout: pluginTimeout, accountURL: accountURL, events: events, logger: logger,
+                            observer: pluginObserver)
     }
 
     var issuance: Issuance {

@@ -18,12 +18,15 @@ final class GuardedCA: Sendable {
 
     let backends: [Backend]
     let logger: Logger
+    /// Told the time and outcome of every backend's sign call.
+    let observer: PluginCallObserver
 
     /// `backends` in order of preference, the primary first; never empty.
-    init(backends: [Backend], logger: Logger = Logger(label: "acmeeh.ca")) {
+    init(backends: [Backend], logger: Logger = Logger(label: "acmeeh.ca"), observer: PluginCallObserver = .none) {
         precondition(!backends.isEmpty, "GuardedCA needs at least one backend")
         self.backends = backends
         self.logger = logger
+        self.observer = observer
     }
 
     var primary: Backend { backends[0] }
@@ -34,16 +37,19 @@ final class GuardedCA: Sendable {
     func sign(_ request: CASignRequest, timeout: Duration) async throws(PluginError) -> (outcome: CASignOutcome, backend: String) {
         var failures: [PluginError] = []
         for backend in backends {
+            let started = ContinuousClock.now
             do {
                 let outcome = try await guarded(backend, "sign") { () async throws(PluginError) in
                     try await backend.instance.sign(request, timeout: timeout)
                 }
+                observer.caSigned(backend.name, ContinuousClock.now - started, false)
                 if !failures.isEmpty {
                     logger.warning("CA failover: signed by \(backend.name) after \(failures.count) backend(s) failed",
                                    metadata: ["failures": "\(failures.map(\.detail))"])
                 }
                 return (outcome, backend.name)
             } catch {
+                observer.caSigned(backend.name, ContinuousClock.now - started, true)
                 // A backend that cannot work as configured (e.g. TLS trust) is no verdict on the request either.
                 guard error.retryable || error.code == .config else { throw error }
                 logger.warning("CA backend \(backend.name) failed \(error.retryable ? "retryably" : "by its configuration")",

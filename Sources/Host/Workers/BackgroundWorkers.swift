@@ -5,20 +5,21 @@ import Logging
 /// deferred signings, and the cleanup worker.
 struct BackgroundWorkers: Sendable {
     let core: CoreServices
+    var metrics: WorkerMetrics = .disabled
 
     func run() async {
-        let config = core.config, core = self.core
+        let config = core.config, core = self.core, metrics = self.metrics
         let pollSeconds = config.challenges.backgroundWorker.pollSeconds
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await ChallengeWorker(validation: core.validation, pollSeconds: pollSeconds,
                                       staleSeconds: config.challenges.backgroundWorker.staleSeconds,
-                                      bell: core.workerBell).run()
+                                      bell: core.workerBell, metrics: metrics).run()
             }
             group.addTask { await IssuancePoller(issuance: core.issuance, pollSeconds: pollSeconds).run() }
             group.addTask {
                 await CleanupWorker(database: core.database, nonce: config.nonce, order: config.order,
-                                    logger: Logger(label: "acmeeh.cleanup")).run()
+                                    logger: Logger(label: "acmeeh.cleanup"), metrics: metrics).run()
             }
         }
     }

@@ -11,17 +11,20 @@ struct ChallengeWorker: Sendable {
     let pollSeconds: Int
     let staleSeconds: Int
     let bell: WorkerBell
+    var metrics: WorkerMetrics = .disabled
     let name = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(RandomBytes.uuid().uuidString.prefix(8))"
 
     /// Runs until the task is cancelled.
     func run() async {
         while !Task.isCancelled {
+            metrics.challengePolls.increment()
             do {
                 let database = validation.database, name = self.name, stale = staleSeconds
                 let expiredProblem = Problem(.malformed, "the order or one of its authorizations expired").documentJSON
                 let due = try await database.withConnection { connection -> [Challenge] in
                     // RFC 8555 §7.1.6: expiry moves pending authorizations and open orders on.
-                    try connection.expireStaleAuthorizationsAndOrders(orderError: expiredProblem)
+                    let (authorizations, _) = try connection.expireStaleAuthorizationsAndOrders(orderError: expiredProblem)
+                    if authorizations > 0 { metrics.challengesExpired.increment(by: authorizations) }
                     try connection.releaseStaleChallengeLocks(olderThan: stale)
                     return try connection.claimDueChallenges(lockedBy: name, limit: 16)
                 }
@@ -30,6 +33,7 @@ struct ChallengeWorker: Sendable {
                 }
                 if !due.isEmpty { continue }
             } catch {
+                metrics.challengeErrors.increment()
                 validation.logger.warning("challenge worker poll failed", metadata: ["error": "\(error)"])
             }
             await bell.wait(upTo: .seconds(pollSeconds))

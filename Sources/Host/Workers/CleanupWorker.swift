@@ -10,32 +10,36 @@ struct CleanupWorker: Sendable {
     let nonce: NonceConfig
     let order: OrderConfig
     let logger: Logger
+    var metrics: WorkerMetrics = .disabled
 
     /// Runs until the task is cancelled.
     func run() async {
         let threshold = order.staleProcessingThresholdSeconds
         while !Task.isCancelled {
             do {
-                let (nonces, orders) = try await sweep()
+                let (leader, nonces, orders) = try await sweep()
+                if leader { WorkerMetrics.CleanupTask.allCases.forEach(metrics.cleanupRan) }
                 if nonces > 0 { logger.debug("deleted \(nonces) expired nonces") }
                 for id in orders {
                     logger.warning("order \(id) was processing for over \(threshold) s; marked invalid")
                 }
             } catch {
+                // Both tasks run in one transaction: a failure is each task's.
+                WorkerMetrics.CleanupTask.allCases.forEach(metrics.cleanupFailed)
                 logger.warning("cleanup failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(max(1, min(nonce.gcIntervalSeconds, threshold))))
         }
     }
 
-    /// One pass: how many nonces were deleted, which orders were given up. Does nothing
-    /// while another instance holds the leader lock.
-    func sweep() async throws -> (nonces: Int, orders: [UUID]) {
+    /// One pass: whether this instance led it, how many nonces were deleted, which orders
+    /// were given up. Does nothing while another instance holds the leader lock.
+    func sweep() async throws -> (leader: Bool, nonces: Int, orders: [UUID]) {
         let threshold = order.staleProcessingThresholdSeconds
         let interrupted = Problem(.serverInternal, "issuance was interrupted; create a new order").documentJSON
-        return try await database.transaction { connection -> (nonces: Int, orders: [UUID]) in
-            guard try connection.tryCleanupLeadership() else { return (0, []) }
-            return (try connection.deleteExpiredNonces(),
+        return try await database.transaction { connection -> (leader: Bool, nonces: Int, orders: [UUID]) in
+            guard try connection.tryCleanupLeadership() else { return (false, 0, []) }
+            return (true, try connection.deleteExpiredNonces(),
                     try connection.failStaleProcessingOrders(olderThan: threshold, error: interrupted))
         }
     }

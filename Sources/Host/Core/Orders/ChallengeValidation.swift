@@ -16,6 +16,8 @@ struct ChallengeValidation: Sendable {
     let accountURL: @Sendable (UUID) -> String
     let events: EventDispatcher
     let logger: Logger
+    /// Told how long each validation attempt took.
+    var observer: PluginCallObserver = .none
 
     /// Validates a challenge that this caller has claimed (status processing, locked), and
     /// returns it as the outcome left it (nil when that could not be recorded). A caller
@@ -62,9 +64,12 @@ struct ChallengeValidation: Sendable {
             challengeID: challenge.id, authorizationID: authorization.id, accountID: account.id,
             challengeType: challenge.type, token: challenge.token, identifier: authorization.identifier)
         events.publish(.challengeBeforeValidate(context))
+        let started = ContinuousClock.now
         do {
             try await validator.validate(request, timeout: timeout)
+            observer.validated(challenge.type, ContinuousClock.now - started)
         } catch {
+            observer.validated(challenge.type, ContinuousClock.now - started)
             let problem = Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail, refusal: .badRequest)
             if error.retryable, challenge.retryCount < types.maxRetries(challenge.type) {
                 let delay = types.backoffSeconds(retry: challenge.retryCount)

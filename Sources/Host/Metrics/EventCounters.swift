@@ -1,0 +1,50 @@
+import Metrics
+
+/// The counters of the guide's table that count committed domain events: accounts
+/// created and deactivated, orders created, challenge validation results, certificates
+/// issued and revoked. Made once at startup (so each series reads 0 before its first
+/// event); a subscriber only increments an atomic.
+struct EventCounters: Sendable {
+    let accountsCreated: Counter
+    let accountsDeactivated: Counter
+    let ordersCreated: Counter
+    let validatedSuccess: Counter
+    let validatedRetry: Counter
+    let validatedFailure: Counter
+    let certificatesIssued: Counter
+    let certificatesRevoked: Counter
+
+    init(metrics: ServerMetrics) {
+        accountsCreated = metrics.counter("acmeeh_accounts_created_total")
+        accountsDeactivated = metrics.counter("acmeeh_accounts_deactivated_total")
+        ordersCreated = metrics.counter("acmeeh_orders_created_total")
+        validatedSuccess = metrics.counter("acmeeh_challenges_validated_total", [("result", "success")])
+        validatedRetry = metrics.counter("acmeeh_challenges_validated_total", [("result", "retry")])
+        validatedFailure = metrics.counter("acmeeh_challenges_validated_total", [("result", "failure")])
+        certificatesIssued = metrics.counter("acmeeh_certificates_issued_total")
+        certificatesRevoked = metrics.counter("acmeeh_certificates_revoked_total")
+    }
+
+    /// Counts every event `dispatcher` publishes from now on.
+    static func subscribe(_ dispatcher: EventDispatcher, metrics: ServerMetrics) {
+        let counters = EventCounters(metrics: metrics)
+        dispatcher.subscribe { counters.count($0) }
+    }
+
+    func count(_ event: DomainEvent) {
+        switch event {
+        case .accountRegistered: accountsCreated.increment()
+        case .accountDeactivated: accountsDeactivated.increment()
+        // An identical open order handed back again is no new order.
+        case .orderCreated(_, _, _, _, let created): if created { ordersCreated.increment() }
+        case .challengeAfterValidate: validatedSuccess.increment()
+        case .challengeRetried: validatedRetry.increment()
+        case .challengeFailed: validatedFailure.increment()
+        case .certificateIssued: certificatesIssued.increment()
+        case .certificateRevoked: certificatesRevoked.increment()
+        case .accountUpdated, .accountKeyRolledOver, .challengeBeforeValidate, .authorizationDeactivated,
+             .certificateDelivered:
+            break
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Hummingbird
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// `GET {metrics.path}`: refreshes the values read at scrape time — uptime, the database
+/// pool gauges and `acmeeh_db_round_trips_total` (the pool's own count, carried into the
+/// counter as the difference since the last scrape) — and renders the registry.
+struct MetricsEndpoint: Sendable {
+    let metrics: ServerMetrics
+    let database: Database
+    private let uptime: Gauge
+    private let pool: [(gauge: Gauge, read: Swift.KeyPath<Database.Stats, Int> & Sendable)]
+    private let roundTrips: Counter
+    private let countedRoundTrips = NIOLockedValueBox(0)
+
+    init(metrics: ServerMetrics, database: Database) {
+        self.metrics = metrics
+        self.database = database
+        uptime = metrics.gauge("acmeeh_uptime_seconds")
+        pool = [
+            (metrics.gauge("acmeeh_db_pool_connections"), \.size),
+            (metrics.gauge("acmeeh_db_pool_idle_connections"), \.available),
+            (metrics.gauge("acmeeh_db_pool_in_use_connections"), \.inUse),
+            (metrics.gauge("acmeeh_db_pool_waiting_checkouts"), \.waiting),
+            (metrics.gauge("acmeeh_db_pool_max_connections"), \.maxConnections),
+        ]
+        roundTrips = metrics.counter("acmeeh_db_round_trips_total")
+    }
+
+    func register(on router: Router<BasicRequestContext>, path: String) {
+        router.get(RouterPath(path)) { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: scrape())))
+        }
+    }
+
+    /// The exposition text, with the scrape-time values brought up to date.
+    func scrape() -> [UInt8] {
+        uptime.record((ContinuousClock.now - metrics.started) / .seconds(1))
+        let stats = database.stats
+        for (gauge, read) in pool { gauge.record(stats[keyPath: read]) }
+        countedRoundTrips.withLockedValue { counted in
+            let total = database.roundTrips
+            if total > counted { roundTrips.increment(by: total - counted) }
+            counted = max(counted, total)
+        }
+        return metrics.exposition()
+    }
+}

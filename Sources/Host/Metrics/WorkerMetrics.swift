@@ -1,0 +1,36 @@
+import Metrics
+
+/// The counters of the background workers: the challenge worker's poll cycles, failed
+/// polls and the pending authorizations it expired, and the cleanup worker's runs and
+/// failures per task. `disabled` counts nothing (metrics off, or a worker in a test).
+struct WorkerMetrics: Sendable {
+    /// The cleanup worker's tasks, as the `task` label names them.
+    enum CleanupTask: String, CaseIterable, Sendable {
+        case nonceGC = "nonce_gc"
+        case staleProcessingOrders = "stale_processing_orders"
+    }
+
+    let challengePolls: Counter
+    let challengeErrors: Counter
+    let challengesExpired: Counter
+    private let cleanupRuns: [CleanupTask: Counter]
+    private let cleanupErrors: [CleanupTask: Counter]
+
+    init(factory: any MetricsFactory) {
+        challengePolls = Counter(label: "acmeeh_challenge_worker_polls_total", factory: factory)
+        challengeErrors = Counter(label: "acmeeh_challenge_worker_errors_total", factory: factory)
+        challengesExpired = Counter(label: "acmeeh_challenges_expired_total", factory: factory)
+        func perTask(_ name: String) -> [CleanupTask: Counter] {
+            Dictionary(uniqueKeysWithValues: CleanupTask.allCases.map {
+                ($0, Counter(label: name, dimensions: [("task", $0.rawValue)], factory: factory))
+            })
+        }
+        cleanupRuns = perTask("acmeeh_cleanup_runs_total")
+        cleanupErrors = perTask("acmeeh_cleanup_errors_total")
+    }
+
+    static let disabled = WorkerMetrics(factory: NOOPMetricsHandler.instance)
+
+    func cleanupRan(_ task: CleanupTask) { cleanupRuns[task]?.increment() }
+    func cleanupFailed(_ task: CleanupTask) { cleanupErrors[task]?.increment() }
+}

@@ -1,0 +1,191 @@
+import Foundation
+@testable import Host
+import XCTest
+
+/// `GET /metrics` of a real `acmeeh serve` on PostgreSQL: issuance flows move each counter
+/// by exactly what they did, timings and pool gauges appear, and the endpoint is absent
+/// when metrics are disabled or cannot be served safely.
+final class MetricsTests: XCTestCase {
+    var directory: URL!
+    var challengeDirectory: URL!
+    var database: TestDatabase!
+    var server: ServerProcess!
+
+    override func setUpWithError() throws {
+        directory = try TestPaths.temporaryDirectory("acmeeh-metrics")
+        challengeDirectory = directory.appendingPathComponent("challenges")
+        try FileManager.default.createDirectory(at: challengeDirectory, withIntermediateDirectories: true)
+        database = try TestDatabase.create()
+        let ca = try Command.run(TestPaths.repository.appendingPathComponent("scripts/dev-ca").path,
+                                 [directory.appendingPathComponent("ca").path])
+        XCTAssertEqual(ca.status, 0, ca.stderr)
+    }
+
+    override func tearDownWithError() throws {
+        server?.stop()
+        database?.drop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts a server with the http-01 file validator, workers polling hourly, and `metrics`
+    /// as the body of the `metrics:` section.
+    func startServer(metrics: String) throws -> ServerProcess {
+        let libraries = try FileValidatorFixture.libraries.get()
+        let port = try ServerProcess.freePort()
+        let url = try TestServer.writeConfig(directory: directory, database: database.config, port: port, extra: """
+            challenges:
+              enabled: ["ext:\(libraries.http)"]
+              background_worker:
+                poll_seconds: 3600
+            nonce:
+              gc_interval_seconds: 3600
+            order:
+              stale_processing_threshold_seconds: 3600
+            security:
+              identifier_policy:
+                allowed_domains: ["*.example.test"]
+            metrics:
+            \(metrics)
+            """)
+        let server = try ServerProcess(config: url, port: port, logFile: directory.appendingPathComponent("server.log"),
+                                       environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
+        try server.waitUntilLive()
+        return server
+    }
+
+    func testIssuanceFlowsMoveEachCounterByExactlyWhatTheyDid() throws {
+        server = try startServer(metrics: "  enabled: true")
+        let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
+        // Settle: the workers' first polls and the statements' first preparation (as in
+        // DomainEventTests); a scrape itself costs no round trip.
+        _ = try flow(client, name: "warm.example.test")
+        var settled = try scrape()
+        while true {
+            Thread.sleep(forTimeInterval: 0.2)
+            let next = try scrape()
+            if next["acmeeh_db_round_trips_total"] == settled["acmeeh_db_round_trips_total"] { break }
+            settled = next
+        }
+
+        let before = try scrape()
+        _ = try flow(client, name: "one.example.test")
+        let (key, account, certificate) = try flow(client, name: "two.example.test")
+        let after = try scrape()
+        func delta(_ series: String) -> Double { (after[series] ?? 0) - (before[series] ?? 0) }
+
+        XCTAssertEqual(delta("acmeeh_accounts_created_total"), 2)
+        XCTAssertEqual(delta("acmeeh_orders_created_total"), 2)
+        XCTAssertEqual(delta(#"acmeeh_challenges_validated_total{result="success"}"#), 2)
+        XCTAssertEqual(delta(#"acmeeh_challenges_validated_total{result="failure"}"#), 0)
+        XCTAssertEqual(delta("acmeeh_certificates_issued_total"), 2)
+        XCTAssertEqual(delta("acmeeh_ca_signing_errors_total"), 0)
+        // DomainEventTests.testOneIssuanceFlowCostsNineRoundTrips: nine per flow.
+        XCTAssertEqual(delta("acmeeh_db_round_trips_total"), 18)
+        // newAccount and newOrder answer 201; the authorization, the challenge, finalize
+        // and the download 200.
+        XCTAssertEqual(delta(#"acmeeh_http_requests_total{method="POST",status="201"}"#), 4)
+        XCTAssertEqual(delta(#"acmeeh_http_requests_total{method="POST",status="200"}"#), 8)
+        let newOrder = try XCTUnwrap(URL(string: client.url("newOrder"))?.path)
+        XCTAssertEqual(delta(#"acmeeh_http_request_duration_seconds_count{method="POST",route="\#(newOrder)",status="201"}"#), 2)
+        XCTAssertEqual(delta(#"acmeeh_ca_sign_duration_seconds_count{backend="internal"}"#), 2)
+        XCTAssertEqual(delta(#"acmeeh_challenge_validation_duration_seconds_count{type="http-01"}"#), 2)
+
+        // Revocation and account deactivation.
+        let der = try XCTUnwrap(DomainEventTests.leafDER(try client.post(certificate, .empty, key: key, kid: account).text))
+        XCTAssertEqual(try client.post(client.url("revokeCert"), .json(["certificate": Base64URL.encode(der)]),
+                                       key: key, kid: account).status, 200)
+        XCTAssertEqual(try client.post(account, .json(["status": "deactivated"]), key: key, kid: account).status, 200)
+        let last = try scrape()
+        XCTAssertEqual((last["acmeeh_certificates_revoked_total"] ?? 0) - (after["acmeeh_certificates_revoked_total"] ?? 0), 1)
+        XCTAssertEqual((last["acmeeh_accounts_deactivated_total"] ?? 0) - (after["acmeeh_accounts_deactivated_total"] ?? 0), 1)
+
+        // Values read at scrape time, the workers' counters and the info gauge.
+        XCTAssertGreaterThan(last["acmeeh_uptime_seconds"] ?? 0, 0)
+        XCTAssertGreaterThanOrEqual(last["acmeeh_db_pool_connections"] ?? 0, 1)
+        XCTAssertEqual(last["acmeeh_db_pool_max_connections"], 4)
+        XCTAssertEqual(last["acmeeh_db_pool_waiting_checkouts"], 0)
+        XCTAssertGreaterThanOrEqual(last["acmeeh_challenge_worker_polls_total"] ?? 0, 1)
+        XCTAssertEqual(last["acmeeh_challenge_worker_errors_total"], 0)
+        XCTAssertEqual(last[#"acmeeh_cleanup_runs_total{task="nonce_gc"}"#], 1)
+        XCTAssertEqual(last[#"acmeeh_cleanup_runs_total{task="stale_processing_orders"}"#], 1)
+        XCTAssertEqual(last[#"acmeeh_cleanup_errors_total{task="nonce_gc"}"#], 0)
+        let info = last.keys.filter { $0.hasPrefix("acmeeh_config{") }
+        XCTAssertEqual(info.count, 1, "\(info)")
+        XCTAssertTrue(info.first?.contains(#"version="\#(AcmeehVersion.string)""#) ?? false, "\(info)")
+        XCTAssertTrue(info.first?.contains(#"ca_backend="internal""#) ?? false, "\(info)")
+        XCTAssertEqual(info.first.flatMap { last[$0] }, 1)
+    }
+
+    func testDisabledMetricsAreNotServed() throws {
+        server = try startServer(metrics: "  enabled: false")
+        XCTAssertEqual(try HTTP.get(server.baseURL + "/metrics").status, 404)
+    }
+
+    func testAnotherPathServesThemAndMetricsIsNotFound() throws {
+        server = try startServer(metrics: "  enabled: true\n  path: /internal/prometheus")
+        let reply = try HTTP.get(server.baseURL + "/internal/prometheus")
+        XCTAssertEqual(reply.status, 200)
+        XCTAssertEqual(reply.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8")
+        XCTAssertTrue(String(decoding: reply.body, as: UTF8.self).contains("# TYPE acmeeh_certificates_issued_total counter"))
+        XCTAssertEqual(try HTTP.get(server.baseURL + "/metrics").status, 404)
+        // The unmatched request was counted under the NotFound route.
+        let after = try Self.parse(HTTP.get(server.baseURL + "/internal/prometheus").body)
+        XCTAssertEqual(after[#"acmeeh_http_request_duration_seconds_count{method="GET",route="NotFound",status="404"}"#], 1)
+    }
+
+    /// With `auth_required: true` there is no token to check yet: the server refuses to
+    /// start rather than serve the metrics to anyone.
+    func testAuthRequiredRefusesToStart() throws {
+        XCTAssertThrowsError(try startServer(metrics: "  enabled: true\n  auth_required: true")) { error in
+            XCTAssertTrue("\(error)".contains("metrics.auth_required"), "\(error)")
+        }
+    }
+
+    /// A path the server already serves would shadow it (or trap in the router): refused.
+    func testAPathTheServerAlreadyServesRefusesToStart() throws {
+        XCTAssertThrowsError(try startServer(metrics: "  enabled: true\n  path: /directory")) { error in
+            XCTAssertTrue("\(error)".contains("metrics.path /directory is already served"), "\(error)")
+        }
+    }
+
+    /// One issuance flow (newAccount, newOrder, the authorization, the challenge validated
+    /// in the request, finalize); returns the account key, the account URL and the
+    /// certificate URL, which it downloads once.
+    private func flow(_ client: ACMETestClient, name: String) throws -> (TestKey, String, String) {
+        let key = TestKey.ec()
+        let (created, account) = try client.newAccount(key)
+        XCTAssertEqual(created.status, 201, created.text)
+        let order = try client.post(client.url("newOrder"), .json(["identifiers": [["type": "dns", "value": name]]]),
+                                    key: key, kid: account)
+        let authorization = try XCTUnwrap((order.json?["authorizations"] as? [String])?.first, order.text)
+        let challenges = try client.post(authorization, .empty, key: key, kid: account).json?["challenges"] as? [[String: Any]]
+        let challenge = try XCTUnwrap(challenges?.first { $0["type"] as? String == "http-01" })
+        let token = try XCTUnwrap(challenge["token"] as? String)
+        try "\(token).\(key.thumbprint)".write(to: challengeDirectory.appendingPathComponent(token), atomically: true,
+                                               encoding: .utf8)
+        let answered = try client.post(try XCTUnwrap(challenge["url"] as? String), .json([:]), key: key, kid: account)
+        XCTAssertEqual(answered.json?["status"] as? String, "valid", answered.text)
+        let csr = try TestCSR.make(names: [name], keyPath: try TestCSR.newKey(in: directory), in: directory)
+        let finalized = try client.post(try XCTUnwrap(order.json?["finalize"] as? String), .json(["csr": csr]),
+                                        key: key, kid: account)
+        let certificate = try XCTUnwrap(finalized.json?["certificate"] as? String, finalized.text)
+        XCTAssertEqual(try client.post(certificate, .empty, key: key, kid: account).status, 200)
+        return (key, account, certificate)
+    }
+
+    /// `/metrics` as series (name with its labels, as rendered) → value.
+    func scrape() throws -> [String: Double] {
+        let reply = try HTTP.get(server.baseURL + "/metrics")
+        XCTAssertEqual(reply.status, 200)
+        return Self.parse(reply.body)
+    }
+
+    static func parse(_ body: Data) -> [String: Double] {
+        var series: [String: Double] = [:]
+        for line in String(decoding: body, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            series[String(line[..<space])] = value
+        }
+        return series
+    }
+}
