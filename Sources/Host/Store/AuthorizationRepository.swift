@@ -9,8 +9,6 @@ extension Connection {
         try query(.authorization(id: id)).first.map(Self.authorization)
     }
 
-    /// Compare-and-set of an authorization's status.
-    @discardableResult
     /// RFC 8555 §7.1.6: pending authorizations past their expiry become expired, and the
     /// open orders past theirs (or relying on an expired authorization) invalid.
     /// Returns (authorizations expired, orders invalidated).
