@@ -81,6 +81,31 @@ final class NonceTests: XCTestCase {
             try $0.query("SELECT value FROM nonces ORDER BY value").map { try $0.string("value") }
         }
         XCTAssertEqual(recorded, ["n1", "n2"], "a failed guard records nothing")
+
+        // A guarded read turns synchronous commit off inside the guard's own statement; a
+        // guarded change keeps it on (sessions of this database default to on, unlike the
+        // test cluster's).
+        try await database.withConnection {
+            try $0.executeScript("ALTER DATABASE \"\(testDatabase.config.database)\" SET synchronous_commit = on")
+        }
+        let durable = Database(config: testDatabase.config)
+        let setting = BatchStatement("SELECT current_setting('synchronous_commit') AS s")
+        func settingInside(_ nonce: String, read: Bool) async throws -> String {
+            let requestGuard = RequestGuard(nonce: nonce, nonceExpiry: Date().addingTimeInterval(60),
+                                            account: (account.id, "t"))
+            let results = try await durable.runBatch(after: requestGuard, [setting], asynchronousCommit: read)
+            XCTAssertEqual(results.count, 1)
+            return try results[0].rows[0].string("s")
+        }
+        let opening = BatchStatement.opening(
+            RequestGuard(nonce: "n4", nonceExpiry: Date(), account: (account.id, "t")), asynchronousCommit: true)
+        XCTAssertEqual(opening.statements.count, 1, "no statement of its own")
+        XCTAssertTrue(opening.turnsOffSynchronousCommit)
+        let readSetting = try await settingInside("n5", read: true)
+        XCTAssertEqual(readSetting, "off")
+        let writeSetting = try await settingInside("n6", read: false)
+        XCTAssertEqual(writeSetting, "on")
+        await durable.shutdown()
         await database.shutdown()
     }
 }

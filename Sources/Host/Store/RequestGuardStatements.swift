@@ -7,19 +7,26 @@ extension BatchStatement {
 
     /// One statement: the signer's account is valid with the verified key (else the guard
     /// `signer` aborts the batch), and the nonce is recorded (a replay aborts it with
-    /// `.nonceReplayed`). Empty when the guard was already taken.
-    static func opening(_ requestGuard: RequestGuard?) -> [BatchStatement] {
-        guard let requestGuard, requestGuard.take() else { return [] }
+    /// `.nonceReplayed`). Empty when the guard was already taken. `asynchronousCommit`
+    /// (a read) also turns `synchronous_commit` off for the batch inside the same statement,
+    /// so a read pays no extra statement for it; `turnsOffSynchronousCommit` says whether it did.
+    static func opening(_ requestGuard: RequestGuard?, asynchronousCommit: Bool = false)
+        -> (statements: [BatchStatement], turnsOffSynchronousCommit: Bool)
+    {
+        guard let requestGuard, requestGuard.take() else { return ([], false) }
         guard let account = requestGuard.account else {
-            return [.recordNonce(requestGuard.nonce, expiresAt: requestGuard.nonceExpiry)]
+            return ([.recordNonce(requestGuard.nonce, expiresAt: requestGuard.nonceExpiry)], false)
         }
-        return [BatchStatement(
+        let statement = BatchStatement(
             """
             INSERT INTO nonces (value, expires_at)
             SELECT $1, $2 WHERE acmeeh_guard(
                 EXISTS (SELECT 1 FROM accounts WHERE id = $3 AND jwk_thumbprint = $4 AND status = 'valid'), $5::text)
+              AND (NOT $6::bool OR set_config('synchronous_commit', 'off', true) IS NOT NULL)
             """, [.string(requestGuard.nonce), .date(requestGuard.nonceExpiry), .uuid(account.id),
-                  .string(account.thumbprint), .string(signerGuardName)], uniqueViolation: .nonceReplayed)]
+                  .string(account.thumbprint), .string(signerGuardName), .bool(asynchronousCommit)],
+            uniqueViolation: .nonceReplayed)
+        return ([statement], asynchronousCommit)
     }
 }
 
@@ -29,9 +36,10 @@ extension Database {
     /// `statements` only. `asynchronousCommit` only for a read (the nonce is its one write).
     func runBatch(after requestGuard: RequestGuard?, _ statements: [BatchStatement],
                   asynchronousCommit: Bool = false) async throws -> [BatchStatementResult] {
-        let opening = BatchStatement.opening(requestGuard)
-        let results = try await runBatch(opening + statements, asynchronousCommit: asynchronousCommit)
-        return Array(results.dropFirst(opening.count))
+        let opening = BatchStatement.opening(requestGuard, asynchronousCommit: asynchronousCommit)
+        let results = try await runBatch(opening.statements + statements,
+                                         asynchronousCommit: asynchronousCommit && !opening.turnsOffSynchronousCommit)
+        return Array(results.dropFirst(opening.statements.count))
     }
 }
 
