@@ -26,10 +26,12 @@ struct Serve: AsyncParsableCommand {
             invocation.fail(error)
         }
         let lifecycle = Lifecycle()
+        let background = BackgroundWorkers(core: acme.core)
+        let workerStates = background.states
         let health = HealthMonitor(
-            probes: runtime.healthProbes(workers: { ["challenge": true, "cleanup": true, "expiration": false] }),
+            probes: runtime.healthProbes(workers: { WorkerHealthProbe.report(workerStates) }),
             lifecycle: lifecycle)
-        let workers = Task { await BackgroundWorkers(core: acme.core).run() }
+        let workers = Task { await background.run() }
         let application = HTTPServer(config: config, health: health, acme: acme, logger: logger)
             .makeApplication(eventLoopGroup: eventLoops)
 
