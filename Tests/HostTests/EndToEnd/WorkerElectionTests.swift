@@ -119,6 +119,7 @@ final class WorkerElectionTests: XCTestCase {
         XCTAssertEqual(states(third.baseURL)["challenge"]?["status"] as? String, "disabled")
         XCTAssertTrue(third.log.contains("took the lead (advisory lock 712001)"), third.log)
         XCTAssertFalse(third.log.contains("advisory lock 712003"), third.log)
+        XCTAssertTrue(third.log.contains("this instance never runs the challenge worker"), third.log)
     }
 
     func testStaleProcessingChallengeIsValidatedAgain() throws {
