@@ -36,9 +36,10 @@ final class CleanupWorkerTests: XCTestCase {
         orderConfig.staleProcessingThresholdSeconds = 600
         let worker = CleanupWorker(database: database, nonce: NonceConfig(), order: orderConfig,
                                    logger: .init(label: "test"))
-        let swept = try await worker.sweep()
-        XCTAssertEqual(swept.nonces, 1)
-        XCTAssertEqual(swept.orders, [ids.0])
+        let deleted = try await worker.deleteExpiredNonces()
+        XCTAssertEqual(deleted, 1)
+        let givenUp = try await worker.failStaleProcessingOrders()
+        XCTAssertEqual(givenUp, [ids.0])
 
         let states = try await database.withConnection { c -> [String] in
             try [ids.0, ids.1, ids.2].map { try c.queryFirst("SELECT status FROM orders WHERE id = $1", [.uuid($0)])!.string("status") }
@@ -48,6 +49,39 @@ final class CleanupWorkerTests: XCTestCase {
             try $0.query("SELECT value FROM nonces").map { try $0.string("value") }
         }
         XCTAssertEqual(live, ["live"], "the record of a used nonce survives the sweep until it expires")
+        await database.shutdown()
+    }
+
+    /// Each task runs when its own interval has passed; a new leader runs every task at once.
+    func testRoundRunsEachTaskOnItsOwnInterval() async throws {
+        let testDatabase = try TestDatabase.create()
+        defer { testDatabase.drop() }
+        let database = Database(config: testDatabase.config)
+        _ = try await Migrator(database: database).migrate()
+        var nonce = NonceConfig(), order = OrderConfig()
+        nonce.gcIntervalSeconds = 10
+        order.cleanupIntervalSeconds = 100
+        order.staleProcessingThresholdSeconds = 1000
+        let worker = CleanupWorker(database: database, nonce: nonce, order: order, logger: .init(label: "test"))
+        XCTAssertEqual(worker.pollSeconds, 10)
+        let start = Date()
+        func expiredNonce() async throws {
+            _ = try await database.runBatch([.recordNonce(RandomBytes.uuid().uuidString, expiresAt: start.addingTimeInterval(-1))])
+        }
+        func nonces() async throws -> Int {
+            try await database.withConnection { try $0.queryFirst("SELECT count(*) AS n FROM nonces")!.int("n") }
+        }
+        try await expiredNonce()
+        _ = try await worker.round(now: start)
+        var left = try await nonces()
+        XCTAssertEqual(left, 0, "the first round runs every task")
+        try await expiredNonce()
+        _ = try await worker.round(now: start.addingTimeInterval(5))
+        left = try await nonces()
+        XCTAssertEqual(left, 1, "not due before nonce.gc_interval_seconds")
+        _ = try await worker.round(now: start.addingTimeInterval(11))
+        left = try await nonces()
+        XCTAssertEqual(left, 0)
         await database.shutdown()
     }
 }

@@ -600,7 +600,7 @@ final class OrderTests: XCTestCase {
     }
 
     func testExpiredAuthorizationsAndOrdersMoveOn() throws {
-        try start(extra: "order:\n  authorization_expiry_seconds: 1")
+        try start(extra: "order:\n  authorization_expiry_seconds: 1\n  cleanup_interval_seconds: 1")
         let client = try client()
         let order = try client.newOrder(["late.example.test"])
         let orderURL = try XCTUnwrap(order.header("Location"))

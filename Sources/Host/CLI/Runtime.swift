@@ -131,7 +131,7 @@ final class Runtime: Sendable {
     }
 
     /// The health probes of this runtime's parts.
-    func healthProbes(workers: @escaping @Sendable () -> [String: Bool]) -> HealthMonitor.Probes {
+    func healthProbes(workers: @escaping @Sendable () -> WorkersHealth) -> HealthMonitor.Probes {
         let database = self.database, ca = self.ca, config = self.config
         return HealthMonitor.Probes(
             database: {

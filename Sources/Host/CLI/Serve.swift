@@ -28,10 +28,12 @@ struct Serve: AsyncParsableCommand {
             invocation.fail(error)
         }
         let lifecycle = Lifecycle()
+        let background = BackgroundWorkers(core: acme.core, metrics: metrics?.workers ?? .disabled)
+        let workerStates = background.states
         let health = HealthMonitor(
-            probes: runtime.healthProbes(workers: { ["challenge": true, "cleanup": true, "expiration": false] }),
+            probes: runtime.healthProbes(workers: { WorkerHealthProbe.report(workerStates) }),
             lifecycle: lifecycle)
-        let workers = Task { await BackgroundWorkers(core: acme.core, metrics: metrics?.workers ?? .disabled).run() }
+        let workers = Task { await background.run() }
         let application: any Service
         do {
             application = try HTTPServer(config: config, health: health, acme: acme, logger: logger, metrics: metrics)

@@ -1,8 +1,10 @@
 /// `challenges.background_worker`: the worker that validates deferred challenges and
-/// releases stale locks.
+/// retries, and releases stale locks (one leader among the instances, advisory lock 712003).
 struct BackgroundWorkerConfig: Sendable, Equatable {
-    /// Read for compatibility only: the worker always runs (ConfigKeyCatalog warns when false).
-    var enabled: Bool = false
+    /// false: this instance never runs the challenge worker (another instance must, for
+    /// `auto_validate: false` and retries). The reference's default is false, which leaves
+    /// deferred challenges processing for ever; acmeeh's is true.
+    var enabled: Bool = true
     var pollSeconds: Int = 10
     /// A challenge locked for longer than this is released for another attempt.
     var staleSeconds: Int = 300

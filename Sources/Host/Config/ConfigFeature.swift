@@ -40,7 +40,4 @@ extension ConfigFeature {
                                               gate: "audit_retention.enabled")
     static let auditExport = ConfigFeature(name: "audit_export", what: "audit events are not forwarded",
                                            plan: "issue 10, with the audit log")
-    static let orderCleanup = ConfigFeature(name: "order.cleanup_interval_seconds",
-                                            what: "the cleanup worker has no per-task schedule",
-                                            plan: "issue 10 item 7")
 }

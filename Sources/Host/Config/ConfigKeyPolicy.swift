@@ -44,6 +44,12 @@ struct ConfigKeyPolicy {
                 + "\(keys.joined(separator: ", ")) \(verbs) nothing"))
         }
         if let unread = unreadPluginKeys() { warnings.append(unread) }
+        if !config.challenges.backgroundWorker.enabled {
+            warnings.append(warning(config.document.keyLine(at: "challenges.background_worker.enabled"),
+                                    "challenges.background_worker.enabled is false: this instance never runs the "
+                                        + "challenge worker; validations outside the request (auto_validate: false) and "
+                                        + "retries wait for an instance that runs it"))
+        }
         return warnings.sorted { $0.line < $1.line }
     }
 

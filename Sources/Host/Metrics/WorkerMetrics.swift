@@ -1,12 +1,13 @@
 import Metrics
 
-/// The counters of the background workers: the challenge worker's poll cycles, failed
-/// polls and the pending authorizations it expired, and the cleanup worker's runs and
+/// The counters of the background workers: the challenge worker's poll cycles and failed
+/// polls, the pending authorizations the cleanup worker expired, and the cleanup worker's runs and
 /// failures per task. `disabled` counts nothing (metrics off, or a worker in a test).
 struct WorkerMetrics: Sendable {
     /// The cleanup worker's tasks, as the `task` label names them.
     enum CleanupTask: String, CaseIterable, Sendable {
         case nonceGC = "nonce_gc"
+        case orderExpiry = "order_expiry"
         case staleProcessingOrders = "stale_processing_orders"
     }
 

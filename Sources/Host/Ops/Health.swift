@@ -23,8 +23,8 @@ struct HealthMonitor: Sendable {
         var crl: (@Sendable () async -> ComponentHealth)?
         var smtp: @Sendable () async -> ComponentHealth
         var dnsResolver: @Sendable () async -> ComponentHealth
-        /// Which background workers run in this process.
-        var workers: @Sendable () -> [String: Bool]
+        /// The background workers of this process.
+        var workers: @Sendable () -> WorkersHealth
     }
 
     let probes: Probes
@@ -36,7 +36,8 @@ struct HealthMonitor: Sendable {
     }
 
     /// `GET /healthz`: every subsystem; unhealthy when the database, the CA backend or an
-    /// enabled CRL is unhealthy, or the server is shutting down.
+    /// enabled CRL is unhealthy, a background worker is dead or overdue, or the server is
+    /// shutting down.
     func health() async -> (healthy: Bool, body: [String: any Sendable]) {
         async let database = probes.database()
         async let ca = probes.caBackend()
@@ -44,18 +45,20 @@ struct HealthMonitor: Sendable {
         async let dns = probes.dnsResolver()
         let crl: ComponentHealth? = if let probe = probes.crl { await probe() } else { nil }
         let (db, caResult, smtpResult, dnsResult) = await (database, ca, smtp, dns)
+        let workers = probes.workers()
 
         var checks: [String: any Sendable] = [
             "database": Self.render(db),
             "ca_backend": Self.render(caResult),
-            "workers": probes.workers(),
+            "workers": workers.running,
+            "worker_states": workers.states.mapValues(Self.render),
             "smtp": Self.render(smtpResult),
             "dns_resolver": Self.render(dnsResult),
         ]
         checks["crl"] = crl.map(Self.render) ?? ["status": "disabled"]
         let shuttingDown = lifecycle.isShuttingDown
         let healthy = db.status == .ok && caResult.status == .ok
-            && (crl.map { $0.status == .ok } ?? true) && !shuttingDown
+            && (crl.map { $0.status == .ok } ?? true) && !workers.degraded && !shuttingDown
         return (healthy, [
             "status": healthy ? "ok" : "degraded",
             "checks": checks,

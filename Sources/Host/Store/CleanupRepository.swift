@@ -2,12 +2,6 @@ import Foundation
 
 /// Housekeeping statements of the cleanup worker.
 extension Connection {
-    /// Takes the cleanup leader lock for the current transaction (advisory lock 712001, as
-    /// the reference): false when another instance is cleaning up right now.
-    func tryCleanupLeadership() throws -> Bool {
-        try queryFirst("SELECT pg_try_advisory_xact_lock(712001) AS leader")?.bool("leader") ?? false
-    }
-
     /// Orders left `processing` by an interrupted synchronous issuance (a crash between
     /// the CA's answer and the commit) become invalid after `seconds`, with `error`; orders
     /// waiting on a deferring CA are the poller's. Returns their ids.

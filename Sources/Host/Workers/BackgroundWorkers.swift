@@ -1,26 +1,64 @@
 import Logging
 
-/// The background work of a serving instance, started by `serve` and run until
-/// cancelled: queued and retried challenge validations (RFC 8555 §8.2), polls of
-/// deferred signings, and the cleanup worker.
+/// The background work of a serving instance, started by `serve` and run until cancelled:
+/// the challenge worker (advisory lock 712003, unless `challenges.background_worker.enabled`
+/// is false) and the cleanup worker (712001), each elected on its own database session,
+/// and the deferred-signing poller, which every instance runs (its orders are shared
+/// through `FOR UPDATE SKIP LOCKED`). The expiration worker's slot (712002) is reported
+/// as disabled until the notifications work builds it.
 struct BackgroundWorkers: Sendable {
     let core: CoreServices
-    var metrics: WorkerMetrics = .disabled
+    let challenge: WorkerState
+    let cleanup: WorkerState
+    let expiration: WorkerState
+
+    let metrics: WorkerMetrics
+
+    init(core: CoreServices, metrics: WorkerMetrics = .disabled) {
+        self.core = core
+        self.metrics = metrics
+        let config = core.config
+        challenge = WorkerState(name: "challenge", lockID: WorkerLock.challenge,
+                                intervalSeconds: config.challenges.backgroundWorker.pollSeconds,
+                                enabled: config.challenges.backgroundWorker.enabled)
+        cleanup = WorkerState(name: "cleanup", lockID: WorkerLock.cleanup,
+                              intervalSeconds: Self.cleanupWorker(core).pollSeconds, enabled: true)
+        expiration = WorkerState(name: "expiration", lockID: WorkerLock.expiration, intervalSeconds: 3600, enabled: false)
+    }
+
+    /// Every worker's state, in `/healthz` order.
+    var states: [WorkerState] { [challenge, cleanup, expiration] }
 
     func run() async {
-        let config = core.config, core = self.core, metrics = self.metrics
-        let pollSeconds = config.challenges.backgroundWorker.pollSeconds
+        let core = self.core, config = core.config, challenge = self.challenge, cleanup = self.cleanup
+        let metrics = self.metrics
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await ChallengeWorker(validation: core.validation, pollSeconds: pollSeconds,
-                                      staleSeconds: config.challenges.backgroundWorker.staleSeconds,
-                                      bell: core.workerBell, metrics: metrics).run()
+            if config.challenges.backgroundWorker.enabled {
+                group.addTask {
+                    let worker = ChallengeWorker(validation: core.validation,
+                                                 staleSeconds: config.challenges.backgroundWorker.staleSeconds,
+                                                 metrics: metrics)
+                    await ElectedWorker(session: LeaderSession(key: WorkerLock.challenge, config: config.database),
+                                        state: challenge, intervalSeconds: config.challenges.backgroundWorker.pollSeconds,
+                                        bell: core.workerBell, logger: Logger(label: "acmeeh.worker.challenge"),
+                                        round: { try await worker.round() }).run()
+                }
             }
-            group.addTask { await IssuancePoller(issuance: core.issuance, pollSeconds: pollSeconds).run() }
             group.addTask {
-                await CleanupWorker(database: core.database, nonce: config.nonce, order: config.order,
-                                    logger: Logger(label: "acmeeh.cleanup"), metrics: metrics).run()
+                let worker = Self.cleanupWorker(core, metrics: metrics)
+                await ElectedWorker(session: LeaderSession(key: WorkerLock.cleanup, config: config.database),
+                                    state: cleanup, intervalSeconds: worker.pollSeconds, bell: nil,
+                                    logger: Logger(label: "acmeeh.worker.cleanup"), round: { try await worker.round() }).run()
+            }
+            group.addTask {
+                await IssuancePoller(issuance: core.issuance,
+                                     pollSeconds: config.challenges.backgroundWorker.pollSeconds).run()
             }
         }
+    }
+
+    private static func cleanupWorker(_ core: CoreServices, metrics: WorkerMetrics = .disabled) -> CleanupWorker {
+        CleanupWorker(database: core.database, nonce: core.config.nonce, order: core.config.order,
+                      logger: Logger(label: "acmeeh.worker.cleanup"), metrics: metrics)
     }
 }

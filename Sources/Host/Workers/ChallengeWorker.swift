@@ -1,42 +1,33 @@
 import Foundation
 
-/// The background half of challenge validation: picks up processing challenges that
-/// nobody holds and whose retry time has passed (queued by a trigger with
-/// `auto_validate: false`, or scheduled for a retry), several instances sharing the
-/// queue through `FOR UPDATE SKIP LOCKED`; a challenge queued by this instance rings
-/// the bell and is picked up at once. Each round also expires pending
-/// authorizations and open orders past their expiry.
+/// The background half of challenge validation (RFC 8555 §8.2), run by the leader of
+/// advisory lock 712003: releases challenges locked longer than `stale_seconds` (an
+/// instance died mid-validation), then validates the processing challenges nobody holds
+/// whose retry time has passed (queued by a trigger with `auto_validate: false`, or
+/// scheduled for a retry), claimed with `FOR UPDATE SKIP LOCKED`.
 struct ChallengeWorker: Sendable {
     let validation: ChallengeValidation
-    let pollSeconds: Int
     let staleSeconds: Int
-    let bell: WorkerBell
     var metrics: WorkerMetrics = .disabled
     let name = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(RandomBytes.uuid().uuidString.prefix(8))"
 
-    /// Runs until the task is cancelled.
-    func run() async {
-        while !Task.isCancelled {
-            metrics.challengePolls.increment()
-            do {
-                let database = validation.database, name = self.name, stale = staleSeconds
-                let expiredProblem = Problem(.malformed, "the order or one of its authorizations expired").documentJSON
-                let due = try await database.withConnection { connection -> [Challenge] in
-                    // RFC 8555 §7.1.6: expiry moves pending authorizations and open orders on.
-                    let (authorizations, _) = try connection.expireStaleAuthorizationsAndOrders(orderError: expiredProblem)
-                    if authorizations > 0 { metrics.challengesExpired.increment(by: authorizations) }
-                    try connection.releaseStaleChallengeLocks(olderThan: stale)
-                    return try connection.claimDueChallenges(lockedBy: name, limit: 16)
-                }
-                await withTaskGroup(of: Void.self) { group in
-                    for challenge in due { group.addTask { await validation.attempt(challenge) } }
-                }
-                if !due.isEmpty { continue }
-            } catch {
-                metrics.challengeErrors.increment()
-                validation.logger.warning("challenge worker poll failed", metadata: ["error": "\(error)"])
+    /// One round; true when it claimed challenges (more may have been queued meanwhile).
+    func round() async throws -> Bool {
+        let name = self.name, stale = staleSeconds
+        metrics.challengePolls.increment()
+        let due: [Challenge]
+        do {
+            due = try await validation.database.withConnection { connection -> [Challenge] in
+                try connection.releaseStaleChallengeLocks(olderThan: stale)
+                return try connection.claimDueChallenges(lockedBy: name, limit: 16)
             }
-            await bell.wait(upTo: .seconds(pollSeconds))
+        } catch {
+            metrics.challengeErrors.increment()
+            throw error
         }
+        await withTaskGroup(of: Void.self) { group in
+            for challenge in due { group.addTask { await validation.attempt(challenge) } }
+        }
+        return !due.isEmpty
     }
 }

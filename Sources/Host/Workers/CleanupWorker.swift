@@ -1,46 +1,104 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
-/// The cleanup worker (a background worker of the reference ACMEEH 2.1): expired nonces are
-/// deleted every `nonce.gc_interval_seconds`, and orders whose issuance was interrupted
-/// (`processing` past `order.stale_processing_threshold_seconds`) become invalid so that
-/// the client orders again. One instance at a time (advisory lock 712001).
+/// The cleanup worker, run by the leader of advisory lock 712001. Each task has its own
+/// interval: expired nonces are deleted every `nonce.gc_interval_seconds`; pending
+/// authorizations and open orders past their expiry move on every
+/// `order.cleanup_interval_seconds` (RFC 8555 §7.1.6); orders whose issuance was
+/// interrupted (`processing` past `order.stale_processing_threshold_seconds`) become
+/// invalid, checked as often as that threshold. A new leader runs every task at once.
 struct CleanupWorker: Sendable {
+    enum Job: String, CaseIterable, Sendable {
+        case nonces, orderExpiry, staleProcessing
+
+        /// The `task` label of its metrics.
+        var metric: WorkerMetrics.CleanupTask {
+            switch self {
+            case .nonces: .nonceGC
+            case .orderExpiry: .orderExpiry
+            case .staleProcessing: .staleProcessingOrders
+            }
+        }
+    }
+
     let database: Database
     let nonce: NonceConfig
     let order: OrderConfig
     let logger: Logger
-    var metrics: WorkerMetrics = .disabled
+    private let lastRun = NIOLockedValueBox<[Job: Date]>([:])
 
-    /// Runs until the task is cancelled.
-    func run() async {
-        let threshold = order.staleProcessingThresholdSeconds
-        while !Task.isCancelled {
-            do {
-                let (leader, nonces, orders) = try await sweep()
-                if leader { WorkerMetrics.CleanupTask.allCases.forEach(metrics.cleanupRan) }
-                if nonces > 0 { logger.debug("deleted \(nonces) expired nonces") }
-                for id in orders {
-                    logger.warning("order \(id) was processing for over \(threshold) s; marked invalid")
-                }
-            } catch {
-                // Both tasks run in one transaction: a failure is each task's.
-                WorkerMetrics.CleanupTask.allCases.forEach(metrics.cleanupFailed)
-                logger.warning("cleanup failed", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(max(1, min(nonce.gcIntervalSeconds, threshold))))
+    let metrics: WorkerMetrics
+
+    init(database: Database, nonce: NonceConfig, order: OrderConfig, logger: Logger, metrics: WorkerMetrics = .disabled) {
+        self.database = database
+        self.nonce = nonce
+        self.order = order
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    func interval(_ task: Job) -> Int {
+        switch task {
+        case .nonces: nonce.gcIntervalSeconds
+        case .orderExpiry: order.cleanupIntervalSeconds
+        case .staleProcessing: order.staleProcessingThresholdSeconds
         }
     }
 
-    /// One pass: whether this instance led it, how many nonces were deleted, which orders
-    /// were given up. Does nothing while another instance holds the leader lock.
-    func sweep() async throws -> (leader: Bool, nonces: Int, orders: [UUID]) {
+    /// How often the loop looks for a due task: the shortest task interval.
+    var pollSeconds: Int { Job.allCases.map(interval).min() ?? 60 }
+
+    /// Runs the tasks that are due; never more work waiting at once (false).
+    func round(now: Date = Date()) async throws -> Bool {
+        let due = lastRun.withLockedValue { last in
+            Job.allCases.filter { task in last[task].map { now.timeIntervalSince($0) >= Double(interval(task)) } ?? true }
+        }
+        for task in due {
+            do {
+                try await run(task)
+            } catch {
+                metrics.cleanupFailed(task.metric)
+                throw error
+            }
+            metrics.cleanupRan(task.metric)
+            lastRun.withLockedValue { $0[task] = now }
+        }
+        return false
+    }
+
+    func run(_ task: Job) async throws {
+        switch task {
+        case .nonces:
+            let deleted = try await deleteExpiredNonces()
+            if deleted > 0 { logger.debug("deleted \(deleted) expired nonces") }
+        case .orderExpiry:
+            let (authorizations, orders) = try await expireAuthorizationsAndOrders()
+            if authorizations > 0 { metrics.challengesExpired.increment(by: authorizations) }
+            if authorizations + orders > 0 {
+                logger.info("expired \(authorizations) authorizations and \(orders) orders")
+            }
+        case .staleProcessing:
+            for id in try await failStaleProcessingOrders() {
+                logger.warning("order \(id) was processing for over \(order.staleProcessingThresholdSeconds) s; marked invalid")
+            }
+        }
+    }
+
+    func deleteExpiredNonces() async throws -> Int {
+        try await database.withConnection { try $0.deleteExpiredNonces() }
+    }
+
+    /// Returns (authorizations expired, orders invalidated).
+    func expireAuthorizationsAndOrders() async throws -> (Int, Int) {
+        let expired = Problem(.malformed, "the order or one of its authorizations expired").documentJSON
+        return try await database.transaction { try $0.expireStaleAuthorizationsAndOrders(orderError: expired) }
+    }
+
+    /// The orders given up.
+    func failStaleProcessingOrders() async throws -> [UUID] {
         let threshold = order.staleProcessingThresholdSeconds
         let interrupted = Problem(.serverInternal, "issuance was interrupted; create a new order").documentJSON
-        return try await database.transaction { connection -> (leader: Bool, nonces: Int, orders: [UUID]) in
-            guard try connection.tryCleanupLeadership() else { return (false, 0, []) }
-            return (true, try connection.deleteExpiredNonces(),
-                    try connection.failStaleProcessingOrders(olderThan: threshold, error: interrupted))
-        }
+        return try await database.withConnection { try $0.failStaleProcessingOrders(olderThan: threshold, error: interrupted) }
     }
 }

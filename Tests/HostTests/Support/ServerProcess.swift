@@ -51,6 +51,13 @@ final class ServerProcess {
         return process.terminationStatus
     }
 
+    /// Sends SIGKILL (no shutdown: its database sessions just end) and waits for the exit.
+    func killNow() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     deinit { stop() }
 
     /// A TCP port that was free a moment ago.
