@@ -13,7 +13,7 @@ struct HTTPServer {
     let logger: Logger
 
     func makeApplication(eventLoopGroup: any EventLoopGroup) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: ACMERequestContext.self)
         router.middlewares.add(SecurityHeadersMiddleware(
             externalURL: config.server.externalURL,
             hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))
@@ -29,7 +29,7 @@ struct HTTPServer {
         )
     }
 
-    private func addHealthRoutes(to router: Router<BasicRequestContext>) {
+    private func addHealthRoutes(to router: Router<ACMERequestContext>) {
         let health = self.health
         router.get("/livez") { _, _ in JSONResponse.make(health.liveness()) }
         router.get("/healthz") { _, _ in
@@ -44,7 +44,7 @@ struct HTTPServer {
         }
     }
 
-    private func addACMERoutes(to router: Router<BasicRequestContext>) {
+    private func addACMERoutes(to router: Router<ACMERequestContext>) {
         let urls = ACMEURLs(config: config)
         let directory = Directory(urls: urls, config: config)
         router.get(RouterPath(urls.route(urls.paths.directory))) { _, _ in

@@ -119,7 +119,8 @@ final class Runtime: Sendable {
         EventLog.subscribe(events, logger: Logger(label: "acmeeh.events"))
         return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
                             workerBell: WorkerBell(), accountURL: { urls.resource("acct", $0) },
-                            logger: Logger(label: "acmeeh.core"))
+                            logger: Logger(label: "acmeeh.core"),
+                            rateLimiter: RateLimiter(config: config.security.rateLimits, database: database))
     }
 
     /// The health probes of this runtime's parts.

@@ -7,19 +7,24 @@ extension BatchStatement {
 
     /// One statement: the signer's account is valid with the verified key (else the guard
     /// `signer` aborts the batch), and the nonce is recorded (a replay aborts it with
-    /// `.nonceReplayed`). Empty when the guard was already taken.
+    /// `.nonceReplayed`); then the request's rate-limit counters, each a guard. Empty when
+    /// the guard was already taken.
     static func opening(_ requestGuard: RequestGuard?) -> [BatchStatement] {
         guard let requestGuard, requestGuard.take() else { return [] }
+        return [nonceAndSigner(requestGuard)] + requestGuard.rateLimitCharges.map(chargeRateLimit)
+    }
+
+    private static func nonceAndSigner(_ requestGuard: RequestGuard) -> BatchStatement {
         guard let account = requestGuard.account else {
-            return [.recordNonce(requestGuard.nonce, expiresAt: requestGuard.nonceExpiry)]
+            return .recordNonce(requestGuard.nonce, expiresAt: requestGuard.nonceExpiry)
         }
-        return [BatchStatement(
+        return BatchStatement(
             """
             INSERT INTO nonces (value, expires_at)
             SELECT $1, $2 WHERE acmeeh_guard(
                 EXISTS (SELECT 1 FROM accounts WHERE id = $3 AND jwk_thumbprint = $4 AND status = 'valid'), $5::text)
             """, [.string(requestGuard.nonce), .date(requestGuard.nonceExpiry), .uuid(account.id),
-                  .string(account.thumbprint), .string(signerGuardName)], uniqueViolation: .nonceReplayed)]
+                  .string(account.thumbprint), .string(signerGuardName)], uniqueViolation: .nonceReplayed)
     }
 }
 

@@ -18,7 +18,7 @@ struct BackgroundWorkers: Sendable {
             group.addTask { await IssuancePoller(issuance: core.issuance, pollSeconds: pollSeconds).run() }
             group.addTask {
                 await CleanupWorker(database: core.database, nonce: config.nonce, order: config.order,
-                                    logger: Logger(label: "acmeeh.cleanup")).run()
+                                    logger: Logger(label: "acmeeh.cleanup"), rateLimits: config.security.rateLimits).run()
             }
         }
     }
