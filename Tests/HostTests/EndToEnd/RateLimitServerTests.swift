@@ -59,11 +59,11 @@ final class RateLimitServerTests: XCTestCase {
         assertRateLimited(try a.client.post(newOrder, .json(["identifiers": [["type": "dns", "value": "w.test"]]]),
                                             key: a.key, kid: a.accountURL), window: 3600)
         XCTAssertEqual(try count(server, "SELECT count(*) AS n FROM orders"), 3)
-        XCTAssertEqual(try count(server, "SELECT count(*) AS n FROM authorizations"), 3)
+        XCTAssertEqual(try count(server, "SELECT count(*) AS n FROM authorizations"), 4)
 
         // challenge (per address) and challenge_validation (per account).
-        let (_, challenge) = try a.challenge(first, type: "dns-01")
-        let (_, other) = try a.challenge(second, type: "dns-01")
+        let (_, challenge) = try a.challenge(first, type: "http-01")
+        let (_, other) = try a.challenge(second, type: "http-01")
         let challengeURL = try XCTUnwrap(challenge["url"] as? String)
         let otherURL = try XCTUnwrap(other["url"] as? String)
         _ = try a.get(challengeURL)  // challenge 1
