@@ -134,4 +134,38 @@ final class RateLimitServerTests: XCTestCase {
         XCTAssertEqual(try count(server, "SELECT count(*) AS n FROM certificates"), 1)
         XCTAssertEqual(try a.get(second)["status"] as? String, "ready")
     }
+
+    /// Two `acmeeh serve` processes on one database (`backend: database`) share the counters.
+    func testDatabaseBackendIsSharedByTwoInstances() throws {
+        let first = try TestServer(extra: """
+            security:
+              rate_limits:
+                backend: database
+                new_account: {requests: 2, window_seconds: 3600}
+            """)
+        defer { first.shutdown() }
+        let port = try ServerProcess.freePort()
+        let yaml = try String(contentsOf: first.configFile, encoding: .utf8)
+            .replacingOccurrences(of: "\n  port: \(first.port)\n", with: "\n  port: \(port)\n")
+        let config = first.directory.appendingPathComponent("second.yaml")
+        try yaml.write(to: config, atomically: true, encoding: .utf8)
+        let second = try ServerProcess(config: config, port: port, logFile: first.directory.appendingPathComponent("second.log"))
+        defer { second.stop() }
+        try second.waitUntilLive()
+        let client = try ACMETestClient(directoryURL: first.directoryURL)
+        func newAccount(at base: String) throws -> ACMETestClient.Reply {
+            let url = client.url("newAccount")
+            let key = TestKey.ec()
+            let jws = ACMETestClient.jws(protected: client.protectedHeader(url: url, key: key, kid: nil,
+                                                                           nonce: try client.newNonce()),
+                                         payload: Array(#"{"termsOfServiceAgreed":true}"#.utf8), key: key)
+            let target = url.replacingOccurrences(of: first.baseURL, with: base)
+            return try client.postRaw(target, Array(try JSONSerialization.data(withJSONObject: jws, options: [.sortedKeys])))
+        }
+        XCTAssertEqual(try newAccount(at: first.baseURL).status, 201)
+        XCTAssertEqual(try newAccount(at: second.baseURL).status, 201)
+        assertRateLimited(try newAccount(at: second.baseURL), window: 3600)
+        assertRateLimited(try newAccount(at: first.baseURL), window: 3600)
+        XCTAssertEqual(try count(first, "SELECT count(*) AS n FROM accounts"), 2)
+    }
 }
