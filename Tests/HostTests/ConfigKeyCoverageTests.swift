@@ -85,13 +85,12 @@ final class ConfigKeyCoverageTests: XCTestCase {
 
     // MARK: - Refusals
 
-    /// The four switches that would leave the server less protected than the file says.
+    /// The three switches that would leave the server less protected than the file says.
     static let unsafeSwitches: [(yaml: String, path: String, why: String)] = [
         ("security:\n  identifier_policy:\n    enforce_account_allowlist: true\n",
          "security.identifier_policy.enforce_account_allowlist", "would let every account order any name"),
         ("security:\n  require_csr_profile: true\n", "security.require_csr_profile", "without any profile check"),
         ("metrics:\n  auth_required: true\n", "metrics.auth_required", "without authentication"),
-        ("quotas:\n  enabled: true\n", "quotas.enabled", "without limit"),
     ]
 
     func testUnsafeSwitchesAreRefusedWithFileLineKeyAndReason() throws {
@@ -133,8 +132,9 @@ final class ConfigKeyCoverageTests: XCTestCase {
             XCTAssertTrue(problems.contains { $0.path == path && $0.message.contains(why) }, "\(path): \(problems)")
         }
         // A value from the environment is judged after substitution.
-        let fromEnvironment = refusal(yaml: ConfigTests.minimal + "quotas:\n  enabled: ${QUOTAS}\n", env: ["QUOTAS": "true"])
-        XCTAssertEqual(fromEnvironment.map(\.path), ["quotas.enabled"])
+        let fromEnvironment = refusal(yaml: ConfigTests.minimal + "metrics:\n  auth_required: ${AUTH}\n",
+                                      env: ["AUTH": "true"])
+        XCTAssertEqual(fromEnvironment.map(\.path), ["metrics.auth_required"])
     }
 
     private func refusal(_ path: String) -> [ConfigProblem] {
@@ -164,12 +164,6 @@ final class ConfigKeyCoverageTests: XCTestCase {
             crl:
               enabled: true
               path: /revoked
-            security:
-              rate_limits:
-                backend: database
-                new_order:
-                  requests: 5
-                  window_seconds: 60
             metrics:
               enabled: true
             admin_api:
@@ -182,10 +176,8 @@ final class ConfigKeyCoverageTests: XCTestCase {
 
             """, source: "w.yaml", environment: [:])
         let messages = config.warnings.map(\.message)
-        XCTAssertEqual(messages.count, 4, "\(messages)")
+        XCTAssertEqual(messages.count, 3, "\(messages)")
         XCTAssertEqual(messages.filter { $0.hasPrefix("crl is not active yet: ") }.count, 1, "\(messages)")
-        XCTAssertTrue(messages.contains { $0.hasPrefix("security.rate_limits is not active yet: ")
-                && $0.hasSuffix("; backend, new_order.requests, new_order.window_seconds load but do nothing") }, "\(messages)")
         XCTAssertTrue(messages.contains { $0.hasPrefix("metrics is not active yet: ") }, "\(messages)")
         XCTAssertTrue(messages.contains { $0.hasPrefix("logging.audit is not active yet: ") }, "\(messages)")
         // admin_api is switched off: nothing to warn about.

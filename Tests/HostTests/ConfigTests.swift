@@ -552,7 +552,7 @@ extension ConfigTests {
     /// genuinely does not support (a non-built-in backend, a Python class path, Python hooks,
     /// auto_accept), or for a switch that would leave it less protected than the file says
     /// while its feature is missing (ConfigKeyCatalog: the account allowlist, CSR profiles,
-    /// metrics authentication, quotas).
+    /// metrics authentication).
     private static let expectations: [String: Expected] = [
         "acme-proxy-eab.yaml": .refused([
             ("ca.backend", notBuiltIn), ("challenges.auto_accept", "no auto-accept validator"),
@@ -585,9 +585,7 @@ extension ConfigTests {
         "production-internal-ca.yaml": .refused([
             ("hooks.registered[0].class", pythonHook), ("hooks.registered[1].class", pythonHook),
         ]),
-        "quotas-rate-limits.yaml": .refused([
-            ("security.identifier_policy.enforce_account_allowlist", unsafe), ("quotas.enabled", unsafe),
-        ]),
+        "quotas-rate-limits.yaml": .refused([("security.identifier_policy.enforce_account_allowlist", unsafe)]),
         "retention-cleanup.yaml": .loads,
         "strict-security.yaml": .refused([("ca.backend", notBuiltIn), ("security.require_csr_profile", unsafe)]),
     ]

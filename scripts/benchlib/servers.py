@@ -91,6 +91,8 @@ class Acmeeh:
         self.repo, self.binary_dir, self.workdir = repo, binary_dir, workdir
         self.cluster, self.dns, self.http01_port = cluster, dns, http01_port
         self.process = None
+        # --rate-limits: every limit on, counted in PostgreSQL, too generous to refuse anything.
+        self.rate_limits = False
         os.makedirs(workdir, exist_ok=True)
         ca = os.path.join(workdir, "ca")
         subprocess.run([os.path.join(repo, "scripts/dev-ca"), ca], check=True, stdout=subprocess.DEVNULL)
@@ -122,12 +124,20 @@ class Acmeeh:
             "  resolvers: [\"%s\"]" % self.dns.address,
             "security:",
             "  rate_limits:",
-            "    enabled: false",
+        ] + (self.rate_limit_lines() if self.rate_limits else ["    enabled: false"]) + [
             # The peers run at WARNING too (scripts/bench-peer): no per-request log lines.
             "logging:",
             "  level: WARNING",
             "",
         ])
+
+    @staticmethod
+    def rate_limit_lines():
+        lines = ["    enabled: true", "    backend: database"]
+        for name in ("new_nonce", "new_account", "new_order", "new_order_per_identifier", "challenge",
+                     "challenge_validation"):
+            lines += ["    %s:" % name, "      requests: 100000000", "      window_seconds: 3600"]
+        return lines
 
     def start(self):
         self.cluster.recreate("acmeeh_bench")

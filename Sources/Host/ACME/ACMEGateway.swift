@@ -25,6 +25,7 @@ struct ACMEGateway: Sendable {
     let nonces: Nonces
     let jwkCache = JWKCache()
     let accountCache = AccountCache()
+    let rateLimiter: RateLimiter
     let logger: Logger
 
     // MARK: Routes
@@ -32,12 +33,15 @@ struct ACMEGateway: Sendable {
     /// Registers a POST resource. A `kid`-signed request is verified against the cached
     /// account key; the request hands its guard (the nonce and, for `kid`, the signer
     /// check) to the first batch its Core operation sends, and the guard of a request that
-    /// sent no batch is redeemed at its end.
-    func post(_ router: Router<BasicRequestContext>, _ path: String, signer: Signer,
+    /// sent no batch is redeemed at its end. `limit` counts the request against a rate limit
+    /// per client: refused by the memory backend before the nonce is spent, or counted by
+    /// the first batch's guard with the database backend.
+    func post(_ router: Router<ACMERequestContext>, _ path: String, signer: Signer, limit: RateLimit? = nil,
               _ handler: @escaping @Sendable (ACMERequest) async throws -> ACMEReply) {
-        router.post(RouterPath(path)) { request, _ in
+        router.post(RouterPath(path)) { request, context in
             await self.respond {
                 let verified = try await self.verify(request, signer: signer)
+                if let limit { try await self.rateLimiter.admit(limit, key: Self.client(context), verified.requestGuard) }
                 do {
                     let reply = try await handler(verified)
                     try await self.redeemUntaken(verified)
@@ -77,28 +81,40 @@ struct ACMEGateway: Sendable {
             return Problem(.unauthorized, "the account's key or status changed; the request is not authorized by it",
                            refusal: .unauthenticated)
         default:
-            return nil
+            return RateLimiter.problem(from: error)
         }
     }
 
     /// Registers newNonce (§7.2): HEAD 200, GET 204, both with a nonce; and POST-as-GET (§6.3).
-    func newNonce(_ router: Router<BasicRequestContext>, _ path: String) {
-        router.head(RouterPath(path)) { _, _ in await self.respond { ACMEReply(status: 200, .empty) } }
-        router.get(RouterPath(path)) { _, _ in await self.respond { ACMEReply(status: 204, .empty) } }
+    /// All three count against `new_nonce`.
+    func newNonce(_ router: Router<ACMERequestContext>, _ path: String) {
+        router.head(RouterPath(path)) { _, context in
+            await self.respond {
+                try await self.rateLimiter.admit(.newNonce, key: Self.client(context), nil)
+                return ACMEReply(status: 200, .empty)
+            }
+        }
+        router.get(RouterPath(path)) { _, context in
+            await self.respond {
+                try await self.rateLimiter.admit(.newNonce, key: Self.client(context), nil)
+                return ACMEReply(status: 204, .empty)
+            }
+        }
         // §7.2 gives the status of HEAD (200) and GET (204) only; a POST-as-GET is the GET
         // done as a signed POST (§6.3), so it answers as GET does: 204, the nonce in the
         // header. (The request's own nonce is spent: a POST always redeems one, §6.5.)
-        postAsGet(router, path) { ACMEReply(status: 204, .empty) }
+        postAsGet(router, path, limit: .newNonce) { ACMEReply(status: 204, .empty) }
     }
 
     /// Registers POST-as-GET on a resource that is also served by GET (the directory and
     /// newNonce): RFC 8555 §6.3 says the server MUST allow it "in addition to" GET. The
     /// JWS is verified as every POST's (signed by an account, §6.2) and must be empty.
-    func postAsGet(_ router: Router<BasicRequestContext>, _ path: String,
+    func postAsGet(_ router: Router<ACMERequestContext>, _ path: String, limit: RateLimit? = nil,
                    _ reply: @escaping @Sendable () -> ACMEReply) {
-        router.post(RouterPath(path)) { request, _ in
+        router.post(RouterPath(path)) { request, context in
             await self.respond {
                 let verified = try await self.verify(request, signer: .account)
+                if let limit { try await self.rateLimiter.admit(limit, key: Self.client(context), verified.requestGuard) }
                 try await self.redeemUntaken(verified)
                 guard verified.isPostAsGet else {
                     throw Problem(.malformed, "this resource accepts only POST-as-GET: the payload must be empty")
@@ -109,7 +125,7 @@ struct ACMEGateway: Sendable {
     }
 
     /// GET on a POST-only resource gets a problem with `Allow`, not a bare 404.
-    private func refuseOtherMethods(_ router: Router<BasicRequestContext>, _ path: String, allowed: String) {
+    private func refuseOtherMethods(_ router: Router<ACMERequestContext>, _ path: String, allowed: String) {
         router.get(RouterPath(path)) { _, _ in
             await self.respond {
                 var problem = Problem(.malformed, "this resource accepts \(allowed) only (RFC 8555 §6.3: POST-as-GET)",
@@ -118,6 +134,12 @@ struct ACMEGateway: Sendable {
                 throw problem
             }
         }
+    }
+
+    /// The client a per-client rate limit counts: the peer's IP address. (The one place to
+    /// change when forwarded headers from trusted proxies name the client.)
+    static func client(_ context: ACMERequestContext) -> String {
+        context.remoteAddress?.ipAddress ?? "unknown"
     }
 
     // MARK: Verification (RFC 8555 §6.2–6.5)

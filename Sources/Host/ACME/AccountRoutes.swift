@@ -4,9 +4,9 @@ import Hummingbird
 /// The account resources of RFC 8555 §7.3 and revocation (§7.6): newAccount, the account
 /// URL, its orders list, keyChange and revokeCert.
 extension ACMEServices {
-    func registerAccountRoutes(on router: Router<BasicRequestContext>) {
+    func registerAccountRoutes(on router: Router<ACMERequestContext>) {
         let paths = urls.paths
-        gateway.post(router, urls.route(paths.newAccount), signer: .key) { try await self.newAccount($0) }
+        gateway.post(router, urls.route(paths.newAccount), signer: .key, limit: .newAccount) { try await self.newAccount($0) }
         gateway.post(router, urls.route("/acct/:id"), signer: .account) { try await self.accountResource($0) }
         gateway.post(router, urls.route("/acct/:id/orders"), signer: .account) { try await self.ordersList($0) }
         gateway.post(router, urls.route(paths.keyChange), signer: .account) { try await self.keyChange($0) }

@@ -16,7 +16,7 @@ struct HTTPServer {
 
     /// Throws when `metrics.path` is a path the server already serves.
     func makeApplication(eventLoopGroup: any EventLoopGroup) throws -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: ACMERequestContext.self)
         // Outermost, so that it sees the status of every answer, refusals and NotFound included.
         if let metrics { router.middlewares.add(HTTPMetricsMiddleware(factory: metrics.factory)) }
         router.middlewares.add(SecurityHeadersMiddleware(
@@ -35,7 +35,7 @@ struct HTTPServer {
         )
     }
 
-    private func addHealthRoutes(to router: Router<BasicRequestContext>) {
+    private func addHealthRoutes(to router: Router<ACMERequestContext>) {
         let health = self.health
         router.get("/livez") { _, _ in JSONResponse.make(health.liveness()) }
         router.get("/healthz") { _, _ in
@@ -51,7 +51,7 @@ struct HTTPServer {
     }
 
     /// `GET {metrics.path}`, refused when another route has that path (the router would trap).
-    private func addMetricsRoute(_ metrics: ServerMetrics, to router: Router<BasicRequestContext>) throws {
+    private func addMetricsRoute(_ metrics: ServerMetrics, to router: Router<ACMERequestContext>) throws {
         let path = RouterPath(config.metrics.path)
         if router.routes.contains(where: { $0.method == .get && $0.path.description == path.description }) {
             throw MetricsSetupError("metrics.path \(config.metrics.path) is already served by acmeeh; choose another path")
@@ -59,7 +59,7 @@ struct HTTPServer {
         MetricsEndpoint(metrics: metrics, database: acme.core.database).register(on: router, path: config.metrics.path)
     }
 
-    private func addACMERoutes(to router: Router<BasicRequestContext>) {
+    private func addACMERoutes(to router: Router<ACMERequestContext>) {
         let urls = ACMEURLs(config: config)
         let directory = Directory(urls: urls, config: config)
         router.get(RouterPath(urls.route(urls.paths.directory))) { _, _ in

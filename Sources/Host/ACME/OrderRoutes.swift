@@ -5,14 +5,14 @@ import Hummingbird
 /// challenge, certificate, newAuthz, and RFC 9773 renewalInfo; plus the JSON of each
 /// resource (§7.1.3–7.1.5) and the owner checks they share.
 extension ACMEServices {
-    func registerOrderRoutes(on router: Router<BasicRequestContext>) {
+    func registerOrderRoutes(on router: Router<ACMERequestContext>) {
         // Each Core step opens its first batch with the request's guard (nonce, signer check).
-        gateway.post(router, urls.route(urls.paths.newOrder), signer: .account) { try await self.newOrder($0) }
+        gateway.post(router, urls.route(urls.paths.newOrder), signer: .account, limit: .newOrder) { try await self.newOrder($0) }
         gateway.post(router, urls.route(urls.paths.newAuthz), signer: .account) { try await self.newAuthz($0) }
         gateway.post(router, urls.route("/order/:id"), signer: .account) { try await self.orderResource($0) }
         gateway.post(router, urls.route("/order/:id/finalize"), signer: .account) { try await self.finalize($0) }
         gateway.post(router, urls.route("/authz/:id"), signer: .account) { try await self.authorizationResource($0) }
-        gateway.post(router, urls.route("/chall/:id"), signer: .account) { try await self.challengeResource($0) }
+        gateway.post(router, urls.route("/chall/:id"), signer: .account, limit: .challenge) { try await self.challengeResource($0) }
         gateway.post(router, urls.route("/cert/:id"), signer: .account) { try await self.certificateResource($0) }
         registerRenewalInfo(on: router)
     }

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// ACME Renewal Information (RFC 9773 §4): `GET <ari.path>/<certID>` when `ari.enabled`.
 extension ACMEServices {
-    func registerRenewalInfo(on router: Router<BasicRequestContext>) {
+    func registerRenewalInfo(on router: Router<ACMERequestContext>) {
         guard let path = urls.renewalInfoPath else { return }
         router.get(RouterPath(urls.route(path) + "/:certID")) { _, context in
             let certID = context.parameters.get("certID") ?? ""

@@ -127,7 +127,9 @@ final class Runtime: Sendable {
         if let metrics { EventCounters.subscribe(events, metrics: metrics) }
         return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
                             workerBell: WorkerBell(), accountURL: { urls.resource("acct", $0) },
-                            logger: Logger(label: "acmeeh.core"), pluginObserver: metrics?.pluginObserver ?? .none)
+                            logger: Logger(label: "acmeeh.core"),
+                            rateLimiter: RateLimiter(config: config.security.rateLimits, database: database),
+                            pluginObserver: metrics?.pluginObserver ?? .none)
     }
 
     /// The health probes of this runtime's parts.

@@ -23,10 +23,6 @@ extension ConfigFeature {
     static let hooks = ConfigFeature(name: "hooks", what: "no hook is called", plan: "issue 12")
     static let adminAPI = ConfigFeature(name: "admin_api", what: "there is no admin API", plan: "issue 13",
                                         gate: "admin_api.enabled")
-    static let rateLimits = ConfigFeature(name: "security.rate_limits", what: "no request is rate limited",
-                                          plan: "issue 10 item 2", gate: "security.rate_limits.enabled", gateDefault: true)
-    static let quotas = ConfigFeature(name: "quotas", what: "no per-account quota is enforced",
-                                      plan: "issue 10 item 2", gate: "quotas.enabled")
     static let metrics = ConfigFeature(name: "metrics", what: "there is no metrics endpoint", plan: "issue 10 item 4",
                                        gate: "metrics.enabled")
     static let auditLog = ConfigFeature(name: "logging.audit", what: "no audit log is written", plan: "issue 10 item 5",

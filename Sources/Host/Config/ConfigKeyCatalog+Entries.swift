@@ -19,10 +19,9 @@ extension ConfigKeyCatalog {
         [refused("security.require_csr_profile", when: .equals(.bool(true)),
                    "CSR profiles need the admin API, which is not built yet; ignoring it would finalize "
                        + "orders without any profile check")],
-        inactive(.rateLimits, "security.rate_limits", "enabled", "backend", "gc_interval_seconds",
-                   "gc_max_age_seconds"),
+        works("security.rate_limits", "enabled", "backend", "gc_interval_seconds", "gc_max_age_seconds"),
         ["new_nonce", "new_account", "new_order", "new_order_per_identifier", "challenge", "challenge_validation"]
-            .flatMap { inactive(.rateLimits, "security.rate_limits.\($0)", "requests", "window_seconds") },
+            .flatMap { works("security.rate_limits.\($0)", "requests", "window_seconds") },
         works("security.identifier_policy", "allowed_domains", "forbidden_domains", "allow_wildcards", "allow_ip",
                 "max_identifiers_per_order", "max_identifier_value_length"),
         [refused("security.identifier_policy.enforce_account_allowlist", when: .equals(.bool(true)),
@@ -100,9 +99,7 @@ extension ConfigKeyCatalog {
         inactive(.retention, "retention", "enabled", "invalid_order_max_age_days", "expired_authz_max_age_days",
                    "invalid_challenge_max_age_days", "expiration_notice_max_age_days", "cleanup_interval_seconds",
                    "cleanup_loop_interval_seconds"),
-        [refused("quotas.enabled", when: .equals(.bool(true)),
-                   "per-account quotas are not enforced yet; ignoring it would let every account order without limit")],
-        inactive(.quotas, "quotas", "max_orders_per_account_per_day", "max_certificates_per_account_per_day"),
+        works("quotas", "enabled", "max_orders_per_account_per_day", "max_certificates_per_account_per_day"),
         works("plugins", "directory"),
     ]
 }

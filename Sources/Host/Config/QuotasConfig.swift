@@ -2,7 +2,7 @@
 struct QuotasConfig: Sendable, Equatable {
     var enabled: Bool = false
     var maxOrdersPerAccountPerDay: Int = 0
-    /// Accepted for compatibility; unused by the reference.
+    /// Enforced at finalize (the reference accepted it but never enforced it).
     var maxCertificatesPerAccountPerDay: Int = 0
 }
 

@@ -19,9 +19,12 @@ struct CoreServices: Sendable {
     /// The account URL (`accounturi` of dns-persist-01, the `account` of a key change).
     let accountURL: @Sendable (UUID) -> String
     let logger: Logger
+    /// `security.rate_limits` (its memory counters are shared by every copy).
+    let rateLimiter: RateLimiter
     /// Told how long each validation attempt took (the CA's calls are observed by `ca`).
     var pluginObserver: PluginCallObserver = .none
 
+    var quotas: Quotas { Quotas(config: config.quotas, database: database) }
     /// The bound on each plugin call made for a request (`server.timeout`).
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
 
@@ -38,6 +41,6 @@ struct CoreServices: Sendable {
     }
 
     var orderCreation: OrderCreation {
-        OrderCreation(config: config, database: database, types: challengeTypes)
+        OrderCreation(config: config, database: database, types: challengeTypes, rateLimiter: rateLimiter, quotas: quotas)
     }
 }

@@ -9,6 +9,7 @@ struct WorkerMetrics: Sendable {
         case nonceGC = "nonce_gc"
         case orderExpiry = "order_expiry"
         case staleProcessingOrders = "stale_processing_orders"
+        case rateLimitGC = "rate_limit_gc"
     }
 
     let challengePolls: Counter

@@ -13,6 +13,7 @@ final class RequestGuard: Sendable {
     /// The signer's account and key thumbprint (nil for a `jwk`-signed request).
     let account: (id: UUID, thumbprint: String)?
     private let taken = NIOLockedValueBox(false)
+    private let charges = NIOLockedValueBox<[RateLimitCharge]>([])
 
     init(nonce: String, nonceExpiry: Date, account: (id: UUID, thumbprint: String)?) {
         self.nonce = nonce
@@ -29,4 +30,17 @@ final class RequestGuard: Sendable {
     }
 
     var isTaken: Bool { taken.withLockedValue { $0 } }
+
+    /// Adds a rate-limit counter to the statements of the first batch; false when that batch
+    /// has already been sent.
+    func charge(_ charge: RateLimitCharge) -> Bool {
+        taken.withLockedValue { taken in
+            guard !taken else { return false }
+            charges.withLockedValue { $0.append(charge) }
+            return true
+        }
+    }
+
+    /// The counters the first batch increments.
+    var rateLimitCharges: [RateLimitCharge] { charges.withLockedValue { $0 } }
 }

@@ -7,15 +7,21 @@ extension BatchStatement {
 
     /// One statement: the signer's account is valid with the verified key (else the guard
     /// `signer` aborts the batch), and the nonce is recorded (a replay aborts it with
-    /// `.nonceReplayed`). Empty when the guard was already taken. `asynchronousCommit`
-    /// (a read) also turns `synchronous_commit` off for the batch inside the same statement,
-    /// so a read pays no extra statement for it; `turnsOffSynchronousCommit` says whether it did.
+    /// `.nonceReplayed`); then the request's rate-limit counters, each a guard. Empty when
+    /// the guard was already taken. `asynchronousCommit` (a read) also turns
+    /// `synchronous_commit` off for the batch inside the first statement, so a read pays no
+    /// extra statement for it; `turnsOffSynchronousCommit` says whether it did.
     static func opening(_ requestGuard: RequestGuard?, asynchronousCommit: Bool = false)
         -> (statements: [BatchStatement], turnsOffSynchronousCommit: Bool)
     {
         guard let requestGuard, requestGuard.take() else { return ([], false) }
+        let (first, folded) = nonceAndSigner(requestGuard, asynchronousCommit: asynchronousCommit)
+        return ([first] + requestGuard.rateLimitCharges.map(chargeRateLimit), folded)
+    }
+
+    private static func nonceAndSigner(_ requestGuard: RequestGuard, asynchronousCommit: Bool) -> (BatchStatement, Bool) {
         guard let account = requestGuard.account else {
-            return ([.recordNonce(requestGuard.nonce, expiresAt: requestGuard.nonceExpiry)], false)
+            return (.recordNonce(requestGuard.nonce, expiresAt: requestGuard.nonceExpiry), false)
         }
         let statement = BatchStatement(
             """
@@ -26,7 +32,7 @@ extension BatchStatement {
             """, [.string(requestGuard.nonce), .date(requestGuard.nonceExpiry), .uuid(account.id),
                   .string(account.thumbprint), .string(signerGuardName), .bool(asynchronousCommit)],
             uniqueViolation: .nonceReplayed)
-        return ([statement], asynchronousCommit)
+        return (statement, asynchronousCommit)
     }
 }
 

@@ -7,10 +7,12 @@ import NIOConcurrencyHelpers
 /// authorizations and open orders past their expiry move on every
 /// `order.cleanup_interval_seconds` (RFC 8555 §7.1.6); orders whose issuance was
 /// interrupted (`processing` past `order.stale_processing_threshold_seconds`) become
-/// invalid, checked as often as that threshold. A new leader runs every task at once.
+/// invalid, checked as often as that threshold; with `security.rate_limits.backend:
+/// database`, rate-limit counters of windows older than `gc_max_age_seconds` are deleted
+/// every `gc_interval_seconds`. A new leader runs every task at once.
 struct CleanupWorker: Sendable {
     enum Job: String, CaseIterable, Sendable {
-        case nonces, orderExpiry, staleProcessing
+        case nonces, orderExpiry, staleProcessing, rateLimitCounters
 
         /// The `task` label of its metrics.
         var metric: WorkerMetrics.CleanupTask {
@@ -18,6 +20,7 @@ struct CleanupWorker: Sendable {
             case .nonces: .nonceGC
             case .orderExpiry: .orderExpiry
             case .staleProcessing: .staleProcessingOrders
+            case .rateLimitCounters: .rateLimitGC
             }
         }
     }
@@ -28,14 +31,22 @@ struct CleanupWorker: Sendable {
     let logger: Logger
     private let lastRun = NIOLockedValueBox<[Job: Date]>([:])
 
+    let rateLimits: RateLimitsConfig
     let metrics: WorkerMetrics
 
-    init(database: Database, nonce: NonceConfig, order: OrderConfig, logger: Logger, metrics: WorkerMetrics = .disabled) {
+    init(database: Database, nonce: NonceConfig, order: OrderConfig, logger: Logger,
+         rateLimits: RateLimitsConfig = RateLimitsConfig(), metrics: WorkerMetrics = .disabled) {
         self.database = database
         self.nonce = nonce
         self.order = order
         self.logger = logger
+        self.rateLimits = rateLimits
         self.metrics = metrics
+    }
+
+    /// The tasks this instance has: counters live in PostgreSQL only with the database backend.
+    var jobs: [Job] {
+        Job.allCases.filter { $0 != .rateLimitCounters || (rateLimits.enabled && rateLimits.backend == .database) }
     }
 
     func interval(_ task: Job) -> Int {
@@ -43,16 +54,17 @@ struct CleanupWorker: Sendable {
         case .nonces: nonce.gcIntervalSeconds
         case .orderExpiry: order.cleanupIntervalSeconds
         case .staleProcessing: order.staleProcessingThresholdSeconds
+        case .rateLimitCounters: rateLimits.gcIntervalSeconds
         }
     }
 
     /// How often the loop looks for a due task: the shortest task interval.
-    var pollSeconds: Int { Job.allCases.map(interval).min() ?? 60 }
+    var pollSeconds: Int { jobs.map(interval).min() ?? 60 }
 
     /// Runs the tasks that are due; never more work waiting at once (false).
     func round(now: Date = Date()) async throws -> Bool {
         let due = lastRun.withLockedValue { last in
-            Job.allCases.filter { task in last[task].map { now.timeIntervalSince($0) >= Double(interval(task)) } ?? true }
+            jobs.filter { task in last[task].map { now.timeIntervalSince($0) >= Double(interval(task)) } ?? true }
         }
         for task in due {
             do {
@@ -82,6 +94,9 @@ struct CleanupWorker: Sendable {
             for id in try await failStaleProcessingOrders() {
                 logger.warning("order \(id) was processing for over \(order.staleProcessingThresholdSeconds) s; marked invalid")
             }
+        case .rateLimitCounters:
+            let deleted = try await sweepRateLimitCounters()
+            if deleted > 0 { logger.debug("deleted \(deleted) old rate-limit counters") }
         }
     }
 
@@ -100,5 +115,11 @@ struct CleanupWorker: Sendable {
         let threshold = order.staleProcessingThresholdSeconds
         let interrupted = Problem(.serverInternal, "issuance was interrupted; create a new order").documentJSON
         return try await database.withConnection { try $0.failStaleProcessingOrders(olderThan: threshold, error: interrupted) }
+    }
+
+    /// Deletes the rate-limit counters older than `gc_max_age_seconds`; returns how many.
+    func sweepRateLimitCounters() async throws -> Int {
+        let maxAge = rateLimits.gcMaxAgeSeconds
+        return try await database.withConnection { try $0.deleteRateLimitCounters(olderThan: maxAge) }
     }
 }

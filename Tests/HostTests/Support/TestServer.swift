@@ -72,11 +72,25 @@ final class TestServer {
         \(ca ?? caSection(directory: directory))
         logging:
           format: human
-        \(extra)
+        \(rateLimitsOffUnlessSet(extra))
         """
         let url = directory.appendingPathComponent("acmeeh-\(port).yaml")
         try yaml.write(to: url, atomically: true, encoding: .utf8)
         return url
+    }
+
+    /// `extra` with `security.rate_limits.enabled: false` unless it configures rate limits
+    /// itself: the reference defaults (on, 10 accounts per hour per address) would refuse the
+    /// many accounts these tests make from 127.0.0.1. RateLimitServerTests set their own.
+    static func rateLimitsOffUnlessSet(_ extra: String) -> String {
+        if extra.contains("rate_limits:") { return extra }
+        let off = "  rate_limits:\n    enabled: false"
+        var lines = extra.components(separatedBy: "\n")
+        if let security = lines.firstIndex(of: "security:") {
+            lines.insert(off, at: security + 1)
+            return lines.joined(separator: "\n")
+        }
+        return extra + "\nsecurity:\n" + off + "\n"
     }
 
     /// The `ca:` body for the internal CA of `directory/ca`; `extra` are more `ca` keys,

@@ -25,6 +25,7 @@ extension CoreServices {
         let enabled = validators.keys.sorted()
         var statements: [BatchStatement] = [.challenge(id: id), .authorization(ofChallenge: id)]
         if respond {
+            try await rateLimiter.admit(.challengeValidation, key: account.id.uuidString, requestGuard)
             // The claim goes first: the reads after it see the challenge as it left it.
             statements.insert(.claimChallenge(id, accountID: account.id, types: enabled,
                                               inRequest: enabled.filter(types.autoValidate),

@@ -8,6 +8,8 @@ struct OrderCreation: Sendable {
     let config: AppConfig
     let database: Database
     let types: ChallengeTypes
+    let rateLimiter: RateLimiter
+    let quotas: Quotas
 
     /// A newOrder payload, already decoded.
     struct Request: Sendable {
@@ -23,6 +25,9 @@ struct OrderCreation: Sendable {
         -> (order: Order, created: Bool)
     {
         let identifiers = try IdentifierPolicy(config: config.security.identifierPolicy).check(order: request.identifiers)
+        for identifier in identifiers {
+            try await rateLimiter.admit(.newOrderPerIdentifier, key: identifier.value, requestGuard)
+        }
         try checkValidity(notBefore: request.notBefore, notAfter: request.notAfter)
         if let profile = request.profile, config.ca.profiles[profile] == nil {
             throw Problem(.invalidProfile, "unknown profile \"\(profile)\" (available: \(config.ca.profiles.keys.sorted().joined(separator: ", ")))")
@@ -61,7 +66,13 @@ struct OrderCreation: Sendable {
         var reads: [BatchStatement] = dedup ? [.openOrder(accountID: account.id, identifiersHash: hash)] : []
         // Reuse a valid authorization with the same wildcard flag, never a plain one for a wildcard.
         reads += plans.map { .reusableAuthorization(accountID: account.id, identifier: $0.0, wildcard: $0.1, validUntil: now) }
-        let found = try await database.runBatch(after: requestGuard, reads)
+        // The quota guard goes last: the results above keep their places.
+        let found: [BatchStatementResult]
+        do {
+            found = try await database.runBatch(after: requestGuard, reads + quotas.orderGuards(accountID: account.id))
+        } catch let error as StoreError {
+            throw await quotas.refusal(error, accountID: account.id) ?? error
+        }
         if dedup, let existing = try found[0].orders.first, existing.profile == request.profile {
             return (existing, false)
         }

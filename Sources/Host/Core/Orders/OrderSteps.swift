@@ -45,11 +45,18 @@ extension CoreServices {
             throw error
         }
         let issuance = self.issuance
-        let results = try await database.runBatch(after: requestGuard, [
-            .claimOrderForSigning(id, accountID: account.id, identifiersHash: OrderTokens.identifiersHash(inspected.requested),
-                                  drawSerial: issuance.drawsSerial),
-            .order(id: id),
-        ])
+        let results: [BatchStatementResult]
+        do {
+            // The quota guard goes last: the claim and the order keep their places.
+            results = try await database.runBatch(after: requestGuard, [
+                .claimOrderForSigning(id, accountID: account.id,
+                                      identifiersHash: OrderTokens.identifiersHash(inspected.requested),
+                                      drawSerial: issuance.drawsSerial),
+                .order(id: id),
+            ] + quotas.certificateGuards(accountID: account.id))
+        } catch let error as StoreError {
+            throw await quotas.refusal(error, accountID: account.id) ?? error
+        }
         guard let order = try results[1].orders.first else { throw ResourceAccess.notFound("order") }
         try ResourceAccess.requireOwner(order.accountID, account, "order")
         guard let claim = results[0].rows.first, try claim.int("claimed") == 1 else {

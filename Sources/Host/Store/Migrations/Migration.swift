@@ -14,5 +14,6 @@ enum Migrations {
         Migration0002.deferredSigning,
         Migration0003.pendingBackend,
         Migration0004.batchGuard,
+        Migration0005.rateLimitCounters,
     ]
 }
