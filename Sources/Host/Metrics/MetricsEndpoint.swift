@@ -28,7 +28,7 @@ struct MetricsEndpoint: Sendable {
         roundTrips = metrics.counter("acmeeh_db_round_trips_total")
     }
 
-    func register(on router: Router<BasicRequestContext>, path: String) {
+    func register<Context: RequestContext>(on router: Router<Context>, path: String) {
         router.get(RouterPath(path)) { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
