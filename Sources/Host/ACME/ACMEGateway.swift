@@ -23,6 +23,7 @@ struct ACMEGateway: Sendable {
     let urls: ACMEURLs
     let database: Database
     let nonces: Nonces
+    let maintenance: MaintenanceMode
     let jwkCache = JWKCache()
     let accountCache = AccountCache()
     let logger: Logger
@@ -33,10 +34,13 @@ struct ACMEGateway: Sendable {
     /// account key; the request hands its guard (the nonce and, for `kid`, the signer
     /// check) to the first batch its Core operation sends, and the guard of a request that
     /// sent no batch is redeemed at its end.
-    func post(_ router: Router<BasicRequestContext>, _ path: String, signer: Signer,
+    /// A resource `pausable` by maintenance mode is refused before its request is
+    /// verified, so the refusal spends no nonce.
+    func post(_ router: Router<BasicRequestContext>, _ path: String, signer: Signer, pausable: Bool = false,
               _ handler: @escaping @Sendable (ACMERequest) async throws -> ACMEReply) {
         router.post(RouterPath(path)) { request, _ in
             await self.respond {
+                if pausable { try self.maintenance.checkOpen() }
                 let verified = try await self.verify(request, signer: signer)
                 do {
                     let reply = try await handler(verified)

@@ -17,7 +17,8 @@ struct ACMEServices: Sendable {
         self.core = core
         self.logger = logger
         gateway = ACMEGateway(config: config, urls: urls, database: core.database,
-                              nonces: Nonces(key: nonceKey, config: config.nonce), logger: logger)
+                              nonces: Nonces(key: nonceKey, config: config.nonce), maintenance: core.maintenance,
+                              logger: logger)
     }
 
     /// The services over `core`, with the cluster's nonce key (created on first use).

@@ -4,8 +4,8 @@
 /// entry to `.works` when its feature lands; ConfigKeyCoverageTests keeps this list equal
 /// to what the section readers ask for, and to docs/configuration.md.
 enum ConfigKeyCatalog {
-    /// Keys SIGHUP is to reload once it is handled (the deployment guide's set); today every
-    /// change needs a restart.
+    /// Keys SIGHUP reloads (the deployment guide's set, held by `ReloadableSettings`); a
+    /// change of any other key needs a restart.
     static let reloadablePrefixes = ["logging.level", "security.rate_limits", "notifications", "metrics.enabled"]
 
     /// Mappings whose keys are names the operator chooses (`ca.profiles.web`).

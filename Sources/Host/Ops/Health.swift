@@ -25,6 +25,8 @@ struct HealthMonitor: Sendable {
         var dnsResolver: @Sendable () async -> ComponentHealth
         /// Which background workers run in this process.
         var workers: @Sendable () -> [String: Bool]
+        /// Whether maintenance mode is on (shown; it does not make the instance unhealthy).
+        var maintenance: @Sendable () -> Bool = { false }
     }
 
     let probes: Probes
@@ -60,6 +62,7 @@ struct HealthMonitor: Sendable {
             "status": healthy ? "ok" : "degraded",
             "checks": checks,
             "shutting_down": shuttingDown,
+            "maintenance_mode": probes.maintenance(),
         ])
     }
 

@@ -11,7 +11,7 @@ struct ChallengeWorker: Sendable {
     let pollSeconds: Int
     let staleSeconds: Int
     let bell: WorkerBell
-    let name = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(RandomBytes.uuid().uuidString.prefix(8))"
+    let name = ChallengeLocks.worker
 
     /// Runs until the task is cancelled.
     func run() async {
@@ -23,6 +23,8 @@ struct ChallengeWorker: Sendable {
                     // RFC 8555 §7.1.6: expiry moves pending authorizations and open orders on.
                     try connection.expireStaleAuthorizationsAndOrders(orderError: expiredProblem)
                     try connection.releaseStaleChallengeLocks(olderThan: stale)
+                    // Challenges an instance drained at its shutdown are taken up again.
+                    try connection.requeueDrainedChallenges()
                     return try connection.claimDueChallenges(lockedBy: name, limit: 16)
                 }
                 await withTaskGroup(of: Void.self) { group in

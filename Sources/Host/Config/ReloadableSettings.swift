@@ -1,0 +1,36 @@
+import Synchronization
+
+/// The settings SIGHUP reloads (the deployment guide's set: `logging.level`,
+/// `security.rate_limits`, `notifications`, `metrics.enabled`). The features they steer
+/// read them here rather than from the configuration the process started with, so a
+/// reload reaches them; every other key needs a restart.
+final class ReloadableSettings: Sendable {
+    struct Values: Sendable, Equatable {
+        var loggingLevel: LoggingConfig.Level
+        var rateLimits: RateLimitsConfig
+        var notifications: NotificationsConfig
+        var metricsEnabled: Bool
+
+        init(_ config: AppConfig) {
+            loggingLevel = config.logging.level
+            rateLimits = config.security.rateLimits
+            notifications = config.notifications
+            metricsEnabled = config.metrics.enabled
+        }
+    }
+
+    private let state: Mutex<Values>
+
+    init(_ config: AppConfig) {
+        state = Mutex(Values(config))
+    }
+
+    /// The values in force now.
+    var current: Values { state.withLock { $0 } }
+
+    /// Takes the reloadable values of a newly loaded configuration.
+    func replace(with config: AppConfig) {
+        let values = Values(config)
+        state.withLock { $0 = values }
+    }
+}
