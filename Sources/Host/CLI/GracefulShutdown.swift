@@ -9,12 +9,14 @@ import Synchronization
 /// after their current cycle, and (5) the database pool is drained and closed.
 final class GracefulShutdown: Sendable {
     let runtime: Runtime
+    let maintenance: MaintenanceMode
     let background: Task<Void, Never>
     let logger: Logger
     private let closed = Mutex(false)
 
-    init(runtime: Runtime, background: Task<Void, Never>, logger: Logger) {
+    init(runtime: Runtime, maintenance: MaintenanceMode, background: Task<Void, Never>, logger: Logger) {
         self.runtime = runtime
+        self.maintenance = maintenance
         self.background = background
         self.logger = logger
     }
@@ -49,6 +51,7 @@ final class GracefulShutdown: Sendable {
             group.cancelAll()
         }
         closed.withLock { $0 = true }
+        await maintenance.close()
         await runtime.close()
     }
 }

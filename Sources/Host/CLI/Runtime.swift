@@ -119,7 +119,7 @@ final class Runtime: Sendable {
         EventLog.subscribe(events, logger: Logger(label: "acmeeh.events"))
         return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
                             workerBell: WorkerBell(), accountURL: { urls.resource("acct", $0) },
-                            maintenance: MaintenanceMode(database: database), reloadable: ReloadableSettings(config),
+                            maintenance: MaintenanceMode(config: config.database), reloadable: ReloadableSettings(config),
                             logger: Logger(label: "acmeeh.core"))
     }
 

@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
                 group.addTask { await core.maintenance.run(logger: Logger(label: "acmeeh.maintenance")) }
             }
         }
-        let shutdown = GracefulShutdown(runtime: runtime, background: background, logger: logger)
+        let shutdown = GracefulShutdown(runtime: runtime, maintenance: core.maintenance, background: background, logger: logger)
         let application = HTTPServer(config: config, health: health, acme: acme, logger: logger)
             .makeApplication(eventLoopGroup: eventLoops)
         let reloader = ConfigReloader(path: globals.config ?? "", started: config, reloadable: core.reloadable,

@@ -7,17 +7,27 @@ import Synchronization
 /// downloads, revocation and account operations go on. The switch lives in PostgreSQL
 /// (`server_settings`), set by `acmeeh maintenance` (and the admin API); each instance
 /// keeps a copy that `run` refreshes every second, so a request reads it without a round
-/// trip and every instance obeys a change within 2 s.
+/// trip and every instance obeys a change within 2 s. The refresh has a connection of its
+/// own: it neither waits for nor counts among the requests' round trips.
 final class MaintenanceMode: Sendable {
     /// The `Retry-After` of a refused request, as the guide gives it.
     static let retryAfterSeconds = 300
     static let refreshInterval: Duration = .seconds(1)
 
-    let database: Database
+    private let database: Database
     private let state = Mutex(false)
 
-    init(database: Database) {
-        self.database = database
+    /// Reads the switch from the database of `config`, over one connection opened on demand.
+    init(config: DatabaseConfig) {
+        var settings = config
+        settings.minConnections = 0
+        settings.maxConnections = 1
+        database = Database(config: settings, logger: Logger(label: "acmeeh.maintenance"))
+    }
+
+    /// Closes the refresh connection (at shutdown, after `run` ended).
+    func close() async {
+        await database.shutdown()
     }
 
     /// The last state read from the database.
