@@ -5,7 +5,8 @@ import Foundation
 /// `auto_validate: false`, or scheduled for a retry), several instances sharing the
 /// queue through `FOR UPDATE SKIP LOCKED`; a challenge queued by this instance rings
 /// the bell and is picked up at once. Each round also expires pending
-/// authorizations and open orders past their expiry.
+/// authorizations and open orders past their expiry, and queues again the challenges an
+/// instance's graceful shutdown returned to pending.
 struct ChallengeWorker: Sendable {
     let validation: ChallengeValidation
     let pollSeconds: Int
