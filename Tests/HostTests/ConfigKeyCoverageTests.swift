@@ -78,7 +78,7 @@ final class ConfigKeyCoverageTests: XCTestCase {
             if case .notActiveYet(let feature) = key.status {
                 XCTAssertTrue(row.status.hasSuffix("(\(feature.plan))"), "\(key.path): the docs should name \(feature.plan)")
             }
-            let reload = ConfigKeyCatalog.isReloadable(key.path) ? "restart; reloadable once SIGHUP lands" : "restart"
+            let reload = ConfigKeyCatalog.isReloadable(key.path) ? "SIGHUP" : "restart"
             XCTAssertEqual(row.reload, reload, key.path)
         }
     }

@@ -23,6 +23,7 @@ struct ACMEGateway: Sendable {
     let urls: ACMEURLs
     let database: Database
     let nonces: Nonces
+    let maintenance: MaintenanceMode
     let jwkCache = JWKCache()
     let accountCache = AccountCache()
     let rateLimiter: RateLimiter
@@ -35,11 +36,14 @@ struct ACMEGateway: Sendable {
     /// check) to the first batch its Core operation sends, and the guard of a request that
     /// sent no batch is redeemed at its end. `limit` counts the request against a rate limit
     /// per client: refused by the memory backend before the nonce is spent, or counted by
-    /// the first batch's guard with the database backend.
+    /// the first batch's guard with the database backend. A resource `pausable` by
+    /// maintenance mode is refused before its request is verified, so the refusal spends no nonce.
     func post(_ router: Router<ACMERequestContext>, _ path: String, signer: Signer, limit: RateLimit? = nil,
+              pausable: Bool = false,
               _ handler: @escaping @Sendable (ACMERequest) async throws -> ACMEReply) {
         router.post(RouterPath(path)) { request, context in
             await self.respond {
+                if pausable { try self.maintenance.checkOpen() }
                 let verified = try await self.verify(request, signer: signer)
                 if let limit { try await self.rateLimiter.admit(limit, key: Self.client(context), verified.requestGuard) }
                 do {

@@ -17,7 +17,8 @@ struct ACMEServices: Sendable {
         self.core = core
         self.logger = logger
         gateway = ACMEGateway(config: config, urls: urls, database: core.database,
-                              nonces: Nonces(key: nonceKey, config: config.nonce), rateLimiter: core.rateLimiter,
+                              nonces: Nonces(key: nonceKey, config: config.nonce), maintenance: core.maintenance,
+                              rateLimiter: core.rateLimiter,
                               logger: logger)
     }
 

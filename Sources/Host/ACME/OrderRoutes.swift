@@ -7,8 +7,9 @@ import Hummingbird
 extension ACMEServices {
     func registerOrderRoutes(on router: Router<ACMERequestContext>) {
         // Each Core step opens its first batch with the request's guard (nonce, signer check).
-        gateway.post(router, urls.route(urls.paths.newOrder), signer: .account, limit: .newOrder) { try await self.newOrder($0) }
-        gateway.post(router, urls.route(urls.paths.newAuthz), signer: .account) { try await self.newAuthz($0) }
+        // Deployment guide: maintenance mode pauses newOrder and newAuthz (503, Retry-After 300).
+        gateway.post(router, urls.route(urls.paths.newOrder), signer: .account, limit: .newOrder, pausable: true) { try await self.newOrder($0) }
+        gateway.post(router, urls.route(urls.paths.newAuthz), signer: .account, pausable: true) { try await self.newAuthz($0) }
         gateway.post(router, urls.route("/order/:id"), signer: .account) { try await self.orderResource($0) }
         gateway.post(router, urls.route("/order/:id/finalize"), signer: .account) { try await self.finalize($0) }
         gateway.post(router, urls.route("/authz/:id"), signer: .account) { try await self.authorizationResource($0) }

@@ -125,10 +125,12 @@ final class Runtime: Sendable {
         let events = EventDispatcher()
         EventLog.subscribe(events, logger: Logger(label: "acmeeh.events"))
         if let metrics { EventCounters.subscribe(events, metrics: metrics) }
+        let reloadable = ReloadableSettings(config)
         return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
                             workerBell: WorkerBell(), accountURL: { urls.resource("acct", $0) },
+                            maintenance: MaintenanceMode(config: config.database), reloadable: reloadable,
                             logger: Logger(label: "acmeeh.core"),
-                            rateLimiter: RateLimiter(config: config.security.rateLimits, database: database),
+                            rateLimiter: RateLimiter(settings: { reloadable.current.rateLimits }, database: database),
                             pluginObserver: metrics?.pluginObserver ?? .none)
     }
 

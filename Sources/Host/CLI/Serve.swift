@@ -3,7 +3,7 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 
-/// `acmeeh serve`: the server, until SIGTERM or SIGINT.
+/// `acmeeh serve`: the server, until SIGTERM or SIGINT (SIGHUP reloads the configuration).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Start the server (the default command).")
 
@@ -27,53 +27,77 @@ struct Serve: AsyncParsableCommand {
         } catch {
             invocation.fail(error)
         }
+        let core = acme.core
+        do {
+            try await core.maintenance.refresh()
+        } catch {
+            invocation.fail(CLIError("cannot read maintenance mode: \(error)"))
+        }
         let lifecycle = Lifecycle()
-        let background = BackgroundWorkers(core: acme.core, metrics: metrics?.workers ?? .disabled)
-        let workerStates = background.states
-        let health = HealthMonitor(
-            probes: runtime.healthProbes(workers: { WorkerHealthProbe.report(workerStates) }),
-            lifecycle: lifecycle)
-        let workers = Task { await background.run() }
+        let workersOfThisInstance = BackgroundWorkers(core: core, metrics: metrics?.workers ?? .disabled)
+        let workerStates = workersOfThisInstance.states
+        var probes = runtime.healthProbes(workers: { WorkerHealthProbe.report(workerStates) })
+        probes.maintenance = { core.maintenance.isOn }
+        let health = HealthMonitor(probes: probes, lifecycle: lifecycle)
+        let background = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await workersOfThisInstance.run() }
+                group.addTask { await core.maintenance.run(logger: Logger(label: "acmeeh.maintenance")) }
+            }
+        }
+        let shutdown = GracefulShutdown(runtime: runtime, maintenance: core.maintenance, background: background, logger: logger)
         let application: any Service
         do {
             application = try HTTPServer(config: config, health: health, acme: acme, logger: logger, metrics: metrics)
                 .makeApplication(eventLoopGroup: eventLoops)
         } catch {
-            workers.cancel()
+            background.cancel()
             await runtime.close()
             invocation.fail(error)
         }
+        let reloader = ConfigReloader(path: globals.config ?? "", started: config, reloadable: core.reloadable,
+                                      forcedLevel: globals.debug || globals.dev ? .debug : nil,
+                                      logger: Logger(label: "acmeeh.config"))
 
         // Services stop in reverse order: the watcher first marks the shutdown for /healthz.
         var groupConfig = ServiceGroupConfiguration(
             services: [
                 .init(service: application),
-                .init(service: ShutdownWatcher(lifecycle: lifecycle), successTerminationBehavior: .ignore),
+                .init(service: reloader, successTerminationBehavior: .ignore),
+                .init(service: ShutdownWatcher(lifecycle: lifecycle, shutdown: shutdown),
+                      successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
-        groupConfig.maximumGracefulShutdownDuration = .seconds(config.server.gracefulTimeout)
+        groupConfig.maximumGracefulShutdownDuration = shutdown.gracefulTimeout
         lifecycle.markStarted()
         logger.info("acmeeh \(AcmeehVersion.string) serving \(config.server.externalURL) on \(config.server.bind):\(config.server.port)")
+        var failure: (any Error)? = nil
         do {
             try await ServiceGroup(configuration: groupConfig).run()
         } catch {
-            workers.cancel()
-            await runtime.close()
-            invocation.fail(error)
+            failure = error
         }
-        workers.cancel()
-        await runtime.close()
+        await shutdown.finish()
+        if let failure { invocation.fail(failure) }
         logger.info("acmeeh stopped")
     }
 }
 
-/// Marks the process as shutting down as soon as a graceful shutdown begins.
+/// Marks the process as shutting down as soon as a graceful shutdown begins, and returns
+/// this instance's processing challenges to pending once in-flight requests had
+/// `server.graceful_timeout` to finish (a request still validating then loses its claim).
 struct ShutdownWatcher: Service {
     let lifecycle: Lifecycle
+    let shutdown: GracefulShutdown
 
     func run() async throws {
         try? await gracefulShutdown()
         lifecycle.markShuttingDown()
+        let shutdown = self.shutdown
+        Task {
+            try? await Task.sleep(for: shutdown.gracefulTimeout)
+            await shutdown.drainChallenges()
+        }
     }
 }

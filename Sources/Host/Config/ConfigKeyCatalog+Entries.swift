@@ -85,7 +85,7 @@ extension ConfigKeyCatalog {
                 "stale_processing_threshold_seconds", "pre_authorization_lifetime_days", "retry_after_seconds"),
         works("tos", "url", "require_agreement"),
         inactive(.crl, "crl", "enabled", "path", "rebuild_interval_seconds", "next_update_seconds", "hash_algorithm"),
-        inactive(.metrics, "metrics", "enabled", "path"),
+        works("metrics", "enabled", "path"),
         [refused("metrics.auth_required", when: .equals(.bool(true)),
                    "metrics authentication takes admin API tokens, which are not built yet; ignoring it would "
                        + "serve metrics without authentication once they exist")],

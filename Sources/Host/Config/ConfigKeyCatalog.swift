@@ -4,9 +4,9 @@
 /// entry to `.works` when its feature lands; ConfigKeyCoverageTests keeps this list equal
 /// to what the section readers ask for, and to docs/configuration.md.
 enum ConfigKeyCatalog {
-    /// Keys SIGHUP is to reload once it is handled (the deployment guide's set); today every
-    /// change needs a restart.
-    static let reloadablePrefixes = ["logging.level", "security.rate_limits", "notifications", "metrics.enabled"]
+    /// Keys SIGHUP reloads (the deployment guide's set, held by `ReloadableSettings`); a
+    /// change of any other key needs a restart.
+    static let reloadablePrefixes = ["logging.level", "security.rate_limits", "notifications"]
 
     /// Mappings whose keys are names the operator chooses (`ca.profiles.web`).
     static let freeNameParents: Set<String> = ["ca.profiles"]

@@ -18,6 +18,10 @@ struct CoreServices: Sendable {
     let workerBell: WorkerBell
     /// The account URL (`accounturi` of dns-persist-01, the `account` of a key change).
     let accountURL: @Sendable (UUID) -> String
+    /// The cluster-wide maintenance switch, as this instance last read it.
+    let maintenance: MaintenanceMode
+    /// The settings SIGHUP reloads.
+    let reloadable: ReloadableSettings
     let logger: Logger
     /// `security.rate_limits` (its memory counters are shared by every copy).
     let rateLimiter: RateLimiter

@@ -25,6 +25,8 @@ struct HealthMonitor: Sendable {
         var dnsResolver: @Sendable () async -> ComponentHealth
         /// The background workers of this process.
         var workers: @Sendable () -> WorkersHealth
+        /// Whether maintenance mode is on (shown; it does not make the instance unhealthy).
+        var maintenance: @Sendable () -> Bool = { false }
     }
 
     let probes: Probes
@@ -63,6 +65,7 @@ struct HealthMonitor: Sendable {
             "status": healthy ? "ok" : "degraded",
             "checks": checks,
             "shutting_down": shuttingDown,
+            "maintenance_mode": probes.maintenance(),
         ])
     }
 

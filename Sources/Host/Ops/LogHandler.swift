@@ -8,7 +8,12 @@ struct AcmeehLogHandler: LogHandler {
 
     let label: String
     let format: Format
-    var logLevel: Logger.Level
+    /// A level set on one logger; nil follows `ProcessLogLevel`.
+    private var ownLevel: Logger.Level? = nil
+    var logLevel: Logger.Level {
+        get { ownLevel ?? ProcessLogLevel.current }
+        set { ownLevel = newValue }
+    }
     var metadata: Logger.Metadata = [:]
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -41,10 +46,12 @@ struct AcmeehLogHandler: LogHandler {
         Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 
-    /// Installs this handler for the whole process. Call once, before the first logger is made.
+    /// Installs this handler for the whole process at `level` (changed later through
+    /// `ProcessLogLevel`). Call once, before the first logger is made.
     static func bootstrap(level: Logger.Level, format: Format) {
+        ProcessLogLevel.set(level)
         LoggingSystem.bootstrap { label in
-            AcmeehLogHandler(label: label, format: format, logLevel: level)
+            AcmeehLogHandler(label: label, format: format)
         }
     }
 }

@@ -94,20 +94,26 @@ extension BatchStatement {
             """, [.uuid(id)])
     }
 
+    /// The guard of an outcome whose challenge is no longer processing (drained back to
+    /// pending at a shutdown): the outcome's batch aborts and changes nothing.
+    static let challengeHeldGuardName = "challenge-held"
+
     static func setChallengeValid(_ id: UUID) -> BatchStatement {
-        BatchStatement(
+        .exactlyOneRow(
+            challengeHeldGuardName,
             """
             UPDATE challenges SET status = 'valid', validated_at = now(), error = NULL, locked_by = NULL,
                    locked_at = NULL, next_retry_at = NULL
-            WHERE id = $1 AND status = 'processing'
+            WHERE id = $1 AND status = 'processing' RETURNING id
             """, [.uuid(id)])
     }
 
     static func setChallengeInvalid(_ id: UUID, error: String) -> BatchStatement {
-        BatchStatement(
+        .exactlyOneRow(
+            challengeHeldGuardName,
             """
             UPDATE challenges SET status = 'invalid', error = $2, locked_by = NULL, locked_at = NULL, next_retry_at = NULL
-            WHERE id = $1 AND status = 'processing'
+            WHERE id = $1 AND status = 'processing' RETURNING id
             """, [.uuid(id), .jsonb(error)])
     }
 

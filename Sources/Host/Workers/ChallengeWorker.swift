@@ -4,12 +4,13 @@ import Foundation
 /// advisory lock 712003: releases challenges locked longer than `stale_seconds` (an
 /// instance died mid-validation), then validates the processing challenges nobody holds
 /// whose retry time has passed (queued by a trigger with `auto_validate: false`, or
-/// scheduled for a retry), claimed with `FOR UPDATE SKIP LOCKED`.
+/// scheduled for a retry), claimed with `FOR UPDATE SKIP LOCKED`. It also queues again the
+/// challenges an instance's graceful shutdown returned to pending.
 struct ChallengeWorker: Sendable {
     let validation: ChallengeValidation
     let staleSeconds: Int
     var metrics: WorkerMetrics = .disabled
-    let name = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(RandomBytes.uuid().uuidString.prefix(8))"
+    let name = ChallengeLocks.worker
 
     /// One round; true when it claimed challenges (more may have been queued meanwhile).
     func round() async throws -> Bool {
@@ -19,6 +20,8 @@ struct ChallengeWorker: Sendable {
         do {
             due = try await validation.database.withConnection { connection -> [Challenge] in
                 try connection.releaseStaleChallengeLocks(olderThan: stale)
+                // Challenges an instance drained at its shutdown are taken up again.
+                try connection.requeueDrainedChallenges()
                 return try connection.claimDueChallenges(lockedBy: name, limit: 16)
             }
         } catch {

@@ -29,7 +29,7 @@ extension CoreServices {
             // The claim goes first: the reads after it see the challenge as it left it.
             statements.insert(.claimChallenge(id, accountID: account.id, types: enabled,
                                               inRequest: enabled.filter(types.autoValidate),
-                                              lock: "request-\(RandomBytes.uuid().uuidString.prefix(8))"), at: 0)
+                                              lock: ChallengeLocks.request()), at: 0)
         }
         // A fetch is a read: committed without waiting for the flush.
         let results = try await database.runBatch(after: requestGuard, statements, asynchronousCommit: !respond)

@@ -27,6 +27,12 @@ struct ChallengeValidation: Sendable {
     func attempt(_ challenge: Challenge, holders: (Authorization, Account)? = nil) async -> Challenge? {
         do {
             return try await run(challenge, holders: holders)
+        } catch let error as StoreError where error.guardName == BatchStatement.challengeHeldGuardName {
+            // Drained back to pending (a shutdown) while validating: the outcome is dropped
+            // and the challenge is validated again.
+            logger.info("challenge was released while validating; its outcome is discarded",
+                        metadata: ["challenge": "\(challenge.id)"])
+            return nil
         } catch {
             logger.error("challenge validation failed to complete",
                          metadata: ["challenge": "\(challenge.id)", "error": "\(error)"])

@@ -6,20 +6,29 @@ import Foundation
 /// statement of it, so no extra round trip) and a full window aborts that batch: nothing
 /// of the request is committed, and the gateway renders `problem(from:)`.
 struct RateLimiter: Sendable {
-    let config: RateLimitsConfig
     let database: Database
     let memory: MemoryRateCounters
+    private let settings: @Sendable () -> RateLimitsConfig
+
+    /// The limits in force now (SIGHUP replaces them; the memory sweep keeps its interval).
+    var config: RateLimitsConfig { settings() }
 
     init(config: RateLimitsConfig, database: Database) {
-        self.config = config
+        self.init(settings: { config }, database: database)
+    }
+
+    /// Limits read from `settings` at each request (`ReloadableSettings`).
+    init(settings: @escaping @Sendable () -> RateLimitsConfig, database: Database) {
+        self.settings = settings
         self.database = database
-        self.memory = MemoryRateCounters(gcInterval: TimeInterval(config.gcIntervalSeconds))
+        self.memory = MemoryRateCounters(gcInterval: TimeInterval(settings().gcIntervalSeconds))
     }
 
     /// Counts one request of `limit` for `key`, or throws the `rateLimited` problem. With the
     /// database backend the count rides in `requestGuard`'s batch when it is still to be
     /// sent, else it is one statement of its own.
     func admit(_ limit: RateLimit, key: String, _ requestGuard: RequestGuard?) async throws {
+        let config = self.config
         guard config.enabled else { return }
         let rule = limit.rule(config)
         let now = Date()
