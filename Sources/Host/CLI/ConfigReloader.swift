@@ -4,8 +4,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// SIGHUP (deployment guide, "Config Hot-Reload"): the configuration file is read again and
-/// its reloadable set — `logging.level`, `security.rate_limits`, `notifications`,
-/// `metrics.enabled` — takes effect; a file that does not load leaves the running
+/// its reloadable set — `logging.level`, `security.rate_limits`, `notifications` — takes
+/// effect; a file that does not load leaves the running
 /// configuration as it was, each problem logged; changed keys that need a restart are
 /// named in one warning and keep their running values.
 struct ConfigReloader: Service {

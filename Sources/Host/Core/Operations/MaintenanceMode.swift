@@ -37,7 +37,7 @@ final class MaintenanceMode: Sendable {
     /// sends `serverInternal` with 503; RFC 8555 has no more specific type.
     static let refusal = Problem(
         .serverInternal, "the server is in maintenance mode: new orders and authorizations are paused; retry later",
-        status: 503, headers: ["Retry-After": String(retryAfterSeconds)])
+        refusal: .unavailable, headers: ["Retry-After": String(retryAfterSeconds)])
 
     /// Throws the refusal while maintenance mode is on.
     func checkOpen() throws(Problem) {
