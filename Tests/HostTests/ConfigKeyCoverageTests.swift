@@ -164,7 +164,7 @@ final class ConfigKeyCoverageTests: XCTestCase {
             crl:
               enabled: true
               path: /revoked
-            metrics:
+            audit_retention:
               enabled: true
             admin_api:
               enabled: false
@@ -178,7 +178,7 @@ final class ConfigKeyCoverageTests: XCTestCase {
         let messages = config.warnings.map(\.message)
         XCTAssertEqual(messages.count, 3, "\(messages)")
         XCTAssertEqual(messages.filter { $0.hasPrefix("crl is not active yet: ") }.count, 1, "\(messages)")
-        XCTAssertTrue(messages.contains { $0.hasPrefix("metrics is not active yet: ") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("audit_retention is not active yet: ") }, "\(messages)")
         XCTAssertTrue(messages.contains { $0.hasPrefix("logging.audit is not active yet: ") }, "\(messages)")
         // admin_api is switched off: nothing to warn about.
         XCTAssertFalse(messages.contains { $0.hasPrefix("admin_api") }, "\(messages)")
