@@ -7,48 +7,25 @@ import XCTest
 /// download, revocation, key rollover, authorization and account deactivation — is
 /// reported once, after its commit, in the order the steps happened.
 final class DomainEventTests: XCTestCase {
-    var directory: URL!
-    var challengeDirectory: URL!
-    var database: TestDatabase!
+    var workspace: FileValidatorServe!
     var server: ServerProcess!
+    var directory: URL { workspace.directory }
+    var challengeDirectory: URL { workspace.challengeDirectory }
 
     override func setUpWithError() throws {
-        directory = try TestPaths.temporaryDirectory("acmeeh-events")
-        challengeDirectory = directory.appendingPathComponent("challenges")
-        try FileManager.default.createDirectory(at: challengeDirectory, withIntermediateDirectories: true)
-        database = try TestDatabase.create()
-        let ca = try Command.run(TestPaths.repository.appendingPathComponent("scripts/dev-ca").path,
-                                 [directory.appendingPathComponent("ca").path])
-        XCTAssertEqual(ca.status, 0, ca.stderr)
-        let libraries = try FileValidatorFixture.libraries.get()
-        let port = try ServerProcess.freePort()
-        let url = try TestServer.writeConfig(directory: directory, database: database.config, port: port, extra: """
-            challenges:
-              enabled: ["ext:\(libraries.http)"]
-              background_worker:
-                poll_seconds: 3600
-            nonce:
-              gc_interval_seconds: 3600
-            order:
-              stale_processing_threshold_seconds: 3600
-            security:
-              identifier_policy:
-                allowed_domains: ["*.example.test"]
-            """)
+        workspace = try FileValidatorServe(prefix: "acmeeh-events")
         // Debug level: the event log lines are what this test reads.
-        let yaml = try String(contentsOf: url, encoding: .utf8)
-            .replacingOccurrences(of: "logging:\n  format: human", with: "logging:\n  format: json\n  level: DEBUG")
-        XCTAssertTrue(yaml.contains("level: DEBUG"), yaml)
-        try yaml.write(to: url, atomically: true, encoding: .utf8)
-        server = try ServerProcess(config: url, port: port, logFile: directory.appendingPathComponent("server.log"),
-                                   environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
-        try server.waitUntilLive()
+        server = try workspace.start { url in
+            let yaml = try String(contentsOf: url, encoding: .utf8)
+                .replacingOccurrences(of: "logging:\n  format: human", with: "logging:\n  format: json\n  level: DEBUG")
+            XCTAssertTrue(yaml.contains("level: DEBUG"), yaml)
+            try yaml.write(to: url, atomically: true, encoding: .utf8)
+        }
     }
 
     override func tearDownWithError() throws {
         server?.stop()
-        database?.drop()
-        try? FileManager.default.removeItem(at: directory)
+        workspace?.cleanUp()
     }
 
     /// The `event …` lines of the server log: (name, context).
@@ -93,7 +70,7 @@ final class DomainEventTests: XCTestCase {
         let finalized = try post(try XCTUnwrap(order.json?["finalize"] as? String), .json(["csr": csr]))
         let certificateURL = try XCTUnwrap(finalized.json?["certificate"] as? String, finalized.text)
         let pem = try post(certificateURL, .empty).text
-        let der = try XCTUnwrap(Self.leafDER(pem))
+        let der = try CertificateChain(pem: pem).leaf.der
         XCTAssertEqual(try post(client.url("revokeCert"), .json(["certificate": Base64URL.encode(der), "reason": 4])).status, 200)
 
         let newKey = TestKey.ec()
@@ -155,10 +132,10 @@ final class DomainEventTests: XCTestCase {
         let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
         // Settle: the workers' first polls at start-up, and one flow for the sessions'
         // statement preparation (a statement's first use outside a batch costs a Parse).
-        _ = try flow(client, name: "warm.example.test")
+        _ = try workspace.issue(client, name: "warm.example.test")
         try settle()
         let before = try roundTrips()
-        _ = try flow(client, name: "counted.example.test")
+        _ = try workspace.issue(client, name: "counted.example.test")
         // The read before the flow pinged once after taking its count.
         XCTAssertEqual(try roundTrips() - before - 1, 9)
     }
@@ -168,8 +145,8 @@ final class DomainEventTests: XCTestCase {
     /// for revokeCert (the reads, the CA's revoke, the record).
     func testAccountStepsAndRevocationCostTheirRoundTrips() throws {
         let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
-        let first = try flow(client, name: "first.example.test")
-        let second = try flow(client, name: "second.example.test")
+        let first = try workspace.issue(client, name: "first.example.test")
+        let second = try workspace.issue(client, name: "second.example.test")
         try settle()
         let (key, account) = (first.key, first.account)
         func post(_ url: String, _ payload: ACMETestClient.Payload, by signer: TestKey? = nil,
@@ -215,47 +192,5 @@ final class DomainEventTests: XCTestCase {
             if next == before + 1 { return }  // only the previous read's ping since
             before = next
         }
-    }
-
-    /// What a flow leaves: the account, its key, and the certificate (base64url DER) with its key.
-    struct Flow {
-        var key: TestKey
-        var account: String
-        var certificate: String
-        var certificateKey: TestKey
-    }
-
-    private func flow(_ client: ACMETestClient, name: String) throws -> Flow {
-        let key = TestKey.ec()
-        let (created, account) = try client.newAccount(key)
-        XCTAssertEqual(created.status, 201, created.text)
-        let order = try client.post(client.url("newOrder"), .json(["identifiers": [["type": "dns", "value": name]]]),
-                                    key: key, kid: account)
-        let authorization = try XCTUnwrap((order.json?["authorizations"] as? [String])?.first, order.text)
-        let challenges = try client.post(authorization, .empty, key: key, kid: account).json?["challenges"] as? [[String: Any]]
-        let challenge = try XCTUnwrap(challenges?.first { $0["type"] as? String == "http-01" })
-        let token = try XCTUnwrap(challenge["token"] as? String)
-        try "\(token).\(key.thumbprint)".write(to: challengeDirectory.appendingPathComponent(token), atomically: true,
-                                               encoding: .utf8)
-        let answered = try client.post(try XCTUnwrap(challenge["url"] as? String), .json([:]), key: key, kid: account)
-        XCTAssertEqual(answered.json?["status"] as? String, "valid", answered.text)
-        let keyPath = try TestCSR.newKey(in: directory)
-        let csr = try TestCSR.make(names: [name], keyPath: keyPath, in: directory)
-        let finalized = try client.post(try XCTUnwrap(order.json?["finalize"] as? String), .json(["csr": csr]),
-                                        key: key, kid: account)
-        let certificate = try XCTUnwrap(finalized.json?["certificate"] as? String, finalized.text)
-        let download = try client.post(certificate, .empty, key: key, kid: account)
-        XCTAssertEqual(download.status, 200)
-        let leaf = try CertificateChain(pem: download.text).leaf
-        return Flow(key: key, account: account, certificate: Base64URL.encode(leaf.der),
-                    certificateKey: try TestKey.pem(try String(contentsOfFile: keyPath, encoding: .utf8)))
-    }
-
-    /// The DER of the first certificate of a PEM chain.
-    static func leafDER(_ pem: String) -> [UInt8]? {
-        guard let begin = pem.range(of: "-----BEGIN CERTIFICATE-----"),
-              let end = pem.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<pem.endIndex) else { return nil }
-        let body = pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
-        return Data(base64Encoded: String(body)).map { Array($0) }
     }
 }

@@ -6,51 +6,21 @@ import XCTest
 /// by exactly what they did, timings and pool gauges appear, and the endpoint is absent
 /// when metrics are disabled or cannot be served safely.
 final class MetricsTests: XCTestCase {
-    var directory: URL!
-    var challengeDirectory: URL!
-    var database: TestDatabase!
+    var workspace: FileValidatorServe!
     var server: ServerProcess!
 
     override func setUpWithError() throws {
-        directory = try TestPaths.temporaryDirectory("acmeeh-metrics")
-        challengeDirectory = directory.appendingPathComponent("challenges")
-        try FileManager.default.createDirectory(at: challengeDirectory, withIntermediateDirectories: true)
-        database = try TestDatabase.create()
-        let ca = try Command.run(TestPaths.repository.appendingPathComponent("scripts/dev-ca").path,
-                                 [directory.appendingPathComponent("ca").path])
-        XCTAssertEqual(ca.status, 0, ca.stderr)
+        workspace = try FileValidatorServe(prefix: "acmeeh-metrics")
     }
 
     override func tearDownWithError() throws {
         server?.stop()
-        database?.drop()
-        try? FileManager.default.removeItem(at: directory)
+        workspace?.cleanUp()
     }
 
-    /// Starts a server with the http-01 file validator, workers polling hourly, and `metrics`
-    /// as the body of the `metrics:` section.
+    /// Starts a server with `metrics` as the body of the `metrics:` section.
     func startServer(metrics: String) throws -> ServerProcess {
-        let libraries = try FileValidatorFixture.libraries.get()
-        let port = try ServerProcess.freePort()
-        let url = try TestServer.writeConfig(directory: directory, database: database.config, port: port, extra: """
-            challenges:
-              enabled: ["ext:\(libraries.http)"]
-              background_worker:
-                poll_seconds: 3600
-            nonce:
-              gc_interval_seconds: 3600
-            order:
-              stale_processing_threshold_seconds: 3600
-            security:
-              identifier_policy:
-                allowed_domains: ["*.example.test"]
-            metrics:
-            \(metrics)
-            """)
-        let server = try ServerProcess(config: url, port: port, logFile: directory.appendingPathComponent("server.log"),
-                                       environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
-        try server.waitUntilLive()
-        return server
+        try workspace.start(extra: "metrics:\n\(metrics)")
     }
 
     func testIssuanceFlowsMoveEachCounterByExactlyWhatTheyDid() throws {
@@ -91,7 +61,7 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(delta(#"acmeeh_challenge_validation_duration_seconds_count{type="http-01"}"#), 2)
 
         // Revocation and account deactivation.
-        let der = try XCTUnwrap(DomainEventTests.leafDER(try client.post(certificate, .empty, key: key, kid: account).text))
+        let der = try CertificateChain(pem: try client.post(certificate, .empty, key: key, kid: account).text).leaf.der
         XCTAssertEqual(try client.post(client.url("revokeCert"), .json(["certificate": Base64URL.encode(der)]),
                                        key: key, kid: account).status, 200)
         XCTAssertEqual(try client.post(account, .json(["status": "deactivated"]), key: key, kid: account).status, 200)
@@ -148,29 +118,9 @@ final class MetricsTests: XCTestCase {
         }
     }
 
-    /// One issuance flow (newAccount, newOrder, the authorization, the challenge validated
-    /// in the request, finalize); returns the account key, the account URL and the
-    /// certificate URL, which it downloads once.
     private func flow(_ client: ACMETestClient, name: String) throws -> (TestKey, String, String) {
-        let key = TestKey.ec()
-        let (created, account) = try client.newAccount(key)
-        XCTAssertEqual(created.status, 201, created.text)
-        let order = try client.post(client.url("newOrder"), .json(["identifiers": [["type": "dns", "value": name]]]),
-                                    key: key, kid: account)
-        let authorization = try XCTUnwrap((order.json?["authorizations"] as? [String])?.first, order.text)
-        let challenges = try client.post(authorization, .empty, key: key, kid: account).json?["challenges"] as? [[String: Any]]
-        let challenge = try XCTUnwrap(challenges?.first { $0["type"] as? String == "http-01" })
-        let token = try XCTUnwrap(challenge["token"] as? String)
-        try "\(token).\(key.thumbprint)".write(to: challengeDirectory.appendingPathComponent(token), atomically: true,
-                                               encoding: .utf8)
-        let answered = try client.post(try XCTUnwrap(challenge["url"] as? String), .json([:]), key: key, kid: account)
-        XCTAssertEqual(answered.json?["status"] as? String, "valid", answered.text)
-        let csr = try TestCSR.make(names: [name], keyPath: try TestCSR.newKey(in: directory), in: directory)
-        let finalized = try client.post(try XCTUnwrap(order.json?["finalize"] as? String), .json(["csr": csr]),
-                                        key: key, kid: account)
-        let certificate = try XCTUnwrap(finalized.json?["certificate"] as? String, finalized.text)
-        XCTAssertEqual(try client.post(certificate, .empty, key: key, kid: account).status, 200)
-        return (key, account, certificate)
+        let flow = try workspace.issue(client, name: name)
+        return (flow.key, flow.account, flow.certificateURL)
     }
 
     /// `/metrics` as series (name with its labels, as rendered) → value.
