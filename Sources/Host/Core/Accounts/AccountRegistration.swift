@@ -1,4 +1,3 @@
-import COpenSSL
 import Foundation
 
 /// newAccount (RFC 8555 §7.3): finds the account of the signing key, or creates one,
@@ -116,8 +115,7 @@ extension CoreServices {
     private func redeemable(_ binding: Binding) async throws -> EABCredential {
         let kid = binding.kid
         let credential = try await database.withConnection { try $0.eabCredential(kid: kid) }
-        var macKey = credential?.hmacKey ?? [UInt8](repeating: 0, count: 32)
-        if credential == nil { _ = RAND_bytes(&macKey, Int32(macKey.count)) }
+        let macKey = credential?.hmacKey ?? RandomBytes.draw(32)
         try binding.verifyMAC(macKey)
         guard let credential else {
             throw Problem(.unauthorized, "externalAccountBinding signature does not verify")
