@@ -84,4 +84,77 @@ final class CleanupWorkerTests: XCTestCase {
         XCTAssertEqual(left, 0)
         await database.shutdown()
     }
+
+    /// `retention`: invalid orders, long-expired authorizations (with their challenges) and
+    /// invalid challenges older than their limits go, in batches; younger ones, valid orders
+    /// and certificates stay; the loop wakes every `cleanup_loop_interval_seconds`.
+    func testRetentionDeletesOnlyWhatIsOlderThanItsLimit() async throws {
+        let testDatabase = try TestDatabase.create()
+        defer { testDatabase.drop() }
+        let database = Database(config: testDatabase.config)
+        _ = try await Migrator(database: database).migrate()
+        struct Rows: Sendable { var oldOrder, youngOrder, validOrder, oldAuthz, youngAuthz, oldChallenge, youngChallenge, pendingChallenge: UUID }
+        let rows = try await database.withConnection { c -> Rows in
+            let account = try c.insertAccount(jwk: #"{"kty":"EC"}"#, thumbprint: "t", contacts: [],
+                                              termsOfServiceAgreed: true, eabKID: nil)
+            func order(_ status: String, daysOld: Int) throws -> UUID {
+                try c.queryFirst(
+                    """
+                    INSERT INTO orders (account_id, status, identifiers, identifiers_hash, expires, updated_at)
+                    VALUES ($1, $2, '[]', 'h', now() - make_interval(days => $3::int),
+                            now() - make_interval(days => $3::int))
+                    RETURNING id
+                    """, [.uuid(account.id), .string(status), .int(daysOld)])!.uuid("id")
+            }
+            func authorization(expiredDaysAgo days: Int) throws -> UUID {
+                try c.queryFirst(
+                    """
+                    INSERT INTO authorizations (account_id, identifier_type, identifier_value, status, expires)
+                    VALUES ($1, 'dns', 'example.test', 'valid', now() - make_interval(days => $2::int))
+                    RETURNING id
+                    """, [.uuid(account.id), .int(days)])!.uuid("id")
+            }
+            func challenge(_ authorization: UUID, _ type: String, _ status: String, daysOld: Int) throws -> UUID {
+                try c.queryFirst(
+                    """
+                    INSERT INTO challenges (authorization_id, type, token, status, updated_at)
+                    VALUES ($1, $2, 'tok', $3, now() - make_interval(days => $4::int))
+                    RETURNING id
+                    """, [.uuid(authorization), .string(type), .string(status), .int(daysOld)])!.uuid("id")
+            }
+            let oldAuthz = try authorization(expiredDaysAgo: 40), youngAuthz = try authorization(expiredDaysAgo: 5)
+            _ = try challenge(oldAuthz, "http-01", "valid", daysOld: 40)
+            return Rows(oldOrder: try order("invalid", daysOld: 40), youngOrder: try order("invalid", daysOld: 5),
+                        validOrder: try order("valid", daysOld: 400), oldAuthz: oldAuthz, youngAuthz: youngAuthz,
+                        oldChallenge: try challenge(youngAuthz, "dns-01", "invalid", daysOld: 40),
+                        youngChallenge: try challenge(youngAuthz, "http-01", "invalid", daysOld: 5),
+                        pendingChallenge: try challenge(youngAuthz, "tls-alpn-01", "pending", daysOld: 40))
+        }
+        var retention = RetentionConfig()
+        retention.cleanupLoopIntervalSeconds = 30
+        let worker = CleanupWorker(database: database, nonce: NonceConfig(), order: OrderConfig(),
+                                   logger: .init(label: "test"), retention: retention)
+        XCTAssertTrue(worker.jobs.contains(.retention))
+        XCTAssertEqual(worker.pollSeconds, 30)
+        let deleted = try await worker.applyRetention()
+        XCTAssertEqual(deleted.orders, 1)
+        XCTAssertEqual(deleted.authorizations, 1)
+        XCTAssertEqual(deleted.challenges, 1)
+
+        func ids(_ table: String) async throws -> Set<UUID> {
+            try await database.withConnection { c in Set(try c.query("SELECT id FROM \(table)").map { try $0.uuid("id") }) }
+        }
+        let orders = try await ids("orders"), authorizations = try await ids("authorizations")
+        let challenges = try await ids("challenges")
+        XCTAssertEqual(orders, [rows.youngOrder, rows.validOrder])
+        XCTAssertEqual(authorizations, [rows.youngAuthz])
+        XCTAssertEqual(challenges, [rows.youngChallenge, rows.pendingChallenge],
+                       "the old invalid challenge goes; the old authorization's challenge goes with it")
+
+        retention.enabled = false
+        let off = CleanupWorker(database: database, nonce: NonceConfig(), order: OrderConfig(),
+                                logger: .init(label: "test"), retention: retention)
+        XCTAssertFalse(off.jobs.contains(.retention))
+        await database.shutdown()
+    }
 }

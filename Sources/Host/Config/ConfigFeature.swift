@@ -27,8 +27,6 @@ extension ConfigFeature {
                                         gate: "logging.audit.enabled", gateDefault: true)
     static let proxy = ConfigFeature(name: "proxy", what: "forwarded headers are never trusted", plan: "issue 10 item 8",
                                      gate: "proxy.enabled")
-    static let retention = ConfigFeature(name: "retention", what: "old orders, authorizations and challenges are kept",
-                                         plan: "issue 10 item 7", gate: "retention.enabled", gateDefault: true)
     static let auditRetention = ConfigFeature(name: "audit_retention", what: "there is no admin audit log to prune",
                                               plan: "issue 10 item 7, with the admin API of issue 13",
                                               gate: "audit_retention.enabled")

@@ -96,9 +96,9 @@ extension ConfigKeyCatalog {
                    "initial_admin_email", "password_length", "default_page_size", "max_page_size"),
         works("ari", "enabled", "renewal_percentage", "path"),
         inactive(.auditExport, "audit_export", "webhook_url", "syslog_host", "syslog_port"),
-        inactive(.retention, "retention", "enabled", "invalid_order_max_age_days", "expired_authz_max_age_days",
-                   "invalid_challenge_max_age_days", "expiration_notice_max_age_days", "cleanup_interval_seconds",
-                   "cleanup_loop_interval_seconds"),
+        works("retention", "enabled", "invalid_order_max_age_days", "expired_authz_max_age_days",
+                "invalid_challenge_max_age_days", "cleanup_interval_seconds", "cleanup_loop_interval_seconds"),
+        inactive(.notifications, "retention", "expiration_notice_max_age_days"),
         works("quotas", "enabled", "max_orders_per_account_per_day", "max_certificates_per_account_per_day"),
         works("plugins", "directory"),
     ]

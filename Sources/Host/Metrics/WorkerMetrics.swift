@@ -10,6 +10,7 @@ struct WorkerMetrics: Sendable {
         case orderExpiry = "order_expiry"
         case staleProcessingOrders = "stale_processing_orders"
         case rateLimitGC = "rate_limit_gc"
+        case retention
     }
 
     let challengePolls: Counter

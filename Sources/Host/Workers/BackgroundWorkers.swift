@@ -60,6 +60,6 @@ struct BackgroundWorkers: Sendable {
     private static func cleanupWorker(_ core: CoreServices, metrics: WorkerMetrics = .disabled) -> CleanupWorker {
         CleanupWorker(database: core.database, nonce: core.config.nonce, order: core.config.order,
                       logger: Logger(label: "acmeeh.worker.cleanup"), rateLimits: core.config.security.rateLimits,
-                      metrics: metrics)
+                      retention: core.config.retention, metrics: metrics)
     }
 }

@@ -9,10 +9,14 @@ import NIOConcurrencyHelpers
 /// interrupted (`processing` past `order.stale_processing_threshold_seconds`) become
 /// invalid, checked as often as that threshold; with `security.rate_limits.backend:
 /// database`, rate-limit counters of windows older than `gc_max_age_seconds` are deleted
-/// every `gc_interval_seconds`. A new leader runs every task at once.
+/// every `gc_interval_seconds`; with `retention.enabled`, invalid orders, long-expired
+/// authorizations and invalid challenges older than their `retention.*_max_age_days` are
+/// deleted every `retention.cleanup_interval_seconds`, in batches. The loop wakes every
+/// `retention.cleanup_loop_interval_seconds` (sooner when a task's interval is shorter). A new
+/// leader runs every task at once.
 struct CleanupWorker: Sendable {
     enum Job: String, CaseIterable, Sendable {
-        case nonces, orderExpiry, staleProcessing, rateLimitCounters
+        case nonces, orderExpiry, staleProcessing, rateLimitCounters, retention
 
         /// The `task` label of its metrics.
         var metric: WorkerMetrics.CleanupTask {
@@ -21,6 +25,7 @@ struct CleanupWorker: Sendable {
             case .orderExpiry: .orderExpiry
             case .staleProcessing: .staleProcessingOrders
             case .rateLimitCounters: .rateLimitGC
+            case .retention: .retention
             }
         }
     }
@@ -32,21 +37,34 @@ struct CleanupWorker: Sendable {
     private let lastRun = NIOLockedValueBox<[Job: Date]>([:])
 
     let rateLimits: RateLimitsConfig
+    let retention: RetentionConfig
     let metrics: WorkerMetrics
 
+    /// Rows one retention statement deletes at most.
+    static let retentionBatch = 1000
+
     init(database: Database, nonce: NonceConfig, order: OrderConfig, logger: Logger,
-         rateLimits: RateLimitsConfig = RateLimitsConfig(), metrics: WorkerMetrics = .disabled) {
+         rateLimits: RateLimitsConfig = RateLimitsConfig(), retention: RetentionConfig = RetentionConfig(),
+         metrics: WorkerMetrics = .disabled) {
         self.database = database
         self.nonce = nonce
         self.order = order
         self.logger = logger
         self.rateLimits = rateLimits
+        self.retention = retention
         self.metrics = metrics
     }
 
-    /// The tasks this instance has: counters live in PostgreSQL only with the database backend.
+    /// The tasks this instance has: counters live in PostgreSQL only with the database backend;
+    /// retention runs while `retention.enabled`.
     var jobs: [Job] {
-        Job.allCases.filter { $0 != .rateLimitCounters || (rateLimits.enabled && rateLimits.backend == .database) }
+        Job.allCases.filter { job in
+            switch job {
+            case .rateLimitCounters: rateLimits.enabled && rateLimits.backend == .database
+            case .retention: retention.enabled
+            default: true
+            }
+        }
     }
 
     func interval(_ task: Job) -> Int {
@@ -55,11 +73,13 @@ struct CleanupWorker: Sendable {
         case .orderExpiry: order.cleanupIntervalSeconds
         case .staleProcessing: order.staleProcessingThresholdSeconds
         case .rateLimitCounters: rateLimits.gcIntervalSeconds
+        case .retention: retention.cleanupIntervalSeconds
         }
     }
 
-    /// How often the loop looks for a due task: the shortest task interval.
-    var pollSeconds: Int { jobs.map(interval).min() ?? 60 }
+    /// How often the loop looks for a due task: `retention.cleanup_loop_interval_seconds`, or
+    /// the shortest task interval when that is shorter.
+    var pollSeconds: Int { (jobs.map(interval) + [retention.cleanupLoopIntervalSeconds]).min()! }
 
     /// Runs the tasks that are due; never more work waiting at once (false).
     func round(now: Date = Date()) async throws -> Bool {
@@ -97,6 +117,14 @@ struct CleanupWorker: Sendable {
         case .rateLimitCounters:
             let deleted = try await sweepRateLimitCounters()
             if deleted > 0 { logger.debug("deleted \(deleted) old rate-limit counters") }
+        case .retention:
+            let deleted = try await applyRetention()
+            if deleted.orders + deleted.authorizations + deleted.challenges > 0 {
+                logger.info("""
+                    retention deleted \(deleted.orders) invalid orders, \(deleted.authorizations) expired \
+                    authorizations and \(deleted.challenges) invalid challenges
+                    """)
+            }
         }
     }
 
@@ -121,5 +149,24 @@ struct CleanupWorker: Sendable {
     func sweepRateLimitCounters() async throws -> Int {
         let maxAge = rateLimits.gcMaxAgeSeconds
         return try await database.withConnection { try $0.deleteRateLimitCounters(olderThan: maxAge) }
+    }
+
+    /// Deletes what `retention` no longer keeps, batch by batch; returns how many of each.
+    func applyRetention() async throws -> (orders: Int, authorizations: Int, challenges: Int) {
+        func drain(_ delete: @escaping @Sendable (Connection) throws -> Int) async throws -> Int {
+            var total = 0
+            while true {
+                let deleted = try await database.withConnection(delete)
+                total += deleted
+                if deleted < Self.retentionBatch { return total }
+            }
+        }
+        let limit = Self.retentionBatch, r = retention
+        let challenges = try await drain { try $0.deleteInvalidChallenges(olderThanDays: r.invalidChallengeMaxAgeDays, limit: limit) }
+        let orders = try await drain { try $0.deleteInvalidOrders(olderThanDays: r.invalidOrderMaxAgeDays, limit: limit) }
+        let authorizations = try await drain {
+            try $0.deleteExpiredAuthorizations(olderThanDays: r.expiredAuthzMaxAgeDays, limit: limit)
+        }
+        return (orders, authorizations, challenges)
     }
 }
