@@ -352,6 +352,49 @@ final class AccountTests: XCTestCase {
         XCTAssertEqual(bound, 2)
     }
 
+    /// email.validate_mx: a contact domain must take mail (RFC 5321 §5.1, RFC 7505): an MX, or
+    /// an address record without one; at newAccount and at a contact update.
+    func testValidateMXRefusesDomainsThatTakeNoMail() throws {
+        let directory = try TestPaths.temporaryDirectory("acmeeh-validate-mx")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let dns = try LoopbackDNS(directory: directory, zone: """
+            mail.test MX 10 mx.mail.test
+            mx.mail.test A 127.0.0.1
+            plain.test A 127.0.0.1
+            nomail.test MX 0 .
+            textonly.test TXT "v=spf1 -all"
+            broken.test RCODE SERVFAIL
+            """)
+        defer { dns.stop() }
+        let server = try TestServer(extra: """
+            email:
+              validate_mx: true
+            dns:
+              resolvers: ["\(dns.address)"]
+              timeout_seconds: 1
+              retries: 0
+            """)
+        defer { server.shutdown() }
+        let acme = try client(server)
+        func register(_ address: String) throws -> ACMETestClient.Reply {
+            try acme.newAccount(TestKey.ec(), ["termsOfServiceAgreed": true, "contact": ["mailto:ops@\(address)"]]).0
+        }
+        XCTAssertEqual(try register("mail.test").status, 201)
+        XCTAssertEqual(try register("plain.test").status, 201, "an address record is the implicit MX")
+        for (domain, why) in [("nomail.test", "null MX"), ("textonly.test", "no MX, A or AAAA"),
+                              ("absent.test", "does not exist"), ("broken.test", "SERVFAIL")] {
+            let reply = try register(domain)
+            assertProblem(reply, "invalidContact", 400)
+            XCTAssertTrue(reply.text.contains(why), reply.text)
+        }
+        let key = TestKey.ec()
+        let accountURL = try acme.newAccount(key).1
+        assertProblem(try acme.post(accountURL, .json(["contact": ["mailto:a@nomail.test"]]), key: key, kid: accountURL),
+                      "invalidContact", 400)
+        XCTAssertEqual(try acme.post(accountURL, .json(["contact": ["mailto:a@mail.test"]]), key: key, kid: accountURL).status,
+                       200)
+    }
+
     func testContactPolicyRules() throws {
         var email = EmailConfig()
         email.allowedDomains = ["Example.COM"]

@@ -221,11 +221,11 @@ final class CAATests: XCTestCase {
         config.acme.caaEnforce = false
         XCTAssertNil(CAACheck(config: config))
 
-        XCTAssertEqual(CAALookup.server("192.0.2.1"), .init(address: "192.0.2.1", isIPv6: false, port: 53))
-        XCTAssertEqual(CAALookup.server("192.0.2.1:5353"), .init(address: "192.0.2.1", isIPv6: false, port: 5353))
-        XCTAssertEqual(CAALookup.server("[2001:db8::1]:53"), .init(address: "2001:db8::1", isIPv6: true, port: 53))
-        XCTAssertEqual(CAALookup.server("2001:db8::1"), .init(address: "2001:db8::1", isIPv6: true, port: 53))
-        XCTAssertNil(CAALookup.server("resolver.test"))
+        XCTAssertEqual(StubResolver.server("192.0.2.1"), .init(address: "192.0.2.1", isIPv6: false, port: 53))
+        XCTAssertEqual(StubResolver.server("192.0.2.1:5353"), .init(address: "192.0.2.1", isIPv6: false, port: 5353))
+        XCTAssertEqual(StubResolver.server("[2001:db8::1]:53"), .init(address: "2001:db8::1", isIPv6: true, port: 53))
+        XCTAssertEqual(StubResolver.server("2001:db8::1"), .init(address: "2001:db8::1", isIPv6: true, port: 53))
+        XCTAssertNil(StubResolver.server("resolver.test"))
     }
 
     // MARK: - Lookup over loopback DNS
@@ -245,7 +245,7 @@ final class CAATests: XCTestCase {
             silent.test SILENT
             """)
         defer { dns.stop() }
-        let lookup = CAALookup(dns: DnsConfig(resolvers: [dns.address], timeoutSeconds: 1))
+        let lookup = CAALookup(dns: DnsConfig(resolvers: [dns.address], timeoutSeconds: 1, retries: 0))
         let records = try lookup.recordsBlocking(at: "example.test")
         XCTAssertEqual(records, [CAARecord(flags: 0, tag: "issue", value: "ca.acmeeh.test; accounturi=https://a.test/acct/1"),
                                  CAARecord(flags: 128, tag: "tbs", value: "x"),
@@ -262,6 +262,16 @@ final class CAATests: XCTestCase {
         let start = Date()
         XCTAssertThrowsError(try lookup.recordsBlocking(at: "silent.test"))
         XCTAssertLessThan(Date().timeIntervalSince(start), 5, "dns.timeout_seconds bounds the wait")
+
+        // dns.retries: a round without a usable answer is asked again, an answered one is not.
+        func queries(_ name: String) -> Int { dns.log.components(separatedBy: "query \(name) type 257").count - 1 }
+        let retrying = CAALookup(dns: DnsConfig(resolvers: [dns.address], timeoutSeconds: 1, retries: 2))
+        XCTAssertThrowsError(try retrying.recordsBlocking(at: "broken.test")) {
+            XCTAssertTrue("\($0)".contains("asked 3 times"), "\($0)")
+        }
+        XCTAssertEqual(queries("broken.test"), 1 + 3, "one query without retries, then 1 + dns.retries")
+        _ = try retrying.recordsBlocking(at: "example.test")
+        XCTAssertEqual(queries("example.test"), 1 + 1)
 
         // A dead resolver first, then the working one: asked in order.
         let dead = try ServerProcess.freePort()

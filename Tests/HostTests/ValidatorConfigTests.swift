@@ -22,4 +22,20 @@ final class ValidatorConfigTests: XCTestCase {
                        ["10.0.0.2"])
         XCTAssertNil(try resolvers("", .dns01), "no resolvers anywhere: the plugin asks the system's")
     }
+
+    /// `challenges.dns01/dnspersist01.propagation_wait_seconds`: a DNS challenge is never asked
+    /// again sooner than that; the other types wait the backoff alone.
+    func testDNSChallengeRetriesWaitForPropagation() throws {
+        let config = try ConfigLoader.load(yaml: ConfigTests.minimal + """
+            challenges:
+              backoff_base_seconds: 2
+              backoff_max_seconds: 40
+              dns01: {propagation_wait_seconds: 15}
+              dnspersist01: {propagation_wait_seconds: 0}
+            """, source: "test.yaml", environment: [:])
+        let types = ChallengeTypes(validators: [:], config: config.challenges)
+        XCTAssertEqual((0..<5).map { types.retryDelaySeconds("dns-01", retry: $0) }, [15, 15, 15, 16, 32])
+        XCTAssertEqual((0..<3).map { types.retryDelaySeconds("http-01", retry: $0) }, [2, 4, 8])
+        XCTAssertEqual((0..<3).map { types.retryDelaySeconds("dns-persist-01", retry: $0) }, [2, 4, 8])
+    }
 }

@@ -3,7 +3,7 @@ struct Dns01Config: Sendable, Equatable {
     /// `IP`, `IP:PORT` or `[IPv6]:PORT`; empty = `dns.resolvers`, then the system resolver.
     var resolvers: [String] = []
     var timeoutSeconds: Int = 30
-    /// Accepted for compatibility; the reference never waits on it.
+    /// The least wait before a failed validation is tried again (the reference never waited on it).
     var propagationWaitSeconds: Int = 10
     var maxRetries: Int = 5
     var autoValidate: Bool = false

@@ -4,7 +4,7 @@ struct DnsConfig: Sendable, Equatable {
     /// `IP`, `IP:PORT` or `[IPv6]:PORT`; empty = the system resolver.
     var resolvers: [String] = []
     var timeoutSeconds: Int = 10
-    /// Accepted for compatibility; unused by the reference.
+    /// Further rounds of a CAA query that no resolver answered usably (unused by the reference).
     var retries: Int = 3
 }
 

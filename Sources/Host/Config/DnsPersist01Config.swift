@@ -6,7 +6,7 @@ struct DnsPersist01Config: Sendable, Equatable {
     /// As `challenges.dns01.resolvers`: empty = `dns.resolvers`, then the system resolver.
     var resolvers: [String] = []
     var timeoutSeconds: Int = 30
-    /// Accepted for compatibility; unused.
+    /// The least wait before a failed validation is tried again (the reference never waited on it).
     var propagationWaitSeconds: Int = 10
     var maxRetries: Int = 5
     var autoValidate: Bool = false

@@ -4,7 +4,7 @@ struct EmailConfig: Sendable, Equatable {
     var requireContact: Bool = false
     /// Allowed contact domains; empty = any.
     var allowedDomains: [String] = []
-    /// Accepted for compatibility; unused by the reference.
+    /// A contact's domain must have an MX (or address) record (unused by the reference).
     var validateMX: Bool = false
 }
 

@@ -30,8 +30,10 @@ extension CoreServices {
         let thumbprint = request.thumbprint
         // Without a binding, a request that meets the policy is one batch: the account is
         // inserted unless its key is known, else the known one is read.
+        // (Contacts whose mail domains must be looked up take the second path: a known key
+        // gets its account back before any lookup.)
         if let checked = try? checkedContacts(request), request.binding == nil, !config.acme.eabRequired,
-           !request.onlyReturnExisting {
+           !request.onlyReturnExisting, !config.email.validateMX || checked.isEmpty {
             let results = try await database.runBatch(after: requestGuard, [
                 .insertAccount(id: RandomBytes.uuid(), jwk: request.jwk, thumbprint: thumbprint, contacts: checked,
                                termsOfServiceAgreed: request.termsOfServiceAgreed, eabKID: nil, unlessKeyKnown: true),
@@ -52,6 +54,7 @@ extension CoreServices {
         }
         if request.onlyReturnExisting { throw Problem(.accountDoesNotExist, "no account exists for this key") }
         let contacts = try checkedContacts(request)
+        if config.email.validateMX { try await MailDomainCheck(dns: config.dns).check(contacts) }
         var credential: EABCredential? = nil
         if let binding = request.binding {
             credential = try await redeemable(binding)

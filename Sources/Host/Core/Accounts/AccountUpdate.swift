@@ -24,7 +24,9 @@ extension CoreServices {
             guard config.account.allowContactUpdate else {
                 throw Problem(.unauthorized, "contact updates are disabled on this server")
             }
-            statements += BatchStatement.replaceContacts(accountID: account.id, try ContactPolicy(config.email).check(requested))
+            let contacts = try ContactPolicy(config.email).check(requested)
+            if config.email.validateMX { try await MailDomainCheck(dns: config.dns).check(contacts) }
+            statements += BatchStatement.replaceContacts(accountID: account.id, contacts)
         }
         if changes.agreesToTerms { statements.append(.agreeToTerms(accountID: account.id)) }
         let changed = !statements.isEmpty

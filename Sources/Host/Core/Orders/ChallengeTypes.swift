@@ -52,6 +52,18 @@ struct ChallengeTypes: Sendable {
         }
     }
 
+    /// The wait before retry number `retry` (0-based) of a `type` challenge: the backoff, and
+    /// for the DNS types at least `propagation_wait_seconds`, so that a record the client has
+    /// just published has time to reach every authoritative server before it is asked again.
+    func retryDelaySeconds(_ type: String, retry: Int) -> Int {
+        let propagation = switch type {
+        case "dns-01": config.dns01.propagationWaitSeconds
+        case "dns-persist-01": config.dnspersist01.propagationWaitSeconds
+        default: 0
+        }
+        return max(backoffSeconds(retry: retry), propagation)
+    }
+
     /// Backoff before retry number `retry` (0-based): base·2^n, capped.
     func backoffSeconds(retry: Int) -> Int {
         let base = config.backoffBaseSeconds, cap = config.backoffMaxSeconds

@@ -78,7 +78,7 @@ struct ChallengeValidation: Sendable {
             observer.validated(challenge.type, ContinuousClock.now - started)
             let problem = Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail, refusal: .badRequest)
             if error.retryable, challenge.retryCount < types.maxRetries(challenge.type) {
-                let delay = types.backoffSeconds(retry: challenge.retryCount)
+                let delay = types.retryDelaySeconds(challenge.type, retry: challenge.retryCount)
                 logger.info("challenge validation will be retried",
                             metadata: ["challenge": "\(challenge.id)", "type": "\(challenge.type)",
                                        "retry": "\(challenge.retryCount + 1)", "backoff_seconds": "\(delay)",
