@@ -6,10 +6,14 @@ import Metrics
 /// matched route template (`/acme/order/{id}`; `NotFound` when none matched), so the
 /// label set stays bounded. The time runs until the response head is ready. Each series
 /// is looked up in the Prometheus registry (one short lock there); nothing else is shared.
+/// While `isEnabled()` is false (`metrics.enabled`, reloaded by SIGHUP) it only passes the
+/// request on.
 struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let factory: any MetricsFactory
+    let isEnabled: @Sendable () -> Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard isEnabled() else { return try await next(request, context) }
         let started = ContinuousClock.now
         do {
             let response = try await next(request, context)

@@ -11,14 +11,16 @@ struct HTTPServer {
     let health: HealthMonitor
     let acme: ACMEServices
     let logger: Logger
-    /// Serves `metrics.path` and times every request when set (`metrics.enabled`).
+    /// Serves `metrics.path` and times every request when set, while `metricsEnabled`
+    /// (`metrics.enabled`, which SIGHUP reloads) says so.
     var metrics: ServerMetrics? = nil
+    var metricsEnabled: @Sendable () -> Bool = { false }
 
     /// Throws when `metrics.path` is a path the server already serves.
     func makeApplication(eventLoopGroup: any EventLoopGroup) throws -> some ApplicationProtocol {
         let router = Router(context: ACMERequestContext.self)
         // Outermost, so that it sees the status of every answer, refusals and NotFound included.
-        if let metrics { router.middlewares.add(HTTPMetricsMiddleware(factory: metrics.factory)) }
+        if let metrics { router.middlewares.add(HTTPMetricsMiddleware(factory: metrics.factory, isEnabled: metricsEnabled)) }
         router.middlewares.add(SecurityHeadersMiddleware(
             externalURL: config.server.externalURL,
             hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))
@@ -50,13 +52,15 @@ struct HTTPServer {
         }
     }
 
-    /// `GET {metrics.path}`, refused when another route has that path (the router would trap).
+    /// `GET {metrics.path}` (404 while metrics are disabled), refused when another route has
+    /// that path (the router would trap).
     private func addMetricsRoute(_ metrics: ServerMetrics, to router: Router<ACMERequestContext>) throws {
         let path = RouterPath(config.metrics.path)
         if router.routes.contains(where: { $0.method == .get && $0.path.description == path.description }) {
             throw MetricsSetupError("metrics.path \(config.metrics.path) is already served by acmeeh; choose another path")
         }
-        MetricsEndpoint(metrics: metrics, database: acme.core.database).register(on: router, path: config.metrics.path)
+        MetricsEndpoint(metrics: metrics, database: acme.core.database)
+            .register(on: router, path: config.metrics.path, isEnabled: metricsEnabled)
     }
 
     private func addACMERoutes(to router: Router<ACMERequestContext>) {

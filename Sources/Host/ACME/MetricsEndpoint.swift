@@ -28,8 +28,12 @@ struct MetricsEndpoint: Sendable {
         roundTrips = metrics.counter("acmeeh_db_round_trips_total")
     }
 
-    func register<Context: RequestContext>(on router: Router<Context>, path: String) {
+    /// Serves the scrape at `path` while `isEnabled()`; answers 404 otherwise, as for a path
+    /// the server does not serve.
+    func register<Context: RequestContext>(on router: Router<Context>, path: String,
+                                           isEnabled: @escaping @Sendable () -> Bool) {
         router.get(RouterPath(path)) { _, _ in
+            guard isEnabled() else { throw HTTPError(.notFound) }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: scrape())))

@@ -4,7 +4,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// SIGHUP (deployment guide, "Config Hot-Reload"): the configuration file is read again and
-/// its reloadable set — `logging.level`, `security.rate_limits`, `notifications` — takes
+/// its reloadable set — `logging.level`, `security.rate_limits`, `notifications`,
+/// `metrics.enabled` — takes
 /// effect; a file that does not load leaves the running
 /// configuration as it was, each problem logged; changed keys that need a restart are
 /// named in one warning and keep their running values.

@@ -18,7 +18,7 @@ struct Serve: AsyncParsableCommand {
 
         let runtime: Runtime
         let acme: ACMEServices
-        let metrics: ServerMetrics?
+        let metrics: ServerMetrics
         do {
             metrics = try ServerMetrics.make(config: config)
             runtime = try await Runtime.start(config: config, logger: logger, metrics: metrics)
@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
             invocation.fail(CLIError("cannot read maintenance mode: \(error)"))
         }
         let lifecycle = Lifecycle()
-        let workersOfThisInstance = BackgroundWorkers(core: core, metrics: metrics?.workers ?? .disabled)
+        let workersOfThisInstance = BackgroundWorkers(core: core, metrics: metrics.workers)
         let workerStates = workersOfThisInstance.states
         var probes = runtime.healthProbes(workers: { WorkerHealthProbe.report(workerStates) })
         probes.maintenance = { core.maintenance.isOn }
@@ -48,7 +48,8 @@ struct Serve: AsyncParsableCommand {
         let shutdown = GracefulShutdown(runtime: runtime, maintenance: core.maintenance, background: background, logger: logger)
         let application: any Service
         do {
-            application = try HTTPServer(config: config, health: health, acme: acme, logger: logger, metrics: metrics)
+            application = try HTTPServer(config: config, health: health, acme: acme, logger: logger,
+                                         metrics: metrics, metricsEnabled: { core.reloadable.metricsEnabled })
                 .makeApplication(eventLoopGroup: eventLoops)
         } catch {
             background.cancel()

@@ -6,7 +6,7 @@
 enum ConfigKeyCatalog {
     /// Keys SIGHUP reloads (the deployment guide's set, held by `ReloadableSettings`); a
     /// change of any other key needs a restart.
-    static let reloadablePrefixes = ["logging.level", "security.rate_limits", "notifications"]
+    static let reloadablePrefixes = ["logging.level", "security.rate_limits", "notifications", "metrics.enabled"]
 
     /// Mappings whose keys are names the operator chooses (`ca.profiles.web`).
     static let freeNameParents: Set<String> = ["ca.profiles"]

@@ -1,9 +1,9 @@
 import Synchronization
 
-/// The settings SIGHUP reloads: `logging.level`, `security.rate_limits`, `notifications`
-/// (the guide's `metrics.enabled` needs a restart here: its route is set up with the HTTP
-/// server). The features they steer read them here rather than from the configuration the
-/// process started with, so a reload reaches them; every other key needs a restart.
+/// The settings SIGHUP reloads: `logging.level`, `security.rate_limits`, `notifications`,
+/// `metrics.enabled`. The features they steer read them here rather than from the
+/// configuration the process started with, so a reload reaches them; every other key needs
+/// a restart.
 final class ReloadableSettings: Sendable {
     struct Values: Sendable, Equatable {
         var loggingLevel: LoggingConfig.Level
@@ -18,10 +18,16 @@ final class ReloadableSettings: Sendable {
     }
 
     private let state: Mutex<Values>
+    /// `metrics.enabled`, read by every request (a lock-free load).
+    private let metrics: Atomic<Bool>
 
     init(_ config: AppConfig) {
         state = Mutex(Values(config))
+        metrics = Atomic(config.metrics.enabled)
     }
+
+    /// Whether `/metrics` is served and requests are timed now.
+    var metricsEnabled: Bool { metrics.load(ordering: .relaxed) }
 
     /// The values in force now.
     var current: Values { state.withLock { $0 } }
@@ -30,5 +36,6 @@ final class ReloadableSettings: Sendable {
     func replace(with config: AppConfig) {
         let values = Values(config)
         state.withLock { $0 = values }
+        metrics.store(config.metrics.enabled, ordering: .relaxed)
     }
 }

@@ -1,7 +1,7 @@
 import Metrics
 import Prometheus
 
-/// The metrics of one serving process (`metrics.enabled`): a private Prometheus registry
+/// The metrics of one serving process: a private Prometheus registry
 /// and the swift-metrics factory that writes to it. Metrics are made through swift-metrics
 /// (`Counter`, `Timer`, `Gauge`) with this factory, so nothing depends on the global
 /// `MetricsSystem`; `/metrics` renders the registry. docs/metrics.md lists every metric.
@@ -13,12 +13,12 @@ final class ServerMetrics: Sendable {
     /// The counters the background workers bump.
     let workers: WorkerMetrics
 
-    /// The metrics for `config`, nil when `metrics.enabled` is false. Refuses a setting the
-    /// endpoint cannot honour: `auth_required` (there are no admin tokens to check yet) or
-    /// a path that is not absolute.
-    static func make(config: AppConfig) throws -> ServerMetrics? {
+    /// The metrics for `config`, made whether or not `metrics.enabled` is on, so that a
+    /// SIGHUP can switch them on (counting is a few atomic increments; the HTTP timing and
+    /// the endpoint follow the switch). Refuses a setting the endpoint cannot honour:
+    /// `auth_required` (there are no admin tokens to check yet) or a path that is not absolute.
+    static func make(config: AppConfig) throws -> ServerMetrics {
         let metrics = config.metrics
-        guard metrics.enabled else { return nil }
         if metrics.authRequired {
             throw MetricsSetupError("metrics.auth_required: true needs admin API tokens, which acmeeh does not have yet; "
                                     + "set it to false and restrict \(metrics.path) at the network or proxy, or disable metrics")

@@ -54,6 +54,32 @@ final class SignalTests: XCTestCase {
         XCTAssertEqual(try HTTP.get("\(server.baseURL)/livez").status, 200)
     }
 
+    /// `metrics.enabled` is in the reloadable set: SIGHUP serves `/metrics` (with what was
+    /// counted before) and hides it again.
+    func testSIGHUPSwitchesMetricsOnAndOff() throws {
+        server = try TestServer()
+        let client = try ACMETestClient(directoryURL: server.directoryURL)
+        XCTAssertEqual(try client.newAccount(TestKey.ec()).0.status, 201)
+        XCTAssertEqual(try HTTP.get(server.baseURL + "/metrics").status, 404)
+
+        try rewriteConfig { $0 + "\nmetrics:\n  enabled: true\n" }
+        hangUp()
+        try waitForLog(server.process, "SIGHUP: configuration reloaded")
+        XCTAssertEqual(try client.newAccount(TestKey.ec()).0.status, 201)
+        let on = try HTTP.get(server.baseURL + "/metrics")
+        XCTAssertEqual(on.status, 200)
+        let text = String(decoding: on.body, as: UTF8.self)
+        XCTAssertTrue(text.contains("\nacmeeh_accounts_created_total 2"), "counted before the reload too:\n\(text)")
+        XCTAssertTrue(text.contains(#"acmeeh_http_requests_total{method="POST",status="201"} 1"#),
+                      "requests are timed from the reload on:\n\(text)")
+        XCTAssertFalse(server.process.log.contains("need a restart"), server.process.log)
+
+        try rewriteConfig { $0.replacingOccurrences(of: "metrics:\n  enabled: true", with: "metrics:\n  enabled: false") }
+        hangUp()
+        try waitForLog(server.process, "SIGHUP: configuration reloaded", count: 2)
+        XCTAssertEqual(try HTTP.get(server.baseURL + "/metrics").status, 404)
+    }
+
     func testSIGHUPWithABrokenFileKeepsTheRunningConfiguration() throws {
         server = try TestServer()
         let original = try String(contentsOf: server.configFile, encoding: .utf8)
