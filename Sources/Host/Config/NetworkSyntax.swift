@@ -20,6 +20,16 @@ enum NetworkSyntax {
         return nil
     }
 
+    /// The text form of 4 or 16 address bytes (`inet_ntop`: lowercase, `::` compressed), or nil.
+    static func addressText(_ bytes: [UInt8]) -> String? {
+        guard bytes.count == 4 || bytes.count == 16 else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let family = bytes.count == 16 ? AF_INET6 : AF_INET
+        let ok = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) != nil }
+        guard ok else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func isIPv4(_ text: String) -> Bool { addressBytes(text)?.count == 4 }
     static func isIPv6(_ text: String) -> Bool { addressBytes(text)?.count == 16 }
 
