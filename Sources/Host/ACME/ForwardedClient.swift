@@ -18,8 +18,8 @@ struct RequestOrigin: Sendable, Equatable {
 /// proxy. The client is found by walking the forwarded-for list from the right (the entry
 /// the nearest proxy appended) past every entry that is itself a trusted proxy; the first
 /// untrusted entry is the client, and when all are trusted the leftmost is. An entry that
-/// is not an IP address ends the walk at the last good one, so a client cannot smuggle in
-/// an address by writing garbage after it. The scheme is the rightmost forwarded-proto
+/// is not an IP address ends the walk at the last good one: nothing left of an entry that
+/// cannot be read is believed. The scheme is the rightmost forwarded-proto
 /// value, `http` or `https` only; a request straight from another peer came over plain http.
 struct ForwardedClient: Sendable {
     let enabled: Bool
@@ -85,10 +85,7 @@ struct ForwardedClient: Sendable {
             guard !port.isEmpty, port.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
             text = text[..<colon]
         }
-        guard var bytes = NetworkSyntax.addressBytes(String(text)) else { return nil }
-        if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
-            bytes = Array(bytes[12..<16])
-        }
-        return NetworkSyntax.addressText(bytes)
+        guard let bytes = NetworkSyntax.addressBytes(String(text)) else { return nil }
+        return NetworkSyntax.addressText(NetworkSyntax.unmappedIPv4(bytes))
     }
 }

@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 
 /// Adds the headers every response of the reference ACMEEH 2.1 carries:
-/// nosniff, frame denial, a closed CSP, HSTS when the request came over https (`RequestOrigin`), the request
-/// id (`RequestOriginMiddleware`) and the Server name. Errors thrown by routes get them too.
+/// nosniff, frame denial, a closed CSP, HSTS when the request came over https
+/// (`RequestOrigin.scheme`, else the scheme of `server.external_url`), the request id
+/// (`RequestOriginMiddleware`) and the Server name. Errors thrown by routes get them too.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = ACMERequestContext
 

@@ -31,7 +31,7 @@ struct IPNetworkList: Sendable, Equatable {
     }
 
     func contains(bytes: [UInt8]) -> Bool {
-        let candidate = Self.unmapped(bytes)
+        let candidate = NetworkSyntax.unmappedIPv4(bytes)
         return networks.contains { network in
             guard network.bytes.count == candidate.count else { return false }
             var remaining = network.prefix
@@ -43,13 +43,5 @@ struct IPNetworkList: Sendable, Equatable {
             }
             return true
         }
-    }
-
-    /// The IPv4 address inside an IPv4-mapped IPv6 address, else `bytes` unchanged.
-    private static func unmapped(_ bytes: [UInt8]) -> [UInt8] {
-        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else {
-            return bytes
-        }
-        return Array(bytes[12..<16])
     }
 }
