@@ -103,11 +103,11 @@ enum Curl {
         func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
 
-    static func request(_ url: String, method: String = "GET", caFile: String? = nil, source: String? = nil,
+    /// GET `url`; `caFile` is the CA trusted for https, `source` the local address to send from.
+    static func request(_ url: String, caFile: String? = nil, source: String? = nil,
                         headers: [String: String] = [:]) throws -> Answer {
         precondition(ACMEEndpoint.isLoopback(url), "loopback only: \(url)")
-        var arguments = ["-sS", "-i", "--max-time", "20", "-X", method]
-        if method == "HEAD" { arguments = ["-sS", "-I", "--max-time", "20"] }
+        var arguments = ["-sS", "-i", "--max-time", "20"]
         if let caFile { arguments += ["--cacert", caFile] }
         if let source { arguments += ["--interface", source] }
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
