@@ -421,6 +421,8 @@ extension ConfigTests {
             (with("proxy: {enabled: true}"), "proxy.trusted_proxies", "trusted"),
             (with("proxy: {enabled: true, trusted_proxies: [10.0.0.0/33]}"), "proxy.trusted_proxies[0]", "prefix"),
             (with("proxy: {enabled: true, trusted_proxies: [10.0.0.1/8]}"), "proxy.trusted_proxies[0]", "host bits"),
+            (with("proxy: {forwarded_for_header: 'X Forwarded For'}"), "proxy.forwarded_for_header", "header name"),
+            (with("proxy: {forwarded_proto_header: ''}"), "proxy.forwarded_proto_header", "header name"),
             (with("challenges: {backoff_base_seconds: 600, backoff_max_seconds: 300}"),
              "challenges.backoff_base_seconds", "backoff_max_seconds"),
             (with("ct_logging: {enabled: true}"), "ct_logging.logs", "no CT logs"),

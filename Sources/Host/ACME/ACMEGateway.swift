@@ -42,7 +42,7 @@ struct ACMEGateway: Sendable {
               pausable: Bool = false,
               _ handler: @escaping @Sendable (ACMERequest) async throws -> ACMEReply) {
         router.post(RouterPath(path)) { request, context in
-            await self.respond {
+            await self.respond(context) {
                 if pausable { try self.maintenance.checkOpen() }
                 let verified = try await self.verify(request, signer: signer)
                 if let limit { try await self.rateLimiter.admit(limit, key: Self.client(context), verified.requestGuard) }
@@ -93,13 +93,13 @@ struct ACMEGateway: Sendable {
     /// All three count against `new_nonce`.
     func newNonce(_ router: Router<ACMERequestContext>, _ path: String) {
         router.head(RouterPath(path)) { _, context in
-            await self.respond {
+            await self.respond(context) {
                 try await self.rateLimiter.admit(.newNonce, key: Self.client(context), nil)
                 return ACMEReply(status: 200, .empty)
             }
         }
         router.get(RouterPath(path)) { _, context in
-            await self.respond {
+            await self.respond(context) {
                 try await self.rateLimiter.admit(.newNonce, key: Self.client(context), nil)
                 return ACMEReply(status: 204, .empty)
             }
@@ -116,7 +116,7 @@ struct ACMEGateway: Sendable {
     func postAsGet(_ router: Router<ACMERequestContext>, _ path: String, limit: RateLimit? = nil,
                    _ reply: @escaping @Sendable () -> ACMEReply) {
         router.post(RouterPath(path)) { request, context in
-            await self.respond {
+            await self.respond(context) {
                 let verified = try await self.verify(request, signer: .account)
                 if let limit { try await self.rateLimiter.admit(limit, key: Self.client(context), verified.requestGuard) }
                 try await self.redeemUntaken(verified)
@@ -130,8 +130,8 @@ struct ACMEGateway: Sendable {
 
     /// GET on a POST-only resource gets a problem with `Allow`, not a bare 404.
     private func refuseOtherMethods(_ router: Router<ACMERequestContext>, _ path: String, allowed: String) {
-        router.get(RouterPath(path)) { _, _ in
-            await self.respond {
+        router.get(RouterPath(path)) { _, context in
+            await self.respond(context) {
                 var problem = Problem(.malformed, "this resource accepts \(allowed) only (RFC 8555 §6.3: POST-as-GET)",
                                       refusal: .methodNotAllowed)
                 problem.headers["Allow"] = allowed
@@ -140,10 +140,10 @@ struct ACMEGateway: Sendable {
         }
     }
 
-    /// The client a per-client rate limit counts: the peer's IP address. (The one place to
-    /// change when forwarded headers from trusted proxies name the client.)
+    /// The client a per-client rate limit counts: the request's origin (`ForwardedClient`:
+    /// the peer's IP address, or the client a trusted proxy names).
     static func client(_ context: ACMERequestContext) -> String {
-        context.remoteAddress?.ipAddress ?? "unknown"
+        context.origin?.clientIP ?? context.remoteAddress?.ipAddress ?? "unknown"
     }
 
     // MARK: Verification (RFC 8555 §6.2–6.5)
@@ -257,7 +257,9 @@ struct ACMEGateway: Sendable {
     static let link = HTTPField.Name("Link")!
 
     /// Runs a handler and renders its reply or its problem, with the protocol-wide headers.
-    func respond(_ body: @Sendable () async throws -> ACMEReply) async -> Response {
+    /// Errors are logged with the request's logger (its `client_ip` and `request_id`).
+    func respond(_ context: ACMERequestContext, _ body: @Sendable () async throws -> ACMEReply) async -> Response {
+        let logger = context.logger
         var headers: HTTPFields = [:]
         headers.append(HTTPField(name: Self.link, value: "<\(urls.directory)>;rel=\"index\""))
         headers[.cacheControl] = "no-store"

@@ -7,7 +7,7 @@ extension ACMEServices {
         guard let path = urls.renewalInfoPath else { return }
         router.get(RouterPath(urls.route(path) + "/:certID")) { _, context in
             let certID = context.parameters.get("certID") ?? ""
-            return await self.gateway.respond { try await self.renewalInfo(certID) }
+            return await self.gateway.respond(context) { try await self.renewalInfo(certID) }
         }
     }
 

@@ -31,6 +31,10 @@ struct ConfigCrossChecks {
         if config.proxy.enabled, (config.document.node(at: "proxy.trusted_proxies")?.count ?? 0) == 0 {
             fail("proxy.trusted_proxies", "proxy.enabled is true but no trusted proxies are listed")
         }
+        for (key, name) in [("forwarded_for_header", config.proxy.forwardedForHeader),
+                            ("forwarded_proto_header", config.proxy.forwardedProtoHeader)] where !HTTPToken.isToken(name) {
+            fail("proxy.\(key)", "\"\(name)\" is not an HTTP header name")
+        }
     }
 
     private func checkCA() {

@@ -25,8 +25,6 @@ extension ConfigFeature {
                                         gate: "admin_api.enabled")
     static let auditLog = ConfigFeature(name: "logging.audit", what: "no audit log is written", plan: "issue 10 item 5",
                                         gate: "logging.audit.enabled", gateDefault: true)
-    static let proxy = ConfigFeature(name: "proxy", what: "forwarded headers are never trusted", plan: "issue 10 item 8",
-                                     gate: "proxy.enabled")
     static let auditRetention = ConfigFeature(name: "audit_retention", what: "there is no admin audit log to prune",
                                               plan: "issue 10 item 7, with the admin API of issue 13",
                                               gate: "audit_retention.enabled")

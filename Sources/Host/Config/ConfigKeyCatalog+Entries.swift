@@ -12,7 +12,7 @@ extension ConfigKeyCatalog {
             noEffect("server.max_requests", unless: .int(0), "acmeeh does not recycle workers"),
             noEffect("server.max_requests_jitter", unless: .int(0), "acmeeh does not recycle workers"),
         ],
-        inactive(.proxy, "proxy", "enabled", "trusted_proxies", "forwarded_for_header", "forwarded_proto_header"),
+        works("proxy", "enabled", "trusted_proxies", "forwarded_for_header", "forwarded_proto_header"),
         works("security", "allowed_algorithms", "min_rsa_key_size", "max_rsa_key_size", "allowed_ec_curves",
                 "max_request_body_bytes", "allowed_csr_signature_algorithms", "min_csr_rsa_key_size",
                 "min_csr_ec_key_size", "hsts_max_age_seconds"),

@@ -20,6 +20,25 @@ enum NetworkSyntax {
         return nil
     }
 
+    /// The text form of 4 or 16 address bytes (`inet_ntop`: lowercase, `::` compressed), or nil.
+    static func addressText(_ bytes: [UInt8]) -> String? {
+        guard bytes.count == 4 || bytes.count == 16 else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let family = bytes.count == 16 ? AF_INET6 : AF_INET
+        let ok = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) != nil }
+        guard ok else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The 4 bytes of the IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`),
+    /// else `bytes` unchanged.
+    static func unmappedIPv4(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else {
+            return bytes
+        }
+        return Array(bytes[12..<16])
+    }
+
     static func isIPv4(_ text: String) -> Bool { addressBytes(text)?.count == 4 }
     static func isIPv6(_ text: String) -> Bool { addressBytes(text)?.count == 16 }
 

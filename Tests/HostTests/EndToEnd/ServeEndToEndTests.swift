@@ -56,8 +56,11 @@ final class ServeEndToEndTests: XCTestCase {
         XCTAssertEqual(directoryResponse.header("Content-Security-Policy"), "default-src 'none'; frame-ancestors 'none'")
         XCTAssertNil(directoryResponse.header("Strict-Transport-Security"), "no HSTS over plain http")
         XCTAssertNotNil(directoryResponse.header("X-Request-ID"))
-        let echoed = try HTTP.get("\(server.baseURL)/directory", headers: ["X-Request-ID": "abc-123"])
-        XCTAssertEqual(echoed.header("X-Request-ID"), "abc-123")
+        // A request id is taken only from a trusted proxy (ReverseProxyTests); a client's own is replaced.
+        let offered = try HTTP.get("\(server.baseURL)/directory", headers: ["X-Request-ID": "abc-123"])
+        let replaced = try XCTUnwrap(offered.header("X-Request-ID"))
+        XCTAssertNotEqual(replaced, "abc-123")
+        XCTAssertNotNil(UUID(uuidString: replaced), replaced)
 
         let health = try HTTP.get("\(server.baseURL)/healthz")
         XCTAssertEqual(health.status, 200, String(decoding: health.body, as: UTF8.self))
