@@ -21,7 +21,8 @@ struct HTTPServer {
         let router = Router(context: ACMERequestContext.self)
         // Outermost, so that it sees the status of every answer, refusals and NotFound included.
         if let metrics { router.middlewares.add(HTTPMetricsMiddleware(factory: metrics.factory, isEnabled: metricsEnabled)) }
-        router.middlewares.add(RequestOriginMiddleware(forwarded: ForwardedClient(config.proxy)))
+        router.middlewares.add(RequestOriginMiddleware(forwarded: ForwardedClient(config.proxy),
+                                                       probePaths: ["/livez", "/readyz", "/healthz", config.metrics.path]))
         router.middlewares.add(SecurityHeadersMiddleware(
             externalURL: config.server.externalURL,
             hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))

@@ -5,11 +5,13 @@ import Logging
 /// the client address, and the scheme a trusted proxy reports) and its request id — an
 /// `X-Request-ID` a trusted proxy passed on when it is sane, else a new one. Both go into
 /// the context and into the metadata of the request's logger (`client_ip`, `request_id`),
-/// and one `request` line is logged for each answer.
+/// and one `request` line is logged for each answer (at debug level for `probePaths`: the
+/// health endpoints and the metrics scrape, which orchestrators call every few seconds).
 struct RequestOriginMiddleware: RouterMiddleware {
     typealias Context = ACMERequestContext
 
     let forwarded: ForwardedClient
+    var probePaths: Set<String> = []
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -21,14 +23,15 @@ struct RequestOriginMiddleware: RouterMiddleware {
         context.logger[metadataKey: "client_ip"] = "\(origin.clientIP)"
         context.logger[metadataKey: "request_id"] = "\(requestID)"
         let logger = context.logger
+        let level: Logger.Level = probePaths.contains(request.uri.path) ? .debug : .info
         do {
             let response = try await next(request, context)
-            logger.info("request", metadata: [
+            logger.log(level: level, "request", metadata: [
                 "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
             ])
             return response
         } catch {
-            logger.info("request", metadata: [
+            logger.log(level: level, "request", metadata: [
                 "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "error": "\(error)",
             ])
             throw error
