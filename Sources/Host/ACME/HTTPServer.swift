@@ -19,6 +19,8 @@ struct HTTPServer {
         let router = Router(context: ACMERequestContext.self)
         // Outermost, so that it sees the status of every answer, refusals and NotFound included.
         if let metrics { router.middlewares.add(HTTPMetricsMiddleware(factory: metrics.factory)) }
+        // Outside the security headers, so that it sees the request id of every answer.
+        router.middlewares.add(RequestLogMiddleware(logger: Logger(label: "acmeeh.http")))
         router.middlewares.add(SecurityHeadersMiddleware(
             externalURL: config.server.externalURL,
             hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))

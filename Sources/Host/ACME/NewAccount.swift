@@ -17,7 +17,14 @@ extension ACMEServices {
         }
         if let value = payload["contact"] { newAccount.contacts = try Self.contactList(value) }
         // RFC 8555 §7.3.4: the binding is a JWS over the account key, MAC'd with the credential's key.
-        if let binding = try ExternalAccountBinding.inNewAccountPayload(payload) {
+        let parsedBinding: ExternalAccountBinding?
+        do {
+            parsedBinding = try ExternalAccountBinding.inNewAccountPayload(payload)
+        } catch {
+            core.events.publish(.requestRefused(.init(kind: .eab, problem: error.type.rawValue, detail: error.detail)))
+            throw error
+        }
+        if let binding = parsedBinding {
             let url = request.url
             newAccount.binding = CoreServices.Binding(kid: binding.kid) { hmacKey in
                 _ = try binding.verify(hmacKey: hmacKey, outerJWK: key, expectedURL: url)

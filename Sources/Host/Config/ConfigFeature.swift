@@ -23,8 +23,6 @@ extension ConfigFeature {
     static let hooks = ConfigFeature(name: "hooks", what: "no hook is called", plan: "issue 12")
     static let adminAPI = ConfigFeature(name: "admin_api", what: "there is no admin API", plan: "issue 13",
                                         gate: "admin_api.enabled")
-    static let auditLog = ConfigFeature(name: "logging.audit", what: "no audit log is written", plan: "issue 10 item 5",
-                                        gate: "logging.audit.enabled", gateDefault: true)
     static let proxy = ConfigFeature(name: "proxy", what: "forwarded headers are never trusted", plan: "issue 10 item 8",
                                      gate: "proxy.enabled")
     static let retention = ConfigFeature(name: "retention", what: "old orders, authorizations and challenges are kept",
