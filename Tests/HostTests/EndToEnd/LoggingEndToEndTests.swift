@@ -3,9 +3,10 @@ import Foundation
 import XCTest
 
 /// The logs of a whole run of `acmeeh serve` at debug level, with `logging.format: json`,
-/// external account binding required, a database password and an audit file: every line
-/// the server writes is a JSON object with its fields, the audit file records the
-/// security events of the run, and no secret appears anywhere.
+/// external account binding required (credentials made by `acmeeh eab create`, one used by
+/// certbot, one by the test client), a database password and an audit file: every line the
+/// server writes is a JSON object with its fields, the audit file records the security
+/// events of the run, and no secret appears anywhere.
 final class LoggingEndToEndTests: XCTestCase {
     var workspace: FileValidatorServe!
 
@@ -30,7 +31,7 @@ final class LoggingEndToEndTests: XCTestCase {
             var yaml = try String(contentsOf: url, encoding: .utf8)
             for (old, new) in [
                 ("logging:\n  format: human", "logging:\n  format: json\n  level: DEBUG\n  audit:\n    file: \(auditPath)"),
-                ("  rate_limits:\n    enabled: false", "  rate_limits:\n    new_account: {requests: 3, window_seconds: 3600}"),
+                ("  rate_limits:\n    enabled: false", "  rate_limits:\n    new_account: {requests: 4, window_seconds: 3600}"),
                 ("  auto_setup: true", "  auto_setup: true\n  password: \(password)"),
             ] {
                 XCTAssertTrue(yaml.contains(old), "\(old) not in:\n\(yaml)")
@@ -40,14 +41,24 @@ final class LoggingEndToEndTests: XCTestCase {
         }
         defer { server.stop() }
 
-        // The credential, made by the CLI as an operator makes it.
-        let kid = "kid-logging"
-        let eab = try Command.run(TestPaths.executable.path,
-                                  ["-c", try XCTUnwrap(configURL).path, "eab", "create", "--kid", kid, "--json"])
-        XCTAssertEqual(eab.status, 0, eab.stderr)
-        let credential = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eab.stdout.utf8)) as? [String: Any])
-        let hmacText = try XCTUnwrap(credential["hmac_key"] as? String)
+        // The credentials, made by the CLI as an operator makes them.
+        func createEAB(_ kid: String) throws -> (run: CommandResult, key: String) {
+            let run = try Command.run(TestPaths.executable.path,
+                                      ["-c", try XCTUnwrap(configURL).path, "eab", "create", "--kid", kid, "--json"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let credential = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            return (run, try XCTUnwrap(credential["hmac_key"] as? String))
+        }
+        let kid = "kid-logging", certbotKID = "kid-certbot"
+        let (eab, hmacText) = try createEAB(kid)
         let hmacKey = try XCTUnwrap(Base64URLTest.decode(hmacText))
+        let (certbotEAB, certbotHMAC) = try createEAB(certbotKID)
+
+        // A real client registers with the second credential.
+        let certbot = try Certbot(.debian21, endpoint: ACMEEndpoint(directoryURL: server.baseURL + "/directory"),
+                                  httpPort: try ServerProcess.freePort(), directory: directory.appendingPathComponent("certbot"))
+        let registered = try certbot.register(eab: EABCredential(kid: certbotKID, hmacKey: certbotHMAC))
+        XCTAssertTrue(registered.succeeded, registered.description)
 
         let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
         let key = TestKey.ec()
@@ -106,8 +117,8 @@ final class LoggingEndToEndTests: XCTestCase {
         XCTAssertEqual(records.count, audit.split(separator: "\n").count, audit)
         func named(_ event: String) -> [[String: Any]] { records.filter { $0["event"] as? String == event } }
         let accountID = String(account.split(separator: "/").last ?? "")
-        XCTAssertEqual(named("account.registration").map { $0["eab_kid"] as? String }, [kid], audit)
-        XCTAssertEqual(named("account.registration").first?["account_id"] as? String, accountID)
+        XCTAssertEqual(named("account.registration").map { $0["eab_kid"] as? String }, [certbotKID, kid], audit)
+        XCTAssertEqual(named("account.registration").last?["account_id"] as? String, accountID)
         XCTAssertEqual(named("order.creation").first?["account_id"] as? String, accountID, audit)
         let serials = named("certificate.issuance").compactMap { $0["serial_number"] as? String }
         XCTAssertEqual(serials.count, 1, audit)
@@ -126,9 +137,12 @@ final class LoggingEndToEndTests: XCTestCase {
         XCTAssertTrue(records.allSatisfy { ($0["timestamp"] as? String)?.hasSuffix("Z") == true }, audit)
 
         // No secret in the server's output, the audit file or the CLI's diagnostics.
-        let hex = hmacKey.map { String(format: "%02x", $0) }.joined()
-        let secrets = [hmacText, hex, hex.uppercased(), password, "PRIVATE KEY"]
-        for (name, text) in [("server log", log), ("audit log", audit), ("eab create stderr", eab.stderr)] {
+        var secrets = [password, "PRIVATE KEY"]
+        for text in [hmacText, certbotHMAC] {
+            let hex = try XCTUnwrap(Base64URLTest.decode(text)).map { String(format: "%02x", $0) }.joined()
+            secrets += [text, hex, hex.uppercased()]
+        }
+        for (name, text) in [("server log", log), ("audit log", audit), ("eab create stderr", eab.stderr + certbotEAB.stderr)] {
             for secret in secrets {
                 let leaks = text.split(separator: "\n").filter { $0.contains(secret) }
                 XCTAssertEqual(leaks, [], "\(name) contains \(secret)")
