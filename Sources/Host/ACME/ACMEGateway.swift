@@ -154,7 +154,9 @@ struct ACMEGateway: Sendable {
     /// event (clients retry it, §6.5), so `badNonce` is not reported.
     private func verify(_ request: Request, _ context: ACMERequestContext, signer: Signer) async throws -> ACMERequest {
         do {
-            return try await verify(request, signer: signer)
+            var verified = try await verify(request, signer: signer)
+            verified.clientIP = Self.client(context)
+            return verified
         } catch let problem as Problem where problem.type != .badNonce {
             report(.jws, problem, request, context)
             throw problem

@@ -6,7 +6,8 @@ extension ACMEServices {
     func newAccount(_ request: ACMERequest) async throws -> ACMEReply {
         let payload = try request.object()
         let key = request.key
-        var newAccount = CoreServices.NewAccount(jwk: key.canonicalJSON, thumbprint: key.thumbprint)
+        var newAccount = CoreServices.NewAccount(jwk: key.canonicalJSON, thumbprint: key.thumbprint,
+                                                 clientIP: request.clientIP)
         if let only = payload["onlyReturnExisting"] {
             guard let flag = only as? Bool else { throw Problem(.malformed, "\"onlyReturnExisting\" must be a boolean") }
             newAccount.onlyReturnExisting = flag
@@ -21,7 +22,8 @@ extension ACMEServices {
         do {
             parsedBinding = try ExternalAccountBinding.inNewAccountPayload(payload)
         } catch {
-            core.events.publish(.requestRefused(.init(kind: .eab, problem: error.type.rawValue, detail: error.detail)))
+            core.events.publish(.requestRefused(.init(kind: .eab, problem: error.type.rawValue, detail: error.detail,
+                                                      clientIP: request.clientIP)))
             throw error
         }
         if let binding = parsedBinding {

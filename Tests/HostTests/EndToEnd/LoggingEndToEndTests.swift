@@ -127,6 +127,7 @@ final class LoggingEndToEndTests: XCTestCase {
         let eabRefusals = named("eab.refused")
         XCTAssertEqual(eabRefusals.map { $0["problem"] as? String }, ["externalAccountRequired", "unauthorized"], audit)
         XCTAssertEqual(eabRefusals.last?["eab_kid"] as? String, kid)
+        XCTAssertEqual(eabRefusals.map { $0["client_ip"] as? String }, ["127.0.0.1", "127.0.0.1"])
         let jws = named("jws.refused")
         XCTAssertEqual(jws.count, 1, audit)
         XCTAssertEqual(jws.first?["client_ip"] as? String, "127.0.0.1")

@@ -8,6 +8,8 @@ extension CoreServices {
         /// The signing key as canonical JWK JSON, and its RFC 7638 thumbprint.
         var jwk: String
         var thumbprint: String
+        /// The peer's address (for the audit trail of a refused binding).
+        var clientIP: String? = nil
         var onlyReturnExisting = false
         var termsOfServiceAgreed = false
         var contacts: [String] = []
@@ -57,11 +59,11 @@ extension CoreServices {
             do {
                 credential = try await redeemable(binding)
             } catch let problem as Problem {
-                throw refusedBinding(problem, kid: binding.kid)
+                throw refusedBinding(problem, kid: binding.kid, request)
             }
         } else if config.acme.eabRequired {
             throw refusedBinding(Problem(.externalAccountRequired, "this server requires an externalAccountBinding in newAccount"),
-                                 kid: nil)
+                                 kid: nil, request)
         }
 
         let eabKID = credential?.kid
@@ -80,7 +82,7 @@ extension CoreServices {
         } catch let error as StoreError where error.kind == .guardFailed {
             throw refusedBinding(Problem(.unauthorized,
                                          "externalAccountBinding: the credential \(eabKID ?? "-") was used or revoked meanwhile"),
-                                 kid: eabKID)
+                                 kid: eabKID, request)
         } catch let error as StoreError where error.isUniqueViolation {
             // A concurrent newAccount with the same key won the race: that account is the answer.
             if let existing = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
@@ -112,9 +114,9 @@ extension CoreServices {
     }
 
     /// Reports a refused binding (§7.3.4) to the audit log and returns its problem.
-    private func refusedBinding(_ problem: Problem, kid: String?) -> Problem {
+    private func refusedBinding(_ problem: Problem, kid: String?, _ request: NewAccount) -> Problem {
         events.publish(.requestRefused(.init(kind: .eab, problem: problem.type.rawValue, detail: problem.detail,
-                                             eabKID: kid)))
+                                             clientIP: request.clientIP, eabKID: kid)))
         return problem
     }
 
