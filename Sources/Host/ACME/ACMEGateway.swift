@@ -27,6 +27,8 @@ struct ACMEGateway: Sendable {
     let jwkCache = JWKCache()
     let accountCache = AccountCache()
     let rateLimiter: RateLimiter
+    /// Where refused JWSs and rate-limit hits are reported (the audit log subscribes).
+    let events: EventDispatcher
     let logger: Logger
 
     // MARK: Routes
@@ -42,9 +44,9 @@ struct ACMEGateway: Sendable {
               pausable: Bool = false,
               _ handler: @escaping @Sendable (ACMERequest) async throws -> ACMEReply) {
         router.post(RouterPath(path)) { request, context in
-            await self.respond(context) {
+            await self.respond(request, context) {
                 if pausable { try self.maintenance.checkOpen() }
-                let verified = try await self.verify(request, signer: signer)
+                let verified = try await self.verify(request, context, signer: signer)
                 if let limit { try await self.rateLimiter.admit(limit, key: Self.client(context), verified.requestGuard) }
                 do {
                     let reply = try await handler(verified)
@@ -92,14 +94,14 @@ struct ACMEGateway: Sendable {
     /// Registers newNonce (§7.2): HEAD 200, GET 204, both with a nonce; and POST-as-GET (§6.3).
     /// All three count against `new_nonce`.
     func newNonce(_ router: Router<ACMERequestContext>, _ path: String) {
-        router.head(RouterPath(path)) { _, context in
-            await self.respond(context) {
+        router.head(RouterPath(path)) { request, context in
+            await self.respond(request, context) {
                 try await self.rateLimiter.admit(.newNonce, key: Self.client(context), nil)
                 return ACMEReply(status: 200, .empty)
             }
         }
-        router.get(RouterPath(path)) { _, context in
-            await self.respond(context) {
+        router.get(RouterPath(path)) { request, context in
+            await self.respond(request, context) {
                 try await self.rateLimiter.admit(.newNonce, key: Self.client(context), nil)
                 return ACMEReply(status: 204, .empty)
             }
@@ -116,8 +118,8 @@ struct ACMEGateway: Sendable {
     func postAsGet(_ router: Router<ACMERequestContext>, _ path: String, limit: RateLimit? = nil,
                    _ reply: @escaping @Sendable () -> ACMEReply) {
         router.post(RouterPath(path)) { request, context in
-            await self.respond(context) {
-                let verified = try await self.verify(request, signer: .account)
+            await self.respond(request, context) {
+                let verified = try await self.verify(request, context, signer: .account)
                 if let limit { try await self.rateLimiter.admit(limit, key: Self.client(context), verified.requestGuard) }
                 try await self.redeemUntaken(verified)
                 guard verified.isPostAsGet else {
@@ -147,6 +149,26 @@ struct ACMEGateway: Sendable {
     }
 
     // MARK: Verification (RFC 8555 §6.2–6.5)
+
+    /// `verify`, reporting a refused JWS to the audit log. A stale nonce is no security
+    /// event (clients retry it, §6.5), so `badNonce` is not reported.
+    private func verify(_ request: Request, _ context: ACMERequestContext, signer: Signer) async throws -> ACMERequest {
+        do {
+            var verified = try await verify(request, signer: signer)
+            verified.clientIP = Self.client(context)
+            return verified
+        } catch let problem as Problem where problem.type != .badNonce {
+            report(.jws, problem, request, context)
+            throw problem
+        }
+    }
+
+    /// Publishes a refusal with the request's path and the peer's address.
+    private func report(_ kind: DomainEvent.RefusedRequest.Kind, _ problem: Problem, _ request: Request,
+                        _ context: ACMERequestContext) {
+        events.publish(.requestRefused(.init(kind: kind, problem: problem.type.rawValue, detail: problem.detail,
+                                             path: request.uri.path, clientIP: Self.client(context))))
+    }
 
     private func verify(_ request: Request, signer: Signer) async throws -> ACMERequest {
         // §6.2: the JWS media type.
@@ -255,6 +277,19 @@ struct ACMEGateway: Sendable {
 
     /// `Link` (RFC 8288); HTTPTypes has no predefined name for it.
     static let link = HTTPField.Name("Link")!
+
+    /// `respond` for a routed request: a rate-limit refusal is reported to the audit log.
+    func respond(_ request: Request, _ context: ACMERequestContext,
+                 _ body: @escaping @Sendable () async throws -> ACMEReply) async -> Response {
+        await respond(context) {
+            do {
+                return try await body()
+            } catch let problem as Problem where problem.type == .rateLimited {
+                self.report(.rateLimit, problem, request, context)
+                throw problem
+            }
+        }
+    }
 
     /// Runs a handler and renders its reply or its problem, with the protocol-wide headers.
     /// Errors are logged with the request's logger (its `client_ip` and `request_id`).

@@ -14,6 +14,8 @@ struct ACMERequest: Sendable {
     let query: [String: String]
     /// What the request's first batch must open with (nonce, signer check).
     var requestGuard: RequestGuard? = nil
+    /// The peer's address, for the audit trail.
+    var clientIP: String? = nil
 
     /// RFC 8555 §6.3: an empty payload is a POST-as-GET.
     var isPostAsGet: Bool { jws.payload.isEmpty }

@@ -18,7 +18,7 @@ struct ACMEServices: Sendable {
         self.logger = logger
         gateway = ACMEGateway(config: config, urls: urls, database: core.database,
                               nonces: Nonces(key: nonceKey, config: config.nonce), maintenance: core.maintenance,
-                              rateLimiter: core.rateLimiter,
+                              rateLimiter: core.rateLimiter, events: core.events,
                               logger: logger)
     }
 

@@ -10,6 +10,7 @@ struct HTTPServer {
     let config: AppConfig
     let health: HealthMonitor
     let acme: ACMEServices
+    /// The requests' logger (`acmeeh.http`): each request's context gets a copy.
     let logger: Logger
     /// Serves `metrics.path` and times every request when set, while `metricsEnabled`
     /// (`metrics.enabled`, which SIGHUP reloads) says so.

@@ -6,7 +6,8 @@ extension ACMEServices {
     func newAccount(_ request: ACMERequest) async throws -> ACMEReply {
         let payload = try request.object()
         let key = request.key
-        var newAccount = CoreServices.NewAccount(jwk: key.canonicalJSON, thumbprint: key.thumbprint)
+        var newAccount = CoreServices.NewAccount(jwk: key.canonicalJSON, thumbprint: key.thumbprint,
+                                                 clientIP: request.clientIP)
         if let only = payload["onlyReturnExisting"] {
             guard let flag = only as? Bool else { throw Problem(.malformed, "\"onlyReturnExisting\" must be a boolean") }
             newAccount.onlyReturnExisting = flag
@@ -17,7 +18,15 @@ extension ACMEServices {
         }
         if let value = payload["contact"] { newAccount.contacts = try Self.contactList(value) }
         // RFC 8555 §7.3.4: the binding is a JWS over the account key, MAC'd with the credential's key.
-        if let binding = try ExternalAccountBinding.inNewAccountPayload(payload) {
+        let parsedBinding: ExternalAccountBinding?
+        do {
+            parsedBinding = try ExternalAccountBinding.inNewAccountPayload(payload)
+        } catch {
+            core.events.publish(.requestRefused(.init(kind: .eab, problem: error.type.rawValue, detail: error.detail,
+                                                      clientIP: request.clientIP)))
+            throw error
+        }
+        if let binding = parsedBinding {
             let url = request.url
             newAccount.binding = CoreServices.Binding(kid: binding.kid) { hmacKey in
                 _ = try binding.verify(hmacKey: hmacKey, outerJWK: key, expectedURL: url)

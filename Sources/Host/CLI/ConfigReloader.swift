@@ -50,3 +50,8 @@ struct ConfigReloader: Service {
         return true
     }
 }
+
+/// The service group logs its services at debug level: the file, never the configuration.
+extension ConfigReloader: CustomStringConvertible {
+    var description: String { "ConfigReloader(\(path))" }
+}

@@ -14,26 +14,43 @@ final class Runtime: Sendable {
     let validators: [String: ChallengePluginInstance]
     /// The metrics of a serving process (`metrics.enabled`), nil otherwise.
     let metrics: ServerMetrics?
+    /// The audit log file of a serving process (`logging.audit.file`), closed by `close()`.
+    let auditLog: AuditLogFile?
 
     /// The bound on each plugin call made for a request (`server.timeout`).
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
 
     private init(config: AppConfig, database: Database, plugins: PluginRegistry,
-                 ca: GuardedCA, validators: [String: ChallengePluginInstance], metrics: ServerMetrics?) {
+                 ca: GuardedCA, validators: [String: ChallengePluginInstance], metrics: ServerMetrics?,
+                 auditLog: AuditLogFile?) {
         self.config = config
         self.database = database
         self.plugins = plugins
         self.ca = ca
         self.validators = validators
         self.metrics = metrics
+        self.auditLog = auditLog
     }
 
     /// Opens the database (migrating when `database.auto_setup` is true, refusing an
     /// out-of-date schema otherwise), loads the CA plugin and checks it, and loads every
     /// enabled challenge validator. Any failure stops here with a message naming the part.
-    /// With `metrics`, the CA's and the validators' calls are timed into it.
+    /// With `metrics`, the CA's and the validators' calls are timed into it. With
+    /// `auditing` (serve), `logging.audit.file` is opened.
     static func start(config: AppConfig, logger: Logger, withValidators: Bool = true,
-                      metrics: ServerMetrics? = nil) async throws -> Runtime {
+                      metrics: ServerMetrics? = nil, auditing: Bool = false) async throws -> Runtime {
+        let audit = config.logging.audit
+        var auditLog: AuditLogFile? = nil
+        if auditing, audit.enabled, let file = audit.file {
+            let auditLogger = Logger(label: "acmeeh.audit")
+            do {
+                auditLog = try AuditLogFile(path: file, maxBytes: audit.maxFileSizeBytes, backups: audit.backupCount) {
+                    auditLogger.error("\($0)")
+                }
+            } catch {
+                throw CLIError("logging.audit.file: \(error)")
+            }
+        }
         let database = Database(config: config.database, logger: Logger(label: "acmeeh.store"))
         try await database.start()
         for migration in try await Migrator(database: database).prepareForStartup() {
@@ -61,7 +78,7 @@ final class Runtime: Sendable {
             }
         }
         return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators,
-                       metrics: metrics)
+                       metrics: metrics, auditLog: auditLog)
     }
 
     /// The CA must be able to sign at startup: the primary passes its self-check or, with
@@ -120,11 +137,19 @@ final class Runtime: Sendable {
     }
 
     /// The Core operations over this runtime's parts, with their event dispatcher (which
-    /// logs every event at debug level and, with metrics, counts them).
+    /// logs every event at debug level, writes the audit trail (`logging.audit`) and, with
+    /// metrics, counts them).
     func core(urls: ACMEURLs) -> CoreServices {
         let events = EventDispatcher()
         EventLog.subscribe(events, logger: Logger(label: "acmeeh.events"))
         if let metrics { EventCounters.subscribe(events, metrics: metrics) }
+        if config.logging.audit.enabled {
+            if let auditLog {
+                AuditTrail.subscribe(events) { auditLog.append($0) }
+            } else {
+                AuditTrail.subscribe(events, logger: Logger(label: "acmeeh.audit"))
+            }
+        }
         let reloadable = ReloadableSettings(config)
         return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
                             workerBell: WorkerBell(), accountURL: { urls.resource("acct", $0) },
@@ -166,6 +191,7 @@ final class Runtime: Sendable {
     func close() async {
         await plugins.closeAll()
         await database.shutdown()
+        await auditLog?.close()
     }
 }
 

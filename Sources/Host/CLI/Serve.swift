@@ -21,7 +21,7 @@ struct Serve: AsyncParsableCommand {
         let metrics: ServerMetrics
         do {
             metrics = try ServerMetrics.make(config: config)
-            runtime = try await Runtime.start(config: config, logger: logger, metrics: metrics)
+            runtime = try await Runtime.start(config: config, logger: logger, metrics: metrics, auditing: true)
             acme = try await ACMEServices.start(core: runtime.core(urls: ACMEURLs(config: config)),
                                                 urls: ACMEURLs(config: config), logger: Logger(label: "acmeeh.acme"))
         } catch {
@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
         let shutdown = GracefulShutdown(runtime: runtime, maintenance: core.maintenance, background: background, logger: logger)
         let application: any Service
         do {
-            application = try HTTPServer(config: config, health: health, acme: acme, logger: logger,
+            application = try HTTPServer(config: config, health: health, acme: acme, logger: Logger(label: "acmeeh.http"),
                                          metrics: metrics, metricsEnabled: { core.reloadable.metricsEnabled })
                 .makeApplication(eventLoopGroup: eventLoops)
         } catch {

@@ -89,3 +89,11 @@ extension AppConfig {
         r.finish(allowComment: true)  // top-level `_comment` may hold anything
     }
 }
+
+/// A configuration holds secrets (the database and SMTP passwords, the external CA's
+/// credentials): printing one, as a service description in a debug line does, names the
+/// server only, never the values.
+extension AppConfig: CustomStringConvertible, CustomDebugStringConvertible {
+    var description: String { "AppConfig(\(server.externalURL))" }
+    var debugDescription: String { description }
+}

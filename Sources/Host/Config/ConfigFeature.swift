@@ -23,8 +23,6 @@ extension ConfigFeature {
     static let hooks = ConfigFeature(name: "hooks", what: "no hook is called", plan: "issue 12")
     static let adminAPI = ConfigFeature(name: "admin_api", what: "there is no admin API", plan: "issue 13",
                                         gate: "admin_api.enabled")
-    static let auditLog = ConfigFeature(name: "logging.audit", what: "no audit log is written", plan: "issue 10 item 5",
-                                        gate: "logging.audit.enabled", gateDefault: true)
     static let auditRetention = ConfigFeature(name: "audit_retention", what: "there is no admin audit log to prune",
                                               plan: "issue 10 item 7, with the admin API of issue 13",
                                               gate: "audit_retention.enabled")

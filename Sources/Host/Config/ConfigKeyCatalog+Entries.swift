@@ -56,7 +56,10 @@ extension ConfigKeyCatalog {
         inactive(.smtp, "smtp", "enabled", "host", "port", "username", "password", "use_tls", "from_address", "cc",
                    "bcc", "templates_path", "timeout_seconds"),
         works("logging", "level", "format"),
-        inactive(.auditLog, "logging.audit", "enabled", "file", "syslog", "max_file_size_bytes", "backup_count"),
+        works("logging.audit", "enabled", "file", "max_file_size_bytes", "backup_count"),
+        [noEffect("logging.audit.syslog", unless: .bool(false),
+                    "acmeeh writes the audit trail to logging.audit.file (or the main log); send it to syslog "
+                        + "with your log shipper; \(referenceIgnored)")],
         works("database", "host", "port", "database", "user", "password", "sslmode", "min_connections",
                 "max_connections", "connection_timeout", "max_idle_seconds", "auto_setup"),
         inactive(.notifications, "notifications", "enabled", "max_retries", "retry_delay_seconds", "batch_size",

@@ -43,7 +43,7 @@ struct EventCounters: Sendable {
         case .certificateIssued: certificatesIssued.increment()
         case .certificateRevoked: certificatesRevoked.increment()
         case .accountUpdated, .accountKeyRolledOver, .challengeBeforeValidate, .authorizationDeactivated,
-             .certificateDelivered:
+             .certificateDelivered, .requestRefused:
             break
         }
     }

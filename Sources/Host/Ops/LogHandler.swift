@@ -28,11 +28,13 @@ struct AcmeehLogHandler: LogHandler {
         let line: String
         switch format {
         case .json:
-            var object: [String: Any] = [
-                "timestamp": time, "level": event.level.rawValue,
-                "logger": label, "message": event.message.description,
-            ]
+            var object: [String: Any] = [:]
             for (key, value) in merged { object[key] = value.description }
+            // The four fields every line carries; metadata never replaces them.
+            object["timestamp"] = time
+            object["level"] = event.level.rawValue
+            object["logger"] = label
+            object["message"] = event.message.description
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         case .human:

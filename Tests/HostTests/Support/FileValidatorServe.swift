@@ -61,12 +61,18 @@ struct FileValidatorServe {
         var certificateKey: TestKey
     }
 
-    /// One issuance flow (newAccount, newOrder, the authorization, the challenge validated in
-    /// the request, finalize, one download).
-    func issue(_ client: ACMETestClient, name: String) throws -> Flow {
-        let key = TestKey.ec()
-        let (created, account) = try client.newAccount(key)
-        XCTAssertEqual(created.status, 201, created.text)
+    /// One issuance flow (newAccount unless `account` is given, newOrder, the authorization,
+    /// the challenge validated in the request, finalize, one download).
+    func issue(_ client: ACMETestClient, name: String, account existing: (key: TestKey, url: String)? = nil) throws -> Flow {
+        let key: TestKey, account: String
+        if let existing {
+            (key, account) = existing
+        } else {
+            key = TestKey.ec()
+            let created: ACMETestClient.Reply
+            (created, account) = try client.newAccount(key)
+            XCTAssertEqual(created.status, 201, created.text)
+        }
         let order = try client.post(client.url("newOrder"), .json(["identifiers": [["type": "dns", "value": name]]]),
                                     key: key, kid: account)
         let authorization = try XCTUnwrap((order.json?["authorizations"] as? [String])?.first, order.text)

@@ -8,6 +8,8 @@ extension CoreServices {
         /// The signing key as canonical JWK JSON, and its RFC 7638 thumbprint.
         var jwk: String
         var thumbprint: String
+        /// The peer's address (for the audit trail of a refused binding).
+        var clientIP: String? = nil
         var onlyReturnExisting = false
         var termsOfServiceAgreed = false
         var contacts: [String] = []
@@ -57,9 +59,14 @@ extension CoreServices {
         if config.email.validateMX { try await MailDomainCheck(dns: config.dns).check(contacts) }
         var credential: EABCredential? = nil
         if let binding = request.binding {
-            credential = try await redeemable(binding)
+            do {
+                credential = try await redeemable(binding)
+            } catch let problem as Problem {
+                throw refusedBinding(problem, kid: binding.kid, request)
+            }
         } else if config.acme.eabRequired {
-            throw Problem(.externalAccountRequired, "this server requires an externalAccountBinding in newAccount")
+            throw refusedBinding(Problem(.externalAccountRequired, "this server requires an externalAccountBinding in newAccount"),
+                                 kid: nil, request)
         }
 
         let eabKID = credential?.kid
@@ -76,7 +83,9 @@ extension CoreServices {
             }
             created = account
         } catch let error as StoreError where error.kind == .guardFailed {
-            throw Problem(.unauthorized, "externalAccountBinding: the credential \(eabKID ?? "-") was used or revoked meanwhile")
+            throw refusedBinding(Problem(.unauthorized,
+                                         "externalAccountBinding: the credential \(eabKID ?? "-") was used or revoked meanwhile"),
+                                 kid: eabKID, request)
         } catch let error as StoreError where error.isUniqueViolation {
             // A concurrent newAccount with the same key won the race: that account is the answer.
             if let existing = try await database.withConnection({ try $0.account(thumbprint: thumbprint) }) {
@@ -103,7 +112,15 @@ extension CoreServices {
     private func registered(_ account: Account) {
         logger.info("account created", metadata: ["account": "\(account.id)", "eab_kid": "\(account.eabKID ?? "-")"])
         events.publish(.accountRegistered(accountID: account.id, contacts: account.contacts,
-                                          jwkThumbprint: account.thumbprint, termsOfServiceAgreed: account.termsOfServiceAgreed))
+                                          jwkThumbprint: account.thumbprint, termsOfServiceAgreed: account.termsOfServiceAgreed,
+                                          eabKID: account.eabKID))
+    }
+
+    /// Reports a refused binding (§7.3.4) to the audit log and returns its problem.
+    private func refusedBinding(_ problem: Problem, kid: String?, _ request: NewAccount) -> Problem {
+        events.publish(.requestRefused(.init(kind: .eab, problem: problem.type.rawValue, detail: problem.detail,
+                                             clientIP: request.clientIP, eabKID: kid)))
+        return problem
     }
 
     /// RFC 8555 §7.3.6: "the server MUST NOT accept further requests authorized by that

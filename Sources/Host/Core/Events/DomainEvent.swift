@@ -3,7 +3,9 @@ import Foundation
 /// Something a Core operation changed, reported after its commit: what metrics, hooks,
 /// notifications and the audit log react to. The names and context fields are those of
 /// ACMEEH's hooks (`account.registration`, `order.creation`, …), plus the state changes
-/// it never reported (account deactivation and key rollover, authorization deactivation).
+/// it never reported (account deactivation and key rollover, authorization deactivation),
+/// and the refusals the audit log records (`requestRefused`: a refused JWS or external
+/// account binding, a rate-limit hit), which change nothing.
 enum DomainEvent: Sendable, Equatable {
     /// The identifying fields of a challenge that every challenge event carries.
     struct ChallengeContext: Sendable, Equatable {
@@ -15,8 +17,31 @@ enum DomainEvent: Sendable, Equatable {
         var identifier: Identifier
     }
 
+    /// A request refused for a security reason: what the audit log records of it. Never a
+    /// secret: the problem's detail, never the JWS, its signature or a MAC key.
+    struct RefusedRequest: Sendable, Equatable {
+        enum Kind: String, Sendable {
+            /// RFC 8555 §6.2–6.4: the JWS did not verify or broke a rule of its header.
+            case jws = "jws.refused"
+            /// §7.3.4: newAccount without a required binding, or with one that is refused.
+            case eab = "eab.refused"
+            /// §6.6: a rate limit or quota was hit.
+            case rateLimit = "rate_limit.exceeded"
+        }
+        var kind: Kind
+        /// The problem type's URN suffix (`unauthorized`, `rateLimited`, …) and its detail.
+        var problem: String
+        var detail: String
+        /// Known to the HTTP layer only: the request path and the peer's address.
+        var path: String? = nil
+        var clientIP: String? = nil
+        /// The credential a refused binding named.
+        var eabKID: String? = nil
+    }
+
     /// RFC 8555 §7.3: a new account (not a newAccount that found an existing one).
-    case accountRegistered(accountID: UUID, contacts: [String], jwkThumbprint: String, termsOfServiceAgreed: Bool)
+    case accountRegistered(accountID: UUID, contacts: [String], jwkThumbprint: String, termsOfServiceAgreed: Bool,
+                           eabKID: String? = nil)
     /// §7.3.2: contacts replaced or terms agreed.
     case accountUpdated(accountID: UUID, contacts: [String])
     /// §7.3.6
@@ -43,6 +68,8 @@ enum DomainEvent: Sendable, Equatable {
     case certificateRevoked(certificateID: UUID, accountID: UUID, serial: String, reason: String)
     /// §7.4.2: the owner downloaded the certificate.
     case certificateDelivered(certificateID: UUID, accountID: UUID, serial: String)
+    /// A refused request (no state changed).
+    case requestRefused(RefusedRequest)
 
     /// The event's name, as ACMEEH's hooks name it.
     var name: String {
@@ -60,14 +87,16 @@ enum DomainEvent: Sendable, Equatable {
         case .certificateIssued: "certificate.issuance"
         case .certificateRevoked: "certificate.revocation"
         case .certificateDelivered: "certificate.delivery"
+        case .requestRefused(let refusal): refusal.kind.rawValue
         }
     }
 
     /// The context fields, named as ACMEEH's hook contexts name them (JSON-ready values).
     var context: [String: any Sendable] {
         switch self {
-        case .accountRegistered(let account, let contacts, let thumbprint, let agreed):
+        case .accountRegistered(let account, let contacts, let thumbprint, let agreed, let eabKID):
             ["account_id": Self.text(account), "contacts": contacts, "jwk_thumbprint": thumbprint, "tos_agreed": agreed]
+                .merging(eabKID.map { ["eab_kid": $0] } ?? [:]) { $1 }
         case .accountUpdated(let account, let contacts):
             ["account_id": Self.text(account), "contacts": contacts]
         case .accountDeactivated(let account):
@@ -97,10 +126,22 @@ enum DomainEvent: Sendable, Equatable {
              "reason": reason]
         case .certificateDelivered(let certificate, let account, let serial):
             ["certificate_id": Self.text(certificate), "account_id": Self.text(account), "serial_number": serial]
+        case .requestRefused(let refusal):
+            refusal.fields
         }
     }
 
     static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
+}
+
+extension DomainEvent.RefusedRequest {
+    fileprivate var fields: [String: any Sendable] {
+        var fields: [String: any Sendable] = ["problem": problem, "detail": detail]
+        if let path { fields["path"] = path }
+        if let clientIP { fields["client_ip"] = clientIP }
+        if let eabKID { fields["eab_kid"] = eabKID }
+        return fields
+    }
 }
 
 extension DomainEvent.ChallengeContext {
