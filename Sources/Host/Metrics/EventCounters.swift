@@ -2,7 +2,8 @@ import Metrics
 
 /// The counters of the guide's table that count committed domain events: accounts
 /// created and deactivated, orders created, challenge validation results, certificates
-/// issued and revoked. Made once at startup (so each series reads 0 before its first
+/// issued and revoked, and requests refused as security events (a JWS or binding refused,
+/// a rate limit or quota hit). Made once at startup (so each series reads 0 before its first
 /// event); a subscriber only increments an atomic.
 struct EventCounters: Sendable {
     let accountsCreated: Counter
@@ -13,6 +14,7 @@ struct EventCounters: Sendable {
     let validatedFailure: Counter
     let certificatesIssued: Counter
     let certificatesRevoked: Counter
+    let refused: [DomainEvent.RefusedRequest.Kind: Counter]
 
     init(metrics: ServerMetrics) {
         accountsCreated = metrics.counter("acmeeh_accounts_created_total")
@@ -23,6 +25,9 @@ struct EventCounters: Sendable {
         validatedFailure = metrics.counter("acmeeh_challenges_validated_total", [("result", "failure")])
         certificatesIssued = metrics.counter("acmeeh_certificates_issued_total")
         certificatesRevoked = metrics.counter("acmeeh_certificates_revoked_total")
+        refused = Dictionary(uniqueKeysWithValues: DomainEvent.RefusedRequest.Kind.allCases.map {
+            ($0, metrics.counter("acmeeh_requests_refused_total", [("kind", $0.rawValue)]))
+        })
     }
 
     /// Counts every event `dispatcher` publishes from now on.
@@ -42,8 +47,9 @@ struct EventCounters: Sendable {
         case .challengeFailed: validatedFailure.increment()
         case .certificateIssued: certificatesIssued.increment()
         case .certificateRevoked: certificatesRevoked.increment()
+        case .requestRefused(let refusal): refused[refusal.kind]?.increment()
         case .accountUpdated, .accountKeyRolledOver, .challengeBeforeValidate, .authorizationDeactivated,
-             .certificateDelivered, .requestRefused:
+             .certificateDelivered:
             break
         }
     }

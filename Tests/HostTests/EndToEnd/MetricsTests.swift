@@ -65,7 +65,12 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(try client.post(client.url("revokeCert"), .json(["certificate": Base64URL.encode(der)]),
                                        key: key, kid: account).status, 200)
         XCTAssertEqual(try client.post(account, .json(["status": "deactivated"]), key: key, kid: account).status, 200)
+        // The deactivated account's key is refused: a security event.
+        XCTAssertEqual(try client.post(account, .empty, key: key, kid: account).status, 401)
         let last = try scrape()
+        XCTAssertEqual((last[#"acmeeh_requests_refused_total{kind="jws.refused"}"#] ?? 0)
+                       - (after[#"acmeeh_requests_refused_total{kind="jws.refused"}"#] ?? 0), 1)
+        XCTAssertEqual(last[#"acmeeh_requests_refused_total{kind="rate_limit.exceeded"}"#], 0)
         XCTAssertEqual((last["acmeeh_certificates_revoked_total"] ?? 0) - (after["acmeeh_certificates_revoked_total"] ?? 0), 1)
         XCTAssertEqual((last["acmeeh_accounts_deactivated_total"] ?? 0) - (after["acmeeh_accounts_deactivated_total"] ?? 0), 1)
 

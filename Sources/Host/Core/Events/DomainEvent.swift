@@ -20,7 +20,7 @@ enum DomainEvent: Sendable, Equatable {
     /// A request refused for a security reason: what the audit log records of it. Never a
     /// secret: the problem's detail, never the JWS, its signature or a MAC key.
     struct RefusedRequest: Sendable, Equatable {
-        enum Kind: String, Sendable {
+        enum Kind: String, Sendable, CaseIterable {
             /// RFC 8555 §6.2–6.4: the JWS did not verify or broke a rule of its header.
             case jws = "jws.refused"
             /// §7.3.4: newAccount without a required binding, or with one that is refused.
