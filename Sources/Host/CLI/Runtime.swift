@@ -14,22 +14,22 @@ final class Runtime: Sendable {
     let validators: [String: ChallengePluginInstance]
     /// The metrics of a serving process (`metrics.enabled`), nil otherwise.
     let metrics: ServerMetrics?
-    /// The audit log file of a serving process (`logging.audit.file`), closed by `close()`.
-    let auditLog: AuditLogFile?
+    /// Where a serving process writes its audit records (file, syslog), closed by `close()`.
+    let audit: AuditSinks?
 
     /// The bound on each plugin call made for a request (`server.timeout`).
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
 
     private init(config: AppConfig, database: Database, plugins: PluginRegistry,
                  ca: GuardedCA, validators: [String: ChallengePluginInstance], metrics: ServerMetrics?,
-                 auditLog: AuditLogFile?) {
+                 audit: AuditSinks?) {
         self.config = config
         self.database = database
         self.plugins = plugins
         self.ca = ca
         self.validators = validators
         self.metrics = metrics
-        self.auditLog = auditLog
+        self.audit = audit
     }
 
     /// Opens the database (migrating when `database.auto_setup` is true, refusing an
@@ -39,16 +39,13 @@ final class Runtime: Sendable {
     /// `auditing` (serve), `logging.audit.file` is opened.
     static func start(config: AppConfig, logger: Logger, withValidators: Bool = true,
                       metrics: ServerMetrics? = nil, auditing: Bool = false) async throws -> Runtime {
-        let audit = config.logging.audit
-        var auditLog: AuditLogFile? = nil
-        if auditing, audit.enabled, let file = audit.file {
+        var audit: AuditSinks? = nil
+        if auditing {
             let auditLogger = Logger(label: "acmeeh.audit")
             do {
-                auditLog = try AuditLogFile(path: file, maxBytes: audit.maxFileSizeBytes, backups: audit.backupCount) {
-                    auditLogger.error("\($0)")
-                }
+                audit = try AuditSinks.open(config) { auditLogger.error("\($0)") }
             } catch {
-                throw CLIError("logging.audit.file: \(error)")
+                throw CLIError("\(error)")
             }
         }
         let database = Database(config: config.database, logger: Logger(label: "acmeeh.store"))
@@ -78,7 +75,7 @@ final class Runtime: Sendable {
             }
         }
         return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators,
-                       metrics: metrics, auditLog: auditLog)
+                       metrics: metrics, audit: audit)
     }
 
     /// The CA must be able to sign at startup: the primary passes its self-check or, with
@@ -144,11 +141,8 @@ final class Runtime: Sendable {
         EventLog.subscribe(events, logger: Logger(label: "acmeeh.events"))
         if let metrics { EventCounters.subscribe(events, metrics: metrics) }
         if config.logging.audit.enabled {
-            if let auditLog {
-                AuditTrail.subscribe(events) { auditLog.append($0) }
-            } else {
-                AuditTrail.subscribe(events, logger: Logger(label: "acmeeh.audit"))
-            }
+            if let audit { AuditTrail.subscribe(events) { audit.write($0) } }
+            if audit?.file == nil { AuditTrail.subscribe(events, logger: Logger(label: "acmeeh.audit")) }
         }
         let reloadable = ReloadableSettings(config)
         return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
@@ -191,7 +185,7 @@ final class Runtime: Sendable {
     func close() async {
         await plugins.closeAll()
         await database.shutdown()
-        await auditLog?.close()
+        await audit?.close()
     }
 }
 

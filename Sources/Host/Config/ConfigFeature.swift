@@ -24,8 +24,8 @@ extension ConfigFeature {
     static let adminAPI = ConfigFeature(name: "admin_api", what: "there is no admin API", plan: "issue 13",
                                         gate: "admin_api.enabled")
     static let auditRetention = ConfigFeature(name: "audit_retention", what: "there is no admin audit log to prune",
-                                              plan: "issue 10 item 7, with the admin API of issue 13",
+                                              plan: "issue 13, with the admin API's audit log",
                                               gate: "audit_retention.enabled")
-    static let auditExport = ConfigFeature(name: "audit_export", what: "audit events are not forwarded",
-                                           plan: "issue 10, with the audit log")
+    static let auditWebhook = ConfigFeature(name: "audit_export.webhook_url", what: "audit events are not posted to a webhook",
+                                            plan: "issue 12, by the webhook notifier")
 }
