@@ -7,35 +7,27 @@ extension Connection {
     /// Invalid orders last changed more than `days` ago (their authorization links go with
     /// them; a certificate of one keeps its record, unlinked).
     func deleteInvalidOrders(olderThanDays days: Int, limit: Int) throws -> Int {
-        try execute(
-            """
-            DELETE FROM orders WHERE id IN (
-                SELECT id FROM orders
-                WHERE status = 'invalid' AND updated_at < now() - make_interval(days => $1::int)
-                LIMIT $2)
-            """, [.int(days), .int(limit)])
+        try deleteBatch(from: "orders", where: "status = 'invalid' AND updated_at", olderThanDays: days, limit: limit)
     }
 
     /// Authorizations whose `expires` passed more than `days` ago, whatever their status: none
     /// of them can authorize anything any more. Their challenges go with them.
     func deleteExpiredAuthorizations(olderThanDays days: Int, limit: Int) throws -> Int {
-        try execute(
-            """
-            DELETE FROM authorizations WHERE id IN (
-                SELECT id FROM authorizations
-                WHERE expires < now() - make_interval(days => $1::int)
-                LIMIT $2)
-            """, [.int(days), .int(limit)])
+        try deleteBatch(from: "authorizations", where: "expires", olderThanDays: days, limit: limit)
     }
 
     /// Invalid challenges last changed more than `days` ago.
     func deleteInvalidChallenges(olderThanDays days: Int, limit: Int) throws -> Int {
+        try deleteBatch(from: "challenges", where: "status = 'invalid' AND updated_at", olderThanDays: days, limit: limit)
+    }
+
+    /// Deletes up to `limit` rows of `table` whose condition, ending in a timestamp column,
+    /// lies more than `days` in the past (the caller's literals only, never input).
+    private func deleteBatch(from table: String, where condition: String, olderThanDays days: Int, limit: Int) throws -> Int {
         try execute(
             """
-            DELETE FROM challenges WHERE id IN (
-                SELECT id FROM challenges
-                WHERE status = 'invalid' AND updated_at < now() - make_interval(days => $1::int)
-                LIMIT $2)
+            DELETE FROM \(table) WHERE id IN (
+                SELECT id FROM \(table) WHERE \(condition) < now() - make_interval(days => $1::int) LIMIT $2)
             """, [.int(days), .int(limit)])
     }
 }

@@ -48,17 +48,9 @@ enum AuditTrail {
     static func subscribe(_ dispatcher: EventDispatcher, logger: Logger) {
         dispatcher.subscribe { event in
             guard isAudited(event) else { return }
-            var metadata: Logger.Metadata = [:]
-            for (key, value) in fields(event) where key != "timestamp" { metadata[key] = .string(describe(value)) }
-            logger.info("audit \(event.name)", metadata: metadata)
-        }
-    }
-
-    private static func describe(_ value: any Sendable) -> String {
-        switch value {
-        case let list as [String]: list.joined(separator: ",")
-        case let list as [[String: String]]: list.map { "\($0["type"] ?? ""):\($0["value"] ?? "")" }.joined(separator: ",")
-        default: "\(value)"
+            var record = fields(event)
+            record["timestamp"] = nil
+            logger.info("audit \(event.name)", metadata: EventLog.metadata(record))
         }
     }
 }

@@ -6,10 +6,15 @@ enum EventLog {
     static func subscribe(_ dispatcher: EventDispatcher, logger: Logger) {
         dispatcher.subscribe { event in
             guard logger.logLevel <= .debug else { return }
-            var metadata: Logger.Metadata = [:]
-            for (key, value) in event.context where key != "pem_chain" { metadata[key] = .string(describe(value)) }
-            logger.debug("event \(event.name)", metadata: metadata)
+            var context = event.context
+            context["pem_chain"] = nil
+            logger.debug("event \(event.name)", metadata: metadata(context))
         }
+    }
+
+    /// Context fields as log metadata: lists joined with commas, identifiers as `type:value`.
+    static func metadata(_ fields: [String: any Sendable]) -> Logger.Metadata {
+        fields.mapValues { .string(describe($0)) }
     }
 
     private static func describe(_ value: any Sendable) -> String {
