@@ -35,6 +35,8 @@ final class TwoInstanceFailoverTests: XCTestCase {
     var first: TestServer!
     var second: ServerProcess!
     var benches: [Process] = []
+    /// The port of every http-01 responder (each on its own loopback address).
+    var httpPort = 0
 
     override func setUpWithError() throws {
         directory = try TestPaths.temporaryDirectory("acmeeh-ha")
@@ -44,7 +46,7 @@ final class TwoInstanceFailoverTests: XCTestCase {
             *.slow.ha.test A 127.0.0.4
 
             """)
-        let httpPort = try ServerProcess.freePort()
+        httpPort = try ServerProcess.freePort()
         let generous = "{requests: 100000, window_seconds: 3600}"
         first = try TestServer(extra: """
         challenges:
@@ -72,11 +74,8 @@ final class TwoInstanceFailoverTests: XCTestCase {
             challenge_validation: \(generous)
             gc_interval_seconds: 1
         """)
-        self.httpPort = httpPort
         second = try startSecond()
     }
-
-    var httpPort = 0
 
     override func tearDownWithError() throws {
         for bench in benches where bench.isRunning {
@@ -369,6 +368,9 @@ final class TwoInstanceFailoverTests: XCTestCase {
         XCTAssertEqual(try count("""
             SELECT count(*) AS n FROM certificates c JOIN orders o ON o.id = c.order_id WHERE o.status <> 'valid'
             """), 0, "a certificate for an order that is not valid")
+
+        // The rate limits counted in the shared table.
+        XCTAssertGreaterThan(try count("SELECT count(*) AS n FROM rate_limit_counters"), 0)
 
         // Still the survivor's, and it went on running rounds.
         let states = workerStates(survivor.baseURL)
