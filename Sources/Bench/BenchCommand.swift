@@ -12,10 +12,10 @@ struct BenchCommand: ParsableCommand {
         abstract: "Drive full ACME issuance flows (RFC 8555) against a directory and measure them.",
         discussion: """
         Each flow: new account (or one per worker with --reuse-accounts), newOrder for K names \
-        f<flow>-<i>.<domain>, http-01 answered on 127.0.0.1:<http01-port> (no challenge when an \
-        authorization is already valid), finalize with a fresh key's CSR, certificate download \
-        and check. The server under test must resolve the names to 127.0.0.1. Exit status 0 when \
-        every flow succeeded, 1 otherwise.
+        f<flow>-<i>.<domain>, http-01 answered on <http01-address>:<http01-port> (no challenge \
+        when an authorization is already valid), finalize with a fresh key's CSR, certificate \
+        download and check. The server under test must resolve the names to <http01-address>. \
+        Exit status 0 when every flow succeeded, 1 otherwise.
         """)
 
     @Option(help: "The ACME directory URL.") var directory: String
@@ -24,7 +24,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "DNS names per order.") var names = 1
     @Option(help: "Certificate key type: ec256 or rsa2048.") var key: KeyPair.Kind = .ec256
     @Option(help: "Suffix of the ordered names.") var domain = "bench.test"
-    @Option(name: .customLong("http01-port"), help: "Port of the tool's http-01 responder on 127.0.0.1.") var http01Port = 5002
+    @Option(name: .customLong("http01-port"), help: "Port of the tool's http-01 responder.") var http01Port = 5002
+    @Option(name: .customLong("http01-address"), help: "IPv4 address of the tool's http-01 responder (another loopback address lets two runs share a port).")
+    var http01Address = "127.0.0.1"
     @Flag(help: "One account per worker instead of one per flow.") var reuseAccounts = false
     @Option(help: "Bound of the whole run; flows that have not finished are reported as stalled.") var timeoutSeconds = 600.0
     @Option(help: "Bound of each HTTP request.") var requestTimeoutSeconds = 30.0
@@ -51,7 +53,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         Interruption.install()
-        let responder = try ChallengeResponder(port: http01Port)
+        let responder = try ChallengeResponder(port: http01Port, address: http01Address)
         let settings = BenchRun.Settings(
             directoryURL: directory, flows: flows, concurrency: min(concurrency, flows),
             reuseAccounts: reuseAccounts, timeoutSeconds: timeoutSeconds,

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The tool's own http-01 responder (RFC 8555 §8.3): one thread with `poll(2)` on
-/// 127.0.0.1:PORT, answering `GET /.well-known/acme-challenge/TOKEN` with the key
+/// ADDRESS:PORT (127.0.0.1 unless told), answering `GET /.well-known/acme-challenge/TOKEN` with the key
 /// authorization flows register, 404 for anything else. One request per connection;
 /// a connection that sends no complete request head within 10 s is closed.
 final class ChallengeResponder: @unchecked Sendable {
@@ -15,15 +15,19 @@ final class ChallengeResponder: @unchecked Sendable {
     private var served = 0
     private var notFound = 0
 
-    init(port: Int) throws {
+    init(port: Int, address: String = "127.0.0.1") throws {
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listener >= 0 else { throw BenchFailure("socket: errno \(errno)") }
         var one: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let host = address
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            close(listener)
+            throw BenchFailure("--http01-address \(host) is not an IPv4 address")
+        }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -32,7 +36,7 @@ final class ChallengeResponder: @unchecked Sendable {
         guard bound == 0, listen(listener, 512) == 0 else {
             let code = errno
             close(listener)
-            throw BenchFailure("cannot listen on 127.0.0.1:\(port) for http-01: \(String(cString: strerror(code)))")
+            throw BenchFailure("cannot listen on \(host):\(port) for http-01: \(String(cString: strerror(code)))")
         }
         _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
         let thread = Thread { [self] in serve() }

@@ -58,7 +58,7 @@ extension ConfigKeyCatalog {
         works("logging", "level", "format"),
         works("logging.audit", "enabled", "file", "syslog", "max_file_size_bytes", "backup_count"),
         works("database", "host", "port", "database", "user", "password", "sslmode", "min_connections",
-                "max_connections", "connection_timeout", "max_idle_seconds", "auto_setup"),
+                "max_connections", "connection_timeout", "max_idle_seconds", "auto_setup", "target_session_attrs"),
         inactive(.notifications, "notifications", "enabled", "max_retries", "retry_delay_seconds", "batch_size",
                    "retry_interval_seconds", "expiration_warning_days", "expiration_check_interval_seconds",
                    "retry_backoff_multiplier", "retry_max_delay_seconds", "disabled_types"),

@@ -1,6 +1,8 @@
 extension DatabaseConfig {
     /// libpq `sslmode` values.
     static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+    /// libpq `target_session_attrs` values (PostgreSQL 14+ libpq).
+    static let targetSessionAttrValues = ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"]
 
     init(reading r: ConfigObjectReader) {
         self.init(database: r.requiredString("database"), user: r.requiredString("user"))
@@ -14,6 +16,16 @@ extension DatabaseConfig {
             } else {
                 r.report(KeyPath.member(r.path, "sslmode"), entry.line,
                          "\"\(mode)\" is not one of \(Self.sslModes.map { "\"\($0)\"" }.joined(separator: ", "))")
+            }
+        }
+        if let entry = r.member("target_session_attrs"),
+           let attrs = ConfigObjectReader.string(entry.value, KeyPath.member(r.path, "target_session_attrs"), entry.line,
+                                                 r.diagnostics) {
+            if Self.targetSessionAttrValues.contains(attrs) {
+                targetSessionAttrs = attrs
+            } else {
+                r.report(KeyPath.member(r.path, "target_session_attrs"), entry.line,
+                         "\"\(attrs)\" is not one of \(Self.targetSessionAttrValues.map { "\"\($0)\"" }.joined(separator: ", "))")
             }
         }
         r.read("min_connections", into: &minConnections, min: 1)

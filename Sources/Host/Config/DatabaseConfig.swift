@@ -1,4 +1,5 @@
-/// The `database` section: where PostgreSQL is and how the pool is sized.
+/// The `database` section: where PostgreSQL is and how the pool is sized. `host` may list
+/// several servers ("h1,h2", libpq tries them in order; one `port` serves them all).
 struct DatabaseConfig: Sendable, Equatable {
     var host: String = "localhost"
     var port: Int = 5432
@@ -15,4 +16,7 @@ struct DatabaseConfig: Sendable, Equatable {
     /// Idle pooled connections older than this are closed (down to `minConnections`).
     var maxIdleSeconds: Int = 300
     var autoSetup: Bool = false
+    /// libpq `target_session_attrs`: which server of a `host` list to settle on (nil: libpq's
+    /// default, the first that accepts the connection).
+    var targetSessionAttrs: String? = nil
 }

@@ -5,7 +5,9 @@ import CLibPQ
 /// Every key is written as `key='value'` with `\` and `'` backslash-escaped, which is
 /// libpq's quoting rule for keyword/value strings, so passwords and paths with spaces,
 /// quotes or `=` pass through unchanged. `host` may be a unix-socket directory (an
-/// absolute path) or a comma-separated host list; both are libpq's own syntax.
+/// absolute path) or a comma-separated host list; both are libpq's own syntax. With a list,
+/// libpq tries each host in turn (the one `port` for all), and `target_session_attrs`
+/// (`read-write`, `primary`, ...) makes it pass over servers that do not qualify.
 enum Conninfo {
     static func build(_ config: DatabaseConfig) -> String {
         var pairs: [(String, String)] = [
@@ -18,6 +20,9 @@ enum Conninfo {
             pairs.append(("password", password))
         }
         pairs.append(("sslmode", config.sslmode))
+        if let attrs = config.targetSessionAttrs {
+            pairs.append(("target_session_attrs", attrs))
+        }
         // libpq: 0 = wait for ever; values below 2 are raised to 2 by libpq itself.
         pairs.append(("connect_timeout", String(max(0, config.connectionTimeout))))
         pairs.append(("application_name", "acmeeh"))
