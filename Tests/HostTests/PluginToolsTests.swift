@@ -87,7 +87,7 @@ final class PluginToolsTests: XCTestCase {
         XCTAssertEqual(plugins.count, 2)
         XCTAssertEqual(plugins[0]["kind"] as? String, "ca")
         XCTAssertEqual(plugins[0]["name"] as? String, "CAFile")
-        XCTAssertEqual(plugins[0]["abi_version"] as? String, "1.0")
+        XCTAssertEqual(plugins[0]["abi_version"] as? String, "1.1")
         XCTAssertNotNil(plugins[0]["version"] as? String)
         XCTAssertEqual(plugins[0]["path"] as? String, products + "/libCAFile.so")
         XCTAssertEqual(plugins[0]["config_key"] as? String, "ca.backend")
