@@ -73,8 +73,8 @@ let caSignCRLThunk: @convention(c) (
     guard let ca = object(instance) as? any CAInstance, let request, let result else {
         return fail(.internal("ca_sign_crl called with NULL or unknown arguments"), err)
     }
-    guard let r = borrowedStruct(request, v1Size: ACMEEH_CA_CRL_REQUEST_V1_SIZE),
-          coversV1(result.pointee.struct_size, ACMEEH_CA_CRL_RESULT_V1_SIZE) else {
+    guard let r = borrowedStruct(request, v1Size: ACMEEH_CA_CRL_REQUEST_V1_1_SIZE),
+          coversV1(result.pointee.struct_size, ACMEEH_CA_CRL_RESULT_V1_1_SIZE) else {
         return fail(.internal("ca_sign_crl request/result struct_size is smaller than the v1.1 layout"), err)
     }
     result.pointee.crl_der = nil

@@ -31,8 +31,8 @@ import Testing
         #expect(MemoryLayout<acmeeh_ca_revoke_request>.size == Int(ACMEEH_CA_REVOKE_REQUEST_V1_SIZE))
         #expect(MemoryLayout<acmeeh_challenge_request>.size == Int(ACMEEH_CHALLENGE_REQUEST_V1_SIZE))
         #expect(MemoryLayout<acmeeh_notification>.size == Int(ACMEEH_NOTIFICATION_V1_SIZE))
-        #expect(MemoryLayout<acmeeh_ca_crl_request>.size == Int(ACMEEH_CA_CRL_REQUEST_V1_SIZE))
-        #expect(MemoryLayout<acmeeh_ca_crl_result>.size == Int(ACMEEH_CA_CRL_RESULT_V1_SIZE))
+        #expect(MemoryLayout<acmeeh_ca_crl_request>.size == Int(ACMEEH_CA_CRL_REQUEST_V1_1_SIZE))
+        #expect(MemoryLayout<acmeeh_ca_crl_result>.size == Int(ACMEEH_CA_CRL_RESULT_V1_1_SIZE))
     }
 
     /// CountingCA built against the 1.0 header: its descriptor is 136 bytes and is followed in

@@ -223,7 +223,7 @@ static int32_t revoke(void *instance, const acmeeh_ca_revoke_request *request, a
 static int32_t sign_crl(void *instance, const acmeeh_ca_crl_request *request,
                         acmeeh_ca_crl_result *result, acmeeh_error *err) {
     minimal_ca *ca = instance;
-    if (request->struct_size < ACMEEH_CA_CRL_REQUEST_V1_SIZE || result->struct_size < ACMEEH_CA_CRL_RESULT_V1_SIZE)
+    if (request->struct_size < ACMEEH_CA_CRL_REQUEST_V1_1_SIZE || result->struct_size < ACMEEH_CA_CRL_RESULT_V1_1_SIZE)
         return fail(err, ACMEEH_E_INTERNAL, NULL, "CRL request/result smaller than the v1.1 layout");
     const char *hash = request->hash_algorithm && *request->hash_algorithm ? request->hash_algorithm : "sha256";
     const EVP_MD *md = strcmp(hash, "sha256") == 0 ? EVP_sha256()

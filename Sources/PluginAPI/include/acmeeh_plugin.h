@@ -90,10 +90,10 @@ extern "C" {
 #define ACMEEH_CHALLENGE_REQUEST_V1_SIZE 72u
 #define ACMEEH_NOTIFICATION_V1_SIZE 64u
 #define ACMEEH_DESCRIPTOR_V1_SIZE 136u
-/* Since 1.1: the descriptor up to and including ca_sign_crl, and the CRL structs. */
+/* Since 1.1 (the smallest size of what 1.1 added): the descriptor through ca_sign_crl, the CRL structs. */
 #define ACMEEH_DESCRIPTOR_V1_1_SIZE 144u
-#define ACMEEH_CA_CRL_REQUEST_V1_SIZE 72u
-#define ACMEEH_CA_CRL_RESULT_V1_SIZE 24u
+#define ACMEEH_CA_CRL_REQUEST_V1_1_SIZE 72u
+#define ACMEEH_CA_CRL_RESULT_V1_1_SIZE 24u
 
 /* Plugin kinds. */
 #define ACMEEH_KIND_CA 1
@@ -343,16 +343,17 @@ typedef struct acmeeh_plugin_descriptor {
     /*
      * Issues a certificate: OK (result filled), PENDING (handle filled) or ERROR.
      * Retries and failover: after an ERROR with retryable = 1 (E_DEADLINE and
-     * E_UNAVAILABLE included) the host may call ca_sign again with the same
-     * request, on this instance or on the next ca.failover backend, and a later
-     * finalize of the same order asks again. So answer retryable = 1 only when
-     * no certificate was issued. A plugin that cannot know (the request reached
-     * a remote CA, the answer was lost) answers PENDING with a handle that finds
-     * the outcome, or accepts that a duplicate may be signed: the host never
-     * delivers nor revokes a certificate whose ca_sign did not return OK.
-     * When the host hands serial_hex, every retry of one issuance carries the
-     * same serial, which a remote CA can use to recognise a repeat. Only
-     * retryable = 0 ends the order (invalid), with the error's problem_type.
+     * E_UNAVAILABLE included) or code E_CONFIG, the host may call ca_sign again
+     * with the same request: on the next ca.failover backend (today), or on
+     * this instance again (a host may retry). So answer retryable = 1 only
+     * when no certificate was issued. A plugin that cannot know (the request
+     * reached a remote CA, the answer was lost) answers PENDING with a handle
+     * that finds the outcome, or accepts that a duplicate may be signed: the
+     * host never delivers nor revokes a certificate whose ca_sign did not
+     * return OK. When the host hands serial_hex, every retry of one issuance
+     * carries the same serial, which a remote CA can use to recognise a
+     * repeat. retryable = 0 is final: no other backend is asked. When no
+     * backend issued, the order is invalid with the last error's problem_type.
      */
     int32_t (*ca_sign)(void *instance, const acmeeh_ca_sign_request *request,
                        acmeeh_ca_sign_result *result, acmeeh_error *err);
@@ -366,8 +367,9 @@ typedef struct acmeeh_plugin_descriptor {
      * another instance of the same plugin, with the same configuration, after
      * a host restart or from another host process sharing the database: the
      * handle must name the job by itself, not point into instance memory. A
-     * retryable ERROR keeps the handle; PENDING again may not change it (the
-     * host keeps the first handle). Keep it short printable text.
+     * retryable ERROR keeps the handle; PENDING again may return a new handle,
+     * which replaces the old one (the timeout still counts from the first
+     * PENDING). Keep it short printable text.
      */
     int32_t (*ca_poll)(void *instance, const char *pending_handle, int64_t deadline_ms,
                        acmeeh_ca_sign_result *result, acmeeh_error *err);
@@ -385,14 +387,13 @@ typedef struct acmeeh_plugin_descriptor {
     int32_t (*challenge_validate)(void *instance, const acmeeh_challenge_request *request, acmeeh_error *err);
     /*
      * Releases anything validate left behind. May be NULL. Errors are ignored.
-     * When: exactly once after each challenge_validate call has returned,
-     * whatever its outcome (OK, a final or a retryable ERROR), with the same
-     * request, on the same instance, before the host records the result
-     * (a retried validation is a new validate + cleanup pair). Never
-     * concurrently with the validate it follows; possibly concurrently with
-     * other validations. Not called if the host dies between the two: a plugin
-     * that leaves state outside the process (a DNS record, a file) must expire
-     * it by itself.
+     * When: once after each challenge_validate call has returned, whatever its
+     * outcome (OK, a final or a retryable ERROR), with the same request, on the
+     * same instance; the host may already have recorded the result. A retried
+     * validation is a new validate + cleanup pair. Never concurrently with the
+     * validate it follows; possibly concurrently with other validations. Not
+     * called if the host stops between the two: a plugin that leaves state
+     * outside the process (a DNS record, a file) must expire it by itself.
      */
     void (*challenge_cleanup)(void *instance, const acmeeh_challenge_request *request);
 
@@ -456,8 +457,8 @@ ACMEEH_STATIC_ASSERT(offsetof(acmeeh_plugin_descriptor, notifier_deliver) + size
                      "acmeeh_plugin_descriptor v1.0 size");
 ACMEEH_STATIC_ASSERT(offsetof(acmeeh_plugin_descriptor, ca_sign_crl) + sizeof(void *) == ACMEEH_DESCRIPTOR_V1_1_SIZE,
                      "acmeeh_plugin_descriptor v1.1 size");
-ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_request) == ACMEEH_CA_CRL_REQUEST_V1_SIZE, "acmeeh_ca_crl_request v1.1 size");
-ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_result) == ACMEEH_CA_CRL_RESULT_V1_SIZE, "acmeeh_ca_crl_result v1.1 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_request) == ACMEEH_CA_CRL_REQUEST_V1_1_SIZE, "acmeeh_ca_crl_request v1.1 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_result) == ACMEEH_CA_CRL_RESULT_V1_1_SIZE, "acmeeh_ca_crl_result v1.1 size");
 #undef ACMEEH_STATIC_ASSERT
 
 #ifdef __cplusplus
