@@ -137,6 +137,40 @@ import Testing
                 #expect(detail == "ca_sign request/result struct_size is smaller than the v1.0 layout")
             }
         }
+
+        // ca_sign_crl (1.1): the same rule, by the 1.1 size of the CRL request.
+        let serial: [UInt8] = [0x0b]
+        let number: [UInt8] = [0x07]
+        for (declared, expected) in [(72, ACMEEH_STATUS_OK), (72 + 24, ACMEEH_STATUS_OK), (64, ACMEEH_STATUS_ERROR)] {
+            let (status, detail, der) = try await ca.instance.call("signCRL", timeout: .seconds(30)) { descriptor, handle, deadline in
+                serial.withUnsafeBufferPointer { serialBytes in
+                    number.withUnsafeBufferPointer { numberBytes in
+                        var entry = acmeeh_crl_entry(serial: serialBytes.baseAddress, serial_len: 1, revocation_time: 1_800_000_000, reason: -1)
+                        return withUnsafePointer(to: &entry) { entryPointer in
+                            let buffer = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 8)
+                            defer { buffer.deallocate() }
+                            buffer.initializeMemory(as: UInt8.self, repeating: 0xEE, count: 128)
+                            var request = acmeeh_ca_crl_request(
+                                struct_size: UInt32(declared), entries: entryPointer, entry_count: 1,
+                                this_update: 1_800_000_000, next_update: 1_800_086_400,
+                                crl_number: numberBytes.baseAddress, crl_number_len: 1, hash_algorithm: nil, deadline_ms: deadline)
+                            buffer.copyMemory(from: &request, byteCount: MemoryLayout<acmeeh_ca_crl_request>.size)
+                            var result = acmeeh_ca_crl_result(struct_size: UInt32(MemoryLayout<acmeeh_ca_crl_result>.size), crl_der: nil, crl_der_len: 0)
+                            var error = acmeeh_error.empty()
+                            let status = descriptor.ca_sign_crl!(handle, buffer.assumingMemoryBound(to: acmeeh_ca_crl_request.self), &result, &error)
+                            let der = result.crl_der.map { Array(UnsafeBufferPointer(start: $0, count: result.crl_der_len)) } ?? []
+                            if let pointer = result.crl_der { descriptor.buffer_free!(pointer) }
+                            return .success((status, withUnsafeBytes(of: &error.detail) { boundedString($0) }, der))
+                        }
+                    }
+                }
+            }
+            #expect(status == expected, "struct_size \(declared): \(detail)")
+            #expect(der.isEmpty == (expected != ACMEEH_STATUS_OK))
+            if expected == ACMEEH_STATUS_ERROR {
+                #expect(detail == "ca_sign_crl request/result struct_size is smaller than the v1.1 layout")
+            }
+        }
         await ca.close()
     }
 }
