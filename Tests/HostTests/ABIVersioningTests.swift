@@ -35,6 +35,14 @@ import Testing
         #expect(MemoryLayout<acmeeh_ca_crl_result>.size == Int(ACMEEH_CA_CRL_RESULT_V1_1_SIZE))
     }
 
+    /// The 1.0 header fixture is the header as released (main at the 1.0 ABI), byte for byte:
+    /// the proofs below mean nothing if it drifts.
+    @Test func theV10HeaderFixtureIsVerbatim() throws {
+        let path = Fixtures.repository + "/Tests/HostTests/Fixtures/abi-1.0/acmeeh_plugin.h"
+        let digest = try Command.tool("openssl", ["dgst", "-sha256", "-r", path])
+        #expect(digest.stdout.hasPrefix("2b6e5eb8f6c793258c405966289d468efebecbc79a7921b1aa64b9fc9568d8a5 "), "\(digest.stdout)")
+    }
+
     /// CountingCA built against the 1.0 header: its descriptor is 136 bytes and is followed in
     /// memory by non-NULL garbage where 1.1 put ca_sign_crl.
     @Test func pluginBuiltAgainst10LoadsSignsAndLacksTheNewFunctions() async throws {
