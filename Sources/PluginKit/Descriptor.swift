@@ -39,13 +39,15 @@ public struct ChallengeTypeInfo: Sendable {
 /// header: "static, never freed, never changed"). It is returned whatever the
 /// host's ABI version: the host reports a major mismatch itself.
 public enum PluginDescriptor {
-    /// A CA plugin. `poll` installs `ca_poll` (only for CAs that answer PENDING).
+    /// A CA plugin. `poll` installs `ca_poll` (only for CAs that answer PENDING); `crl`
+    /// installs `ca_sign_crl` (ABI 1.1; the instance implements `CAInstance.signCRL`).
     public static func ca(name: String, version: String, description: String,
-                          create: CreateFunction, poll: Bool = false) -> UnsafePointer<acmeeh_plugin_descriptor> {
+                          create: CreateFunction, poll: Bool = false, crl: Bool = false) -> UnsafePointer<acmeeh_plugin_descriptor> {
         var d = base(kind: ACMEEH_KIND_CA, name: name, version: version, description: description, create: create)
         d.ca_sign = caSignThunk
         d.ca_poll = poll ? caPollThunk : nil
         d.ca_revoke = caRevokeThunk
+        d.ca_sign_crl = crl ? caSignCRLThunk : nil
         return permanent(d)
     }
 
@@ -71,8 +73,9 @@ public enum PluginDescriptor {
     private static func base(kind: Int32, name: String, version: String, description: String,
                              create: CreateFunction) -> acmeeh_plugin_descriptor {
         var d = acmeeh_plugin_descriptor()
+        // This header's full size and version: the host reads min(this, its own size).
         d.struct_size = UInt32(MemoryLayout<acmeeh_plugin_descriptor>.size)
-        d.abi_version = ACMEEH_ABI_VERSION
+        d.abi_version = PluginABI.version
         d.kind = kind
         d.name = Buffers.permanentCString(name)
         d.version = Buffers.permanentCString(version)
@@ -104,11 +107,10 @@ public func createInstance<T: PluginInstance>(
         PluginError.internal("create called with NULL params or instance").fill(err)
         return ACMEEH_STATUS_ERROR
     }
-    guard Int(params.pointee.struct_size) >= MemoryLayout<acmeeh_create_params>.size else {
-        PluginError.internal("create params struct_size \(params.pointee.struct_size) is smaller than v1.0").fill(err)
+    guard let p = borrowedStruct(params, v1Size: ACMEEH_CREATE_PARAMS_V1_SIZE) else {
+        PluginError.internal("create params struct_size \(params.pointee.struct_size) is smaller than the v1.0 layout (\(ACMEEH_CREATE_PARAMS_V1_SIZE) bytes)").fill(err)
         return ACMEEH_STATUS_ERROR
     }
-    let p = params.pointee
     let context = CreateContext(
         configJSON: borrowedString(p.config_json) ?? "{}",
         configPath: borrowedString(p.config_path) ?? "config",
@@ -131,15 +133,12 @@ func asPluginError(_ error: any Error) -> PluginError {
     (error as? PluginError) ?? .internal("\(error)")
 }
 
-private func object(_ instance: UnsafeMutableRawPointer?) -> AnyObject? {
+func object(_ instance: UnsafeMutableRawPointer?) -> AnyObject? {
     guard let instance else { return nil }
     return Unmanaged<AnyObject>.fromOpaque(instance).takeUnretainedValue()
 }
 
-/// `struct_size` covers the v1.0 layout this plugin was built against.
-private func covers<T>(_ size: UInt32, _: T.Type) -> Bool { Int(size) >= MemoryLayout<T>.size }
-
-private func fail(_ error: PluginError, _ err: UnsafeMutablePointer<acmeeh_error>?) -> Int32 {
+func fail(_ error: PluginError, _ err: UnsafeMutablePointer<acmeeh_error>?) -> Int32 {
     error.fill(err)
     return ACMEEH_STATUS_ERROR
 }
@@ -197,12 +196,11 @@ private let caSignThunk: @convention(c) (
     guard let ca = object(instance) as? any CAInstance, let request, let result else {
         return fail(.internal("ca_sign called with NULL or unknown arguments"), err)
     }
-    guard covers(request.pointee.struct_size, acmeeh_ca_sign_request.self),
-          covers(result.pointee.struct_size, acmeeh_ca_sign_result.self) else {
-        return fail(.internal("ca_sign request/result struct_size is smaller than v1.0"), err)
+    guard let r = borrowedStruct(request, v1Size: ACMEEH_CA_SIGN_REQUEST_V1_SIZE),
+          coversV1(result.pointee.struct_size, ACMEEH_CA_SIGN_RESULT_V1_SIZE) else {
+        return fail(.internal("ca_sign request/result struct_size is smaller than the v1.0 layout"), err)
     }
     clear(result)
-    let r = request.pointee
     guard let csr = r.csr_der, r.csr_der_len > 0 else {
         return fail(.invalidInput("the CSR is empty", problemType: ProblemType.badCSR), err)
     }
@@ -227,8 +225,8 @@ private let caPollThunk: @convention(c) (
     guard let ca = object(instance) as? any CAInstance, let handle, let result else {
         return fail(.internal("ca_poll called with NULL or unknown arguments"), err)
     }
-    guard covers(result.pointee.struct_size, acmeeh_ca_sign_result.self) else {
-        return fail(.internal("ca_poll result struct_size is smaller than v1.0"), err)
+    guard coversV1(result.pointee.struct_size, ACMEEH_CA_SIGN_RESULT_V1_SIZE) else {
+        return fail(.internal("ca_poll result struct_size is smaller than the v1.0 layout"), err)
     }
     clear(result)
     do {
@@ -245,10 +243,9 @@ private let caRevokeThunk: @convention(c) (
     guard let ca = object(instance) as? any CAInstance, let request else {
         return fail(.internal("ca_revoke called with NULL or unknown arguments"), err)
     }
-    guard covers(request.pointee.struct_size, acmeeh_ca_revoke_request.self) else {
-        return fail(.internal("ca_revoke request struct_size is smaller than v1.0"), err)
+    guard let r = borrowedStruct(request, v1Size: ACMEEH_CA_REVOKE_REQUEST_V1_SIZE) else {
+        return fail(.internal("ca_revoke request struct_size is smaller than the v1.0 layout"), err)
     }
-    let r = request.pointee
     let der: [UInt8] = r.certificate_der.map { Array(UnsafeBufferPointer(start: $0, count: r.certificate_der_len)) } ?? []
     let revokeRequest = RevokeRequest(
         serialHex: borrowedString(r.serial_hex) ?? "", certificateDER: der,
@@ -261,9 +258,8 @@ private let caRevokeThunk: @convention(c) (
     }
 }
 
-private func challengeRequest(_ request: UnsafePointer<acmeeh_challenge_request>) -> ChallengeRequest {
-    let r = request.pointee
-    return ChallengeRequest(
+private func challengeRequest(_ r: acmeeh_challenge_request) -> ChallengeRequest {
+    ChallengeRequest(
         challengeType: borrowedString(r.challenge_type) ?? "",
         identifierType: borrowedString(r.identifier_type) ?? "",
         identifierValue: borrowedString(r.identifier_value) ?? "",
@@ -278,11 +274,11 @@ private let challengeValidateThunk: @convention(c) (
     guard let validator = object(instance) as? any ChallengeInstance, let request else {
         return fail(.internal("challenge_validate called with NULL or unknown arguments"), err)
     }
-    guard covers(request.pointee.struct_size, acmeeh_challenge_request.self) else {
-        return fail(.internal("challenge request struct_size is smaller than v1.0"), err)
+    guard let r = borrowedStruct(request, v1Size: ACMEEH_CHALLENGE_REQUEST_V1_SIZE) else {
+        return fail(.internal("challenge request struct_size is smaller than the v1.0 layout"), err)
     }
     do {
-        try validator.validate(challengeRequest(request))
+        try validator.validate(challengeRequest(r))
         return ACMEEH_STATUS_OK
     } catch {
         return fail(asPluginError(error), err)
@@ -293,6 +289,6 @@ private let challengeCleanupThunk: @convention(c) (
     UnsafeMutableRawPointer?, UnsafePointer<acmeeh_challenge_request>?
 ) -> Void = { instance, request in
     guard let validator = object(instance) as? any ChallengeInstance, let request,
-          covers(request.pointee.struct_size, acmeeh_challenge_request.self) else { return }
-    validator.cleanup(challengeRequest(request))
+          let r = borrowedStruct(request, v1Size: ACMEEH_CHALLENGE_REQUEST_V1_SIZE) else { return }
+    validator.cleanup(challengeRequest(r))
 }

@@ -11,9 +11,9 @@ public struct HostLog: @unchecked Sendable {
 
     /// Copies the table's `ctx` and `log` (the table is valid until destroy; the copy does not depend on it).
     public init(_ host: UnsafePointer<acmeeh_host_api>?) {
-        if let host, Int(host.pointee.struct_size) >= MemoryLayout<acmeeh_host_api>.size {
-            ctx = host.pointee.ctx
-            function = host.pointee.log
+        if let host, let table = borrowedStruct(host, v1Size: ACMEEH_HOST_API_V1_SIZE) {
+            ctx = table.ctx
+            function = table.log
         } else {
             ctx = nil
             function = nil

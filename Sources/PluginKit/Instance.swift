@@ -45,11 +45,18 @@ public protocol CAInstance: PluginInstance {
     /// Only called when the descriptor was built with `poll: true`.
     func poll(handle: String, deadline: Deadline) throws -> SignOutcome
     func revoke(_ request: RevokeRequest) throws
+    /// Signs a CRL and returns its DER (ABI 1.1 `ca_sign_crl`). Only called when the
+    /// descriptor was built with `crl: true`.
+    func signCRL(_ request: CRLRequest) throws -> [UInt8]
 }
 
 extension CAInstance {
     public func poll(handle: String, deadline: Deadline) throws -> SignOutcome {
         throw PluginError.unsupported("this CA never answers PENDING")
+    }
+
+    public func signCRL(_ request: CRLRequest) throws -> [UInt8] {
+        throw PluginError.unsupported("this CA does not sign CRLs")
     }
 }
 

@@ -67,7 +67,7 @@ public struct PluginError: Error, Sendable, CustomStringConvertible {
     /// Copies the error into a host-owned `acmeeh_error`. Does nothing when `err`
     /// is NULL or too small for the v1.0 layout (it was set by the host).
     public func fill(_ err: UnsafeMutablePointer<acmeeh_error>?) {
-        guard let err, Int(err.pointee.struct_size) >= MemoryLayout<acmeeh_error>.size else { return }
+        guard let err, coversV1(err.pointee.struct_size, ACMEEH_ERROR_V1_SIZE) else { return }
         err.pointee.code = code
         err.pointee.retryable = retryable ? 1 : 0
         withUnsafeMutableBytes(of: &err.pointee.problem_type) { copyTruncated(problemType, into: $0) }

@@ -7,8 +7,11 @@
 //   `create: { createInstance(MyInstance.self, $0, $1, $2) }`.
 // - `PluginInstance`, `CAInstance`, `ChallengeInstance`: what an instance class
 //   implements; it is boxed with `Unmanaged` (retained from create to destroy).
-// - `SignRequest`, `SignOutcome`, `RevokeRequest`, `ChallengeRequest`: the ABI's
-//   borrowed structs copied into Swift values; `struct_size` is checked first.
+// - `SignRequest`, `SignOutcome`, `RevokeRequest`, `ChallengeRequest`, `CRLRequest`: the
+//   ABI's borrowed structs copied into Swift values; `struct_size` is checked against the
+//   frozen v1 size and only min(struct_size, ours) bytes are read (`borrowedStruct`).
+// - `PluginABI`: the ABI version this PluginKit was built against; `crl: true` on
+//   `PluginDescriptor.ca` installs ABI 1.1 `ca_sign_crl` (`CAInstance.signCRL`).
 // - `PluginError` and `ProblemType`: thrown errors become a filled `acmeeh_error`
 //   (detail truncated to fit on a UTF-8 boundary, always NUL-terminated).
 // - `Buffers`: malloc'ed outputs, released by the descriptor's `buffer_free`.

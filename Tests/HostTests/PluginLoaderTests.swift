@@ -203,7 +203,7 @@ import Testing
         try await ca.selfCheck(timeout: .seconds(5))
 
         #expect(registry.entries().contains(PluginRegistry.Entry(
-            kind: .ca, name: "CountingCA", pluginVersion: "2.3.4", abiVersion: "1.0",
+            kind: .ca, name: "CountingCA", pluginVersion: "2.3.4", abiVersion: "1.1",
             path: fixtures.directory + "/libCountingCA.so", configKey: "ca.backend",
             configPath: "ca.external", state: .active)))
         await ca.close()
@@ -284,7 +284,7 @@ import Testing
     @Test func descriptorTooSmall() async {
         let path = fixtures.directory + "/libBrokenTooSmall.so"
         await expectLoadError(try await registry.loadCA(backend: "ext:BrokenTooSmall", directory: fixtures.directory, configPath: "ca"),
-                              "ca.backend: cannot load plugin \(path): descriptor too small (48 bytes, need at least \(MemoryLayout<acmeeh_plugin_descriptor>.size))",
+                              "ca.backend: cannot load plugin \(path): descriptor too small (48 bytes, need at least 136)",
                               exact: true)
     }
 
@@ -403,6 +403,8 @@ struct Fixtures: Sendable {
         let builds: [(source: String, output: String, defines: [String])] = [
             ("thumbprint_validator.c", "libThumbprintC.so", []),
             ("counting_ca.c", "libCountingCA.so", []),
+            // The same CA built against the verbatim ABI 1.0 header (Fixtures/abi-1.0).
+            ("counting_ca.c", "libCountingCA10.so", ["-I", sources + "abi-1.0"]),
             ("notifier.c", "libNotifierC.so", []),
             ("broken.c", "libBrokenAbiMajor.so", ["-DBROKEN_ABI_MAJOR"]),
             ("broken.c", "libBrokenNoSymbol.so", ["-DBROKEN_NO_SYMBOL"]),
@@ -424,10 +426,11 @@ struct Fixtures: Sendable {
     static func compile(_ source: String, to output: String, defines: [String]) throws(FixtureError) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["cc", "-shared", "-fPIC", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
-                             "-I", repository + "/Sources/PluginAPI/include",
-                             "-Wl,--version-script=" + repository + "/Plugins/exports.map"]
-            + defines + ["-o", output, source]
+        // `defines` come first, so an "-I" among them wins over the current header.
+        process.arguments = ["cc", "-shared", "-fPIC", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror"]
+            + defines
+            + ["-I", repository + "/Sources/PluginAPI/include",
+               "-Wl,--version-script=" + repository + "/Plugins/exports.map", "-o", output, source]
         let errors = Pipe()
         process.standardError = errors
         do {

@@ -87,7 +87,7 @@ final class PluginToolsTests: XCTestCase {
         XCTAssertEqual(plugins.count, 2)
         XCTAssertEqual(plugins[0]["kind"] as? String, "ca")
         XCTAssertEqual(plugins[0]["name"] as? String, "CAFile")
-        XCTAssertEqual(plugins[0]["abi_version"] as? String, "1.0")
+        XCTAssertEqual(plugins[0]["abi_version"] as? String, "1.1")
         XCTAssertNotNil(plugins[0]["version"] as? String)
         XCTAssertEqual(plugins[0]["path"] as? String, products + "/libCAFile.so")
         XCTAssertEqual(plugins[0]["config_key"] as? String, "ca.backend")
@@ -127,6 +127,10 @@ final class PluginToolsTests: XCTestCase {
         let result = try acmeeh(["plugins", "check", products + "/libCAFile.so", "--config", caConfigJSON, "--config-path", "ca.internal"])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         XCTAssertTrue(result.stdout.contains("name         CAFile"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ABI          built for 1.1 (minor 1); host 1.1; descriptor 144 bytes"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("optional     self_check present, ca_poll absent, ca_sign_crl present"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("[ok] crl: a v2 CRL listing serial "), result.stdout)
+        XCTAssertTrue(result.stdout.contains(", signed by the leaf's issuer"), result.stdout)
         XCTAssertTrue(result.stdout.contains("[ok] SANs: DNS:plugin-check.invalid, DNS:www.plugin-check.invalid"), result.stdout)
         XCTAssertTrue(result.stdout.contains("[ok] signature: the leaf verifies with its issuer's key"), result.stdout)
         XCTAssertFalse(result.stdout.contains("[FAIL]"), result.stdout)
@@ -135,6 +139,8 @@ final class PluginToolsTests: XCTestCase {
         let json = try json(try acmeeh(["plugins", "check", products + "/libCAFile.so", "--config", caConfigJSON, "--json"]).stdout)
         XCTAssertEqual(json["verdict"] as? String, "PASS")
         XCTAssertEqual(json["kind"] as? String, "ca")
+        XCTAssertEqual(json["abi_minor"] as? Int, 1)
+        XCTAssertEqual(json["optional_functions"] as? [String: Bool], ["self_check": true, "ca_poll": false, "ca_sign_crl": true])
         let certificate = try XCTUnwrap(json["certificate"] as? [String: Any])
         XCTAssertEqual(certificate["dns_names"] as? [String], ["plugin-check.invalid", "www.plugin-check.invalid"])
         XCTAssertEqual(certificate["chain_length"] as? Int, 2)
@@ -182,6 +188,22 @@ final class PluginToolsTests: XCTestCase {
         XCTAssertEqual(lastLine(wrongABI.stdout),
                        "FAIL: plugins check: cannot load plugin \(fixtures)/libBrokenAbiMajor.so: ABI major 2, this host speaks 1")
 
+        // CountingCA built against the verbatim 1.0 header, and against 1.1 without ca_sign_crl:
+        // both load; check names the minor each was built for and what each lacks (its fake
+        // PEM then fails the certificate checks, which is not the point here).
+        for (library, minor, text) in [("libCountingCA10.so", 0, "built for 1.0 (minor 0); host 1.1; descriptor 136 bytes"),
+                                       ("libCountingCA.so", 1, "built for 1.1 (minor 1); host 1.1; descriptor 144 bytes")] {
+            let check = try acmeeh(["plugins", "check", fixtures + "/" + library])
+            XCTAssertTrue(check.stdout.contains("ABI          \(text)"), check.stdout)
+            XCTAssertTrue(check.stdout.contains("optional     self_check present, ca_poll present, ca_sign_crl absent"), check.stdout)
+            XCTAssertTrue(check.stdout.contains("[ok] load: CA plugin CountingCA passed the loader's ABI checks"), check.stdout)
+            XCTAssertTrue(check.stdout.contains("[ok] sign: issued serial 0a1b"), check.stdout)
+            let json = try json(try acmeeh(["plugins", "check", fixtures + "/" + library, "--json"]).stdout)
+            XCTAssertEqual(json["abi_version"] as? String, "1.\(minor)")
+            XCTAssertEqual(json["abi_minor"] as? Int, minor)
+            XCTAssertEqual(json["optional_functions"] as? [String: Bool], ["self_check": true, "ca_poll": true, "ca_sign_crl": false])
+        }
+
         let createFails = try acmeeh(["plugins", "check", fixtures + "/libBrokenCreateFails.so"])
         XCTAssertEqual(createFails.status, 1)
         XCTAssertTrue(lastLine(createFails.stdout).hasSuffix("create() failed: config.key_file: cannot read /nonexistent/ca.key"), createFails.stdout)
@@ -207,7 +229,7 @@ final class PluginToolsTests: XCTestCase {
         let library = directory.appendingPathComponent("libMinimalCA.so").path
         let repository = TestPaths.repository.path
         let cc = try Command.tool("cc", [
-            "-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-I", repository + "/Sources/PluginAPI/include",
+            "-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-fvisibility=hidden", "-I", repository + "/Sources/PluginAPI/include",
             "-Wl,--version-script=" + repository + "/Plugins/exports.map", "-Wl,-Bsymbolic",
             "-o", library, repository + "/docs/examples/minimal_ca.c", "-lcrypto"])
         XCTAssertEqual(cc.status, 0, cc.stderr)
@@ -215,6 +237,8 @@ final class PluginToolsTests: XCTestCase {
         let result = try acmeeh(["plugins", "check", library, "--config", config])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         XCTAssertTrue(result.stdout.contains("[ok] signature: the leaf verifies with its issuer's key"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ca_sign_crl present"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("[ok] crl: a v2 CRL listing serial "), result.stdout)
         XCTAssertTrue(lastLine(result.stdout).hasPrefix("PASS: CA MinimalCA signed"), result.stdout)
 
         let missing = try acmeeh(["plugins", "check", library])
@@ -230,6 +254,8 @@ final class PluginToolsTests: XCTestCase {
         let result = try acmeeh(["plugins", "check", library, "--config", config])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         XCTAssertTrue(result.stdout.contains("[ok] signature: the leaf verifies with its issuer's key"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ca_sign_crl present"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("[ok] crl: a v2 CRL listing serial "), result.stdout)
         XCTAssertTrue(lastLine(result.stdout).hasPrefix("PASS: CA ExampleMinimalCA signed"), result.stdout)
 
         let unknownKey = try acmeeh(["plugins", "check", library, "--config", #"{"issuer": "x"}"#, "--config-path", "ca"])

@@ -17,7 +17,8 @@
  *     acmeeh plugins check ./libMinimalCA.so \
  *        --config '{"issuer_cert": "ca.pem", "issuer_key": "ca-key.pem"}'
  *
- * Deliberately small: no CRL, no profiles, revocation is recorded by the host only.
+ * Deliberately small: no profiles, revocation is recorded by the host only. It
+ * signs CRLs (ABI 1.1 ca_sign_crl) from the entries the host hands in.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <acmeeh_plugin.h>
@@ -41,7 +42,8 @@ typedef struct {
 } minimal_ca;
 
 static int32_t fail(acmeeh_error *err, int32_t code, const char *problem, const char *fmt, ...) {
-    if (err && err->struct_size >= sizeof(acmeeh_error)) {
+    /* The v1.0 size, not sizeof: a host built against another minor is fine. */
+    if (err && err->struct_size >= ACMEEH_ERROR_V1_SIZE) {
         va_list args;
         va_start(args, fmt);
         err->code = code;
@@ -217,6 +219,66 @@ static int32_t revoke(void *instance, const acmeeh_ca_revoke_request *request, a
     return ACMEEH_STATUS_OK;
 }
 
+/* ABI 1.1: a v2 CRL of the issuer listing the host's entries, with cRLNumber and AKI. */
+static int32_t sign_crl(void *instance, const acmeeh_ca_crl_request *request,
+                        acmeeh_ca_crl_result *result, acmeeh_error *err) {
+    minimal_ca *ca = instance;
+    if (request->struct_size < ACMEEH_CA_CRL_REQUEST_V1_1_SIZE || result->struct_size < ACMEEH_CA_CRL_RESULT_V1_1_SIZE)
+        return fail(err, ACMEEH_E_INTERNAL, NULL, "CRL request/result smaller than the v1.1 layout");
+    const char *hash = request->hash_algorithm && *request->hash_algorithm ? request->hash_algorithm : "sha256";
+    const EVP_MD *md = strcmp(hash, "sha256") == 0 ? EVP_sha256()
+                     : strcmp(hash, "sha384") == 0 ? EVP_sha384()
+                     : strcmp(hash, "sha512") == 0 ? EVP_sha512() : NULL;
+    if (!md) return fail(err, ACMEEH_E_INVALID_INPUT, NULL, "unsupported hash_algorithm %s", hash);
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *time = NULL;
+    BIGNUM *bn = NULL;
+    ASN1_INTEGER *number = NULL;
+    unsigned char *der = NULL;
+    int32_t status = ACMEEH_STATUS_ERROR;
+    int ok = crl && X509_CRL_set_version(crl, X509_CRL_VERSION_2)
+        && X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->issuer))
+        && (time = ASN1_TIME_set(NULL, (time_t)request->this_update)) && X509_CRL_set1_lastUpdate(crl, time)
+        && ASN1_TIME_set(time, (time_t)request->next_update) && X509_CRL_set1_nextUpdate(crl, time);
+    for (size_t i = 0; ok && i < request->entry_count; i++) {
+        const acmeeh_crl_entry *entry = &request->entries[i];
+        X509_REVOKED *revoked = X509_REVOKED_new();
+        ASN1_ENUMERATED *reason = NULL;
+        ok = revoked && (bn = BN_bin2bn(entry->serial, (int)entry->serial_len, bn))
+            && (number = BN_to_ASN1_INTEGER(bn, number)) && X509_REVOKED_set_serialNumber(revoked, number)
+            && ASN1_TIME_set(time, (time_t)entry->revocation_time) && X509_REVOKED_set_revocationDate(revoked, time);
+        if (ok && entry->reason >= 0)
+            ok = (reason = ASN1_ENUMERATED_new()) && ASN1_ENUMERATED_set(reason, entry->reason)
+                && X509_REVOKED_add1_ext_i2d(revoked, NID_crl_reason, reason, 0, 0);
+        ASN1_ENUMERATED_free(reason);
+        if (ok) ok = X509_CRL_add0_revoked(crl, revoked);
+        else X509_REVOKED_free(revoked);
+    }
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, ca->issuer, NULL, NULL, crl, 0);
+    X509_EXTENSION *aki = ok ? X509V3_EXT_conf(NULL, &ctx, "authorityKeyIdentifier", "keyid:always") : NULL;
+    ok = ok && aki && X509_CRL_add_ext(crl, aki, -1)
+        && (bn = BN_bin2bn(request->crl_number, (int)request->crl_number_len, bn))
+        && (number = BN_to_ASN1_INTEGER(bn, number)) && X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0)
+        && X509_CRL_sign(crl, ca->key, EVP_PKEY_get_id(ca->key) == EVP_PKEY_ED25519 ? NULL : md);
+    int len = ok ? i2d_X509_CRL(crl, &der) : 0;
+    if (len <= 0 || !(result->crl_der = malloc((size_t)len))) {
+        fail(err, ACMEEH_E_INTERNAL, NULL, "signing the CRL failed: %s", ERR_error_string(ERR_get_error(), NULL));
+    } else {
+        memcpy(result->crl_der, der, (size_t)len);
+        result->crl_der_len = (size_t)len;
+        status = ACMEEH_STATUS_OK;
+    }
+    OPENSSL_free(der);
+    X509_EXTENSION_free(aki);
+    ASN1_INTEGER_free(number);
+    BN_free(bn);
+    ASN1_TIME_free(time);
+    X509_CRL_free(crl);
+    ERR_clear_error();
+    return status;
+}
+
 static const acmeeh_plugin_descriptor descriptor = {
     .struct_size = sizeof(acmeeh_plugin_descriptor),
     .abi_version = ACMEEH_ABI_VERSION,
@@ -229,9 +291,10 @@ static const acmeeh_plugin_descriptor descriptor = {
     .buffer_free = buffer_free,
     .ca_sign = sign,
     .ca_revoke = revoke,
+    .ca_sign_crl = sign_crl, /* since 1.1; a 1.0 host never reads it */
 };
 
-const acmeeh_plugin_descriptor *acmeeh_plugin_register(uint32_t host_abi_version) {
+ACMEEH_PLUGIN_EXPORT const acmeeh_plugin_descriptor *acmeeh_plugin_register(uint32_t host_abi_version) {
     (void)host_abi_version; /* the host refuses a major mismatch itself */
     return &descriptor;
 }

@@ -285,7 +285,22 @@ struct PluginCheck {
         if let failed = steps.first(where: { !$0.ok }) {
             return fail("\(library.name) signed, but the certificate is wrong: \(failed.name): \(failed.detail)")
         }
-        pass("CA \(library.name) signed a throwaway CSR; the certificate carries the CSR's names and key and verifies against its issuer")
+        if ca.canSignCRL {
+            do throws(PluginError) {
+                let der = try await ca.signCRL(CRLVerification.request(serialHex: serial, now: Int64(Date().timeIntervalSince1970)),
+                                               timeout: timeout)
+                let check = CRLVerification.verify(der: der, chainPEM: pem, serialHex: serial)
+                step(check.name, check.ok, check.detail)
+                if !check.ok { return fail("\(library.name) signed a wrong CRL: \(check.detail)") }
+            } catch {
+                step("crl", false, error.detail)
+                return fail("\(library.name) refused to sign a CRL: \(error.detail)")
+            }
+        } else {
+            step("crl", true, "none (the plugin has no ca_sign_crl)")
+        }
+        pass("CA \(library.name) signed a throwaway CSR; the certificate carries the CSR's names and key and verifies against its issuer"
+            + (ca.canSignCRL ? "; the CRL it signed verifies too" : ""))
     }
 
     // MARK: - report
@@ -297,13 +312,16 @@ struct PluginCheck {
             ("self_check", d.self_check != nil), ("ca_sign", d.ca_sign != nil), ("ca_poll", d.ca_poll != nil),
             ("ca_revoke", d.ca_revoke != nil), ("challenge_validate", d.challenge_validate != nil),
             ("challenge_cleanup", d.challenge_cleanup != nil), ("notifier_deliver", d.notifier_deliver != nil),
+            ("ca_sign_crl", d.ca_sign_crl != nil),
         ]
         let present = functions.filter(\.1).map(\.0)
+        let optional = library.optionalFunctions
         facts = [
             ("plugin", library.path), ("name", library.name), ("kind", library.kind.description),
             ("version", library.version),
-            ("ABI", "\(library.abiVersionText) (host \(HostABI.text(HostABI.version))), descriptor \(library.descriptorSize) bytes"),
+            ("ABI", "built for \(library.abiVersionText) (minor \(library.abiMinor)); host \(HostABI.text(HostABI.version)); descriptor \(library.descriptorSize) bytes"),
             ("description", library.summary), ("functions", present.joined(separator: " ")),
+            ("optional", optional.map { "\($0.name) \($0.present ? "present" : "absent")" }.joined(separator: ", ")),
         ]
         if library.kind == .challenge {
             facts.append(("challenge types", library.challengeTypes.map(Self.typeText).joined(separator: "; ")))
@@ -315,6 +333,8 @@ struct PluginCheck {
         jsonFacts["kind"] = library.kind.rawValue
         jsonFacts["version"] = library.version
         jsonFacts["abi_version"] = library.abiVersionText
+        jsonFacts["abi_minor"] = Int(library.abiMinor)
+        jsonFacts["optional_functions"] = Dictionary(uniqueKeysWithValues: optional.map { ($0.name, $0.present) })
         jsonFacts["host_abi_version"] = HostABI.text(HostABI.version)
         jsonFacts["descriptor_size"] = Int(library.descriptorSize)
         jsonFacts["description"] = library.summary

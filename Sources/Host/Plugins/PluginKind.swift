@@ -35,13 +35,15 @@ enum PluginKind: String, Sendable, CaseIterable, CustomStringConvertible {
 
 /// The host's own ABI version, split into its parts (`ACMEEH_ABI_VERSION = major << 16 | minor`).
 enum HostABI {
-    static let version: UInt32 = ACMEEH_ABI_VERSION
     static let major: UInt32 = UInt32(ACMEEH_ABI_VERSION_MAJOR)
     static let minor: UInt32 = UInt32(ACMEEH_ABI_VERSION_MINOR)
+    static let version: UInt32 = major << 16 | minor
 
-    /// Size of the v1.0 descriptor as this host was compiled (`ACMEEH_DESCRIPTOR_V1_SIZE`;
-    /// the macro uses `offsetof` and is not imported, and `notifier_deliver` is the last v1 field).
-    static let descriptorV1Size = MemoryLayout<acmeeh_plugin_descriptor>.size
+    /// Size of the v1.0 descriptor, frozen in the header (`ACMEEH_DESCRIPTOR_V1_SIZE`): the
+    /// smallest descriptor this host accepts, whatever minor it was built for.
+    static let descriptorV1Size = Int(ACMEEH_DESCRIPTOR_V1_SIZE)
+    /// Size of the descriptor as this host knows it: it reads at most this many bytes.
+    static let descriptorSize = MemoryLayout<acmeeh_plugin_descriptor>.size
 
     static func text(_ version: UInt32) -> String { "\(version >> 16).\(version & 0xFFFF)" }
 }

@@ -36,6 +36,19 @@ final class PluginLibrary: @unchecked Sendable {
     let descriptor: acmeeh_plugin_descriptor
 
     var abiVersionText: String { HostABI.text(abiVersion) }
+    /// The ABI minor the plugin was built for.
+    var abiMinor: UInt32 { abiVersion & 0xFFFF }
+
+    /// The optional functions of this plugin's kind, each with whether the plugin has it
+    /// (a function past the plugin's descriptor size counts as absent).
+    var optionalFunctions: [(name: String, present: Bool)] {
+        let d = descriptor
+        switch kind {
+        case .ca: return [("self_check", d.self_check != nil), ("ca_poll", d.ca_poll != nil), ("ca_sign_crl", d.ca_sign_crl != nil)]
+        case .challenge: return [("self_check", d.self_check != nil), ("challenge_cleanup", d.challenge_cleanup != nil)]
+        case .notifier: return [("self_check", d.self_check != nil)]
+        }
+    }
 
     private init(path: String, descriptor: acmeeh_plugin_descriptor, kind: PluginKind, challengeTypes: [ChallengeTypeInfo]) {
         self.path = path
@@ -117,7 +130,9 @@ final class PluginLibrary: @unchecked Sendable {
             throw fail("descriptor too small (\(size) bytes, need at least \(HostABI.descriptorV1Size))")
         }
 
-        let descriptor = raw.pointee
+        // Only the bytes the plugin declared exist: copy min(its struct_size, ours) into a zeroed
+        // descriptor, so a function appended after the plugin's minor reads as NULL (absent).
+        let descriptor = copyDescriptor(raw, declaredSize: Int(size))
         guard let kind = PluginKind(cValue: descriptor.kind) else { throw fail("unknown plugin kind \(descriptor.kind)") }
         guard let name = descriptor.name, name.pointee != 0 else { throw fail("descriptor has no name") }
         _ = name
@@ -157,6 +172,16 @@ final class PluginLibrary: @unchecked Sendable {
             }
         }
         return PluginLibrary(path: path, descriptor: descriptor, kind: kind, challengeTypes: challengeTypes)
+    }
+
+    /// The plugin's descriptor as this host's struct: its first min(`declaredSize`, ours) bytes,
+    /// the rest zero. Never reads past the plugin's struct.
+    static func copyDescriptor(_ raw: UnsafePointer<acmeeh_plugin_descriptor>, declaredSize: Int) -> acmeeh_plugin_descriptor {
+        var descriptor = acmeeh_plugin_descriptor()
+        withUnsafeMutableBytes(of: &descriptor) { target in
+            target.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(raw), count: min(declaredSize, target.count)))
+        }
+        return descriptor
     }
 
     /// Whether the file starts with the ELF magic, to tell "not a library at all" from

@@ -1,8 +1,9 @@
 /*
- * acmeeh plugin ABI, version 1.
+ * acmeeh plugin ABI, version 1.1.
  *
  * A plugin is a shared library that exports exactly one symbol,
- * `acmeeh_plugin_register`, which returns a static descriptor. The descriptor
+ * `acmeeh_plugin_register` (declared below with ACMEEH_PLUGIN_EXPORT), which
+ * returns a static descriptor. The descriptor
  * names the plugin's kind (CA, challenge validator or notifier) and carries its
  * function pointers. The host creates one or more *instances* of a plugin, each
  * with its own configuration, and calls the kind's functions on them.
@@ -29,12 +30,23 @@
  *  - Plugins must not call exit(), install signal handlers, or write to stdout;
  *    they log through `acmeeh_host_api.log`.
  *
- * Versioning: ACMEEH_ABI_VERSION = (major << 16) | minor. The host refuses a
- * plugin whose major differs from its own. Within a major, structs only grow by
- * appending fields; every struct begins with `struct_size`, set by whoever
- * allocated the struct, so each side can tell which fields the other knows.
- * A minor bump may append fields; readers check `struct_size` before reading
- * any field past the v1.0 layout.
+ * Versioning: ACMEEH_ABI_VERSION = (major << 16) | minor.
+ *  - The host refuses a plugin whose major differs from its own. Any minor is
+ *    accepted in both directions: a 1.1 host loads a 1.0 plugin, a 1.0 host
+ *    loads a 1.1 plugin (and never calls what it does not know).
+ *  - Within a major, structs only grow by appending fields, never by changing
+ *    or reordering one. Every struct begins with `struct_size`, set by whoever
+ *    allocated it to its own sizeof, so each side can tell which fields the
+ *    other knows.
+ *  - The size of each struct's v1.0 layout is frozen below as a literal
+ *    (ACMEEH_*_V1_SIZE). A reader refuses a struct smaller than that, and reads
+ *    only min(struct_size, its own sizeof) bytes: fields past the writer's
+ *    struct_size are absent (zero, NULL; an absent function is NULL), fields
+ *    past the reader's own sizeof are ignored. Never compare struct_size with
+ *    sizeof: a newer peer's struct is larger, an older one's smaller.
+ *  - What each minor added is listed where it was added ("Since 1.1").
+ *  - Elements of arrays (acmeeh_challenge_type_info, acmeeh_crl_entry) carry
+ *    no struct_size and are frozen for the major.
  */
 #ifndef ACMEEH_PLUGIN_H
 #define ACMEEH_PLUGIN_H
@@ -46,12 +58,42 @@
 extern "C" {
 #endif
 
-#define ACMEEH_ABI_VERSION_MAJOR 1
-#define ACMEEH_ABI_VERSION_MINOR 0
-#define ACMEEH_ABI_VERSION 0x00010000u
+#define ACMEEH_ABI_VERSION_MAJOR 1u
+#define ACMEEH_ABI_VERSION_MINOR 1u
+#define ACMEEH_ABI_VERSION ((ACMEEH_ABI_VERSION_MAJOR << 16) | ACMEEH_ABI_VERSION_MINOR)
 
 /* The one symbol a plugin exports. */
 #define ACMEEH_PLUGIN_ENTRY_SYMBOL "acmeeh_plugin_register"
+
+/*
+ * Put on the definition of acmeeh_plugin_register so it is exported even when
+ * the plugin is compiled with -fvisibility=hidden. (Plugins/exports.map then
+ * hides every other symbol.)
+ */
+#if defined(_WIN32)
+#define ACMEEH_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define ACMEEH_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/*
+ * Sizes of the v1.0 layouts, frozen (LP64: Linux and macOS on 64-bit CPUs, the
+ * only targets of acmeeh). A struct_size below these is refused; the checks at
+ * the end of this header keep them honest.
+ */
+#define ACMEEH_ERROR_V1_SIZE 1164u
+#define ACMEEH_HOST_API_V1_SIZE 24u
+#define ACMEEH_CREATE_PARAMS_V1_SIZE 48u
+#define ACMEEH_CA_SIGN_REQUEST_V1_SIZE 80u
+#define ACMEEH_CA_SIGN_RESULT_V1_SIZE 64u
+#define ACMEEH_CA_REVOKE_REQUEST_V1_SIZE 48u
+#define ACMEEH_CHALLENGE_REQUEST_V1_SIZE 72u
+#define ACMEEH_NOTIFICATION_V1_SIZE 64u
+#define ACMEEH_DESCRIPTOR_V1_SIZE 136u
+/* Since 1.1 (the smallest size of what 1.1 added): the descriptor through ca_sign_crl, the CRL structs. */
+#define ACMEEH_DESCRIPTOR_V1_1_SIZE 144u
+#define ACMEEH_CA_CRL_REQUEST_V1_1_SIZE 72u
+#define ACMEEH_CA_CRL_RESULT_V1_1_SIZE 24u
 
 /* Plugin kinds. */
 #define ACMEEH_KIND_CA 1
@@ -180,6 +222,42 @@ typedef struct acmeeh_ca_revoke_request {
     int64_t deadline_ms;
 } acmeeh_ca_revoke_request;
 
+/*
+ * Since 1.1. One revoked certificate on a CRL: an element of a host-owned
+ * array, frozen for ABI major 1 (no struct_size; a later minor that needs more
+ * per-entry data appends a parallel array to acmeeh_ca_crl_request).
+ */
+typedef struct acmeeh_crl_entry {
+    const uint8_t *serial;   /* the serial number: unsigned big-endian magnitude, 1..21 bytes */
+    size_t serial_len;
+    int64_t revocation_time; /* unix seconds (revocationDate) */
+    int32_t reason;          /* RFC 5280 CRLReason code (reasonCode entry extension), -1: none, omit it */
+} acmeeh_crl_entry;
+
+/* Since 1.1. A request to sign one CRL (ca_sign_crl). Borrowed for the call. */
+typedef struct acmeeh_ca_crl_request {
+    uint32_t struct_size;
+    const acmeeh_crl_entry *entries; /* entry_count elements, in the order to list them; NULL when 0 */
+    size_t entry_count;
+    int64_t this_update;             /* unix seconds */
+    int64_t next_update;             /* unix seconds, after this_update */
+    const uint8_t *crl_number;       /* cRLNumber: unsigned big-endian magnitude, 1..20 bytes */
+    size_t crl_number_len;
+    const char *hash_algorithm;      /* "sha256", "sha384" or "sha512"; NULL or "": the plugin's own default */
+    int64_t deadline_ms;
+} acmeeh_ca_crl_request;
+
+/*
+ * Since 1.1. The outcome of ca_sign_crl. The struct is the host's; crl_der is
+ * the plugin's, released with buffer_free. On ACMEEH_STATUS_OK, crl_der holds
+ * crl_der_len bytes: one DER CertificateList.
+ */
+typedef struct acmeeh_ca_crl_result {
+    uint32_t struct_size; /* set by the host */
+    uint8_t *crl_der;
+    size_t crl_der_len;
+} acmeeh_ca_crl_result;
+
 /* --------------------------------------------------------- challenges ---- */
 
 /*
@@ -227,8 +305,14 @@ typedef struct acmeeh_notification {
  * Function pointers of other kinds are NULL. Required: create, destroy,
  * buffer_free; ca_sign and ca_revoke for a CA; challenge_types and
  * challenge_validate for a validator; notifier_deliver for a notifier. The
- * others may be NULL. The host always passes an acmeeh_error whose struct_size
- * covers this header's layout; a plugin that sees a smaller one writes nothing.
+ * others may be NULL, and every function added after 1.0 is optional: a
+ * required function is never added within major 1. The host always passes an
+ * acmeeh_error of at least ACMEEH_ERROR_V1_SIZE; a plugin that sees a smaller
+ * one writes nothing.
+ *
+ * One flat table for every kind, grown by appending (not per-kind sub-structs):
+ * one struct_size covers every function, a plugin fills the fields it has by
+ * name (designated initializers), and an unused slot costs one NULL pointer.
  */
 typedef struct acmeeh_plugin_descriptor {
     uint32_t struct_size;   /* sizeof(acmeeh_plugin_descriptor) as the plugin was built */
@@ -256,13 +340,44 @@ typedef struct acmeeh_plugin_descriptor {
     int32_t (*self_check)(void *instance, int64_t deadline_ms, acmeeh_error *err);
 
     /* ACMEEH_KIND_CA. */
-    /* Issues a certificate: OK (result filled), PENDING (handle filled) or ERROR. */
+    /*
+     * Issues a certificate: OK (result filled), PENDING (handle filled) or ERROR.
+     * Retries and failover: after an ERROR with retryable = 1 (E_DEADLINE and
+     * E_UNAVAILABLE included) or code E_CONFIG, the host may call ca_sign again
+     * with the same request: on the next ca.failover backend (today), or on
+     * this instance again (a host may retry). So answer retryable = 1 only
+     * when no certificate was issued. A plugin that cannot know (the request
+     * reached a remote CA, the answer was lost) answers PENDING with a handle
+     * that finds the outcome, or accepts that a duplicate may be signed: the
+     * host never delivers nor revokes a certificate whose ca_sign did not
+     * return OK. When the host hands serial_hex, every retry of one issuance
+     * carries the same serial, which a remote CA can use to recognise a
+     * repeat. retryable = 0 is final: no other backend is asked. When no
+     * backend issued, the order is invalid with the last error's problem_type.
+     */
     int32_t (*ca_sign)(void *instance, const acmeeh_ca_sign_request *request,
                        acmeeh_ca_sign_result *result, acmeeh_error *err);
-    /* Asks again about a PENDING sign; same outcomes as ca_sign. NULL if the plugin never answers PENDING. */
+    /*
+     * Asks again about a PENDING sign; same outcomes as ca_sign. NULL if the
+     * plugin never answers PENDING.
+     * Handle lifetime: the host stores the handle with the order in its
+     * database and polls until OK, an ERROR with retryable = 0, or
+     * ca.deferred_signing_timeout since the first PENDING (then the order is
+     * invalid and the handle is never passed again). Polls may come from
+     * another instance of the same plugin, with the same configuration, after
+     * a host restart or from another host process sharing the database: the
+     * handle must name the job by itself, not point into instance memory. A
+     * retryable ERROR keeps the handle; PENDING again may return a new handle,
+     * which replaces the old one (the timeout still counts from the first
+     * PENDING). Keep it short printable text.
+     */
     int32_t (*ca_poll)(void *instance, const char *pending_handle, int64_t deadline_ms,
                        acmeeh_ca_sign_result *result, acmeeh_error *err);
-    /* Revokes a certificate; the host has already recorded the revocation. */
+    /*
+     * Revokes a certificate; the host has already recorded the revocation
+     * (its CRLs list the certificate whatever this returns). May be called
+     * again for the same serial after a retryable ERROR: revoking twice is OK.
+     */
     int32_t (*ca_revoke)(void *instance, const acmeeh_ca_revoke_request *request, acmeeh_error *err);
 
     /* ACMEEH_KIND_CHALLENGE. */
@@ -270,23 +385,81 @@ typedef struct acmeeh_plugin_descriptor {
     size_t challenge_type_count;
     /* OK: the challenge is satisfied. ERROR: not satisfied; retryable says whether to try again. */
     int32_t (*challenge_validate)(void *instance, const acmeeh_challenge_request *request, acmeeh_error *err);
-    /* Releases anything validate left behind. May be NULL. Errors are ignored. */
+    /*
+     * Releases anything validate left behind. May be NULL. Errors are ignored.
+     * When: once after each challenge_validate call has returned, whatever its
+     * outcome (OK, a final or a retryable ERROR), with the same request, on the
+     * same instance; the host may already have recorded the result. A retried
+     * validation is a new validate + cleanup pair. Never concurrently with the
+     * validate it follows; possibly concurrently with other validations. Not
+     * called if the host stops between the two: a plugin that leaves state
+     * outside the process (a DNS record, a file) must expire it by itself.
+     */
     void (*challenge_cleanup)(void *instance, const acmeeh_challenge_request *request);
 
     /* ACMEEH_KIND_NOTIFIER. */
+    /*
+     * Hands one message to the transport. OK means it was accepted (an SMTP
+     * server took it, a webhook answered 2xx), not that anyone read it.
+     * Delivery is at least once: after a retryable ERROR the host may deliver
+     * the same notification again (same event, recipients and payload), so
+     * receivers must tolerate a duplicate; retryable = 0 drops it. No order
+     * between notifications is promised. `recipients` may be empty (a webhook
+     * needs none).
+     */
     int32_t (*notifier_deliver)(void *instance, const acmeeh_notification *notification, acmeeh_error *err);
+
+    /* ---- since 1.1: absent (NULL) in a 1.0 plugin's shorter descriptor ---- */
+
+    /*
+     * ACMEEH_KIND_CA, optional. Signs one RFC 5280 v2 CRL: issuer = this
+     * instance's own issuing certificate, signed with its key using
+     * hash_algorithm; revokedCertificates = the entries (serial,
+     * revocationDate, a reasonCode entry extension when reason >= 0); the
+     * cRLNumber and authorityKeyIdentifier (keyIdentifier = the issuer's
+     * subjectKeyIdentifier) extensions; thisUpdate and nextUpdate as given.
+     * OK: result->crl_der filled. PENDING is not allowed. The plugin keeps no
+     * CRL state: the host chooses the entries and the number, and may call
+     * again with the same request (retries, several host processes); each call
+     * signs anew. NULL: the CA cannot sign CRLs.
+     */
+    int32_t (*ca_sign_crl)(void *instance, const acmeeh_ca_crl_request *request,
+                           acmeeh_ca_crl_result *result, acmeeh_error *err);
 } acmeeh_plugin_descriptor;
 
-/* Size of the v1.0 descriptor: the host refuses a smaller struct_size. */
-#define ACMEEH_DESCRIPTOR_V1_SIZE \
-    (offsetof(acmeeh_plugin_descriptor, notifier_deliver) + sizeof(void *))
-
 /*
- * The entry point. `host_abi_version` is the host's ACMEEH_ABI_VERSION; a
- * plugin that cannot serve that major returns its descriptor anyway (the host
- * reports the mismatch) or NULL. Called once per load, from one thread.
+ * The entry point, exported by every plugin. `host_abi_version` is the host's
+ * ACMEEH_ABI_VERSION; a plugin that cannot serve that major returns its
+ * descriptor anyway (the host reports the mismatch) or NULL. A plugin may read
+ * the host's minor to avoid relying on what an older host does not call.
+ * Called once per load, from one thread. Define it as
+ *   ACMEEH_PLUGIN_EXPORT const acmeeh_plugin_descriptor *
+ *   acmeeh_plugin_register(uint32_t host_abi_version) { ... }
  */
+ACMEEH_PLUGIN_EXPORT const acmeeh_plugin_descriptor *acmeeh_plugin_register(uint32_t host_abi_version);
 typedef const acmeeh_plugin_descriptor *(*acmeeh_plugin_register_fn)(uint32_t host_abi_version);
+
+/* The frozen sizes above are the layouts' real sizes. */
+#if defined(__cplusplus)
+#define ACMEEH_STATIC_ASSERT(condition, message) static_assert(condition, message)
+#else
+#define ACMEEH_STATIC_ASSERT(condition, message) _Static_assert(condition, message)
+#endif
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_error) == ACMEEH_ERROR_V1_SIZE, "acmeeh_error v1.0 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_host_api) == ACMEEH_HOST_API_V1_SIZE, "acmeeh_host_api v1.0 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_create_params) == ACMEEH_CREATE_PARAMS_V1_SIZE, "acmeeh_create_params v1.0 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_sign_request) == ACMEEH_CA_SIGN_REQUEST_V1_SIZE, "acmeeh_ca_sign_request v1.0 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_sign_result) == ACMEEH_CA_SIGN_RESULT_V1_SIZE, "acmeeh_ca_sign_result v1.0 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_revoke_request) == ACMEEH_CA_REVOKE_REQUEST_V1_SIZE, "acmeeh_ca_revoke_request v1.0 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_challenge_request) == ACMEEH_CHALLENGE_REQUEST_V1_SIZE, "acmeeh_challenge_request v1.0 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_notification) == ACMEEH_NOTIFICATION_V1_SIZE, "acmeeh_notification v1.0 size");
+ACMEEH_STATIC_ASSERT(offsetof(acmeeh_plugin_descriptor, notifier_deliver) + sizeof(void *) == ACMEEH_DESCRIPTOR_V1_SIZE,
+                     "acmeeh_plugin_descriptor v1.0 size");
+ACMEEH_STATIC_ASSERT(offsetof(acmeeh_plugin_descriptor, ca_sign_crl) + sizeof(void *) == ACMEEH_DESCRIPTOR_V1_1_SIZE,
+                     "acmeeh_plugin_descriptor v1.1 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_request) == ACMEEH_CA_CRL_REQUEST_V1_1_SIZE, "acmeeh_ca_crl_request v1.1 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_result) == ACMEEH_CA_CRL_RESULT_V1_1_SIZE, "acmeeh_ca_crl_result v1.1 size");
+#undef ACMEEH_STATIC_ASSERT
 
 #ifdef __cplusplus
 }

@@ -101,7 +101,17 @@ static int32_t self_check(void *instance, int64_t deadline_ms, acmeeh_error *err
     return ACMEEH_STATUS_ERROR;
 }
 
-static const acmeeh_plugin_descriptor descriptor = {
+/*
+ * The descriptor, followed in memory by non-NULL garbage. Built against the 1.0 header
+ * (Fixtures/abi-1.0, libCountingCA10.so) the garbage sits where 1.1 appended ca_sign_crl:
+ * a host that reads past struct_size would see a bogus ca_sign_crl there.
+ */
+static const struct {
+    acmeeh_plugin_descriptor descriptor;
+    const void *beyond[4];
+} image = {
+    .beyond = {(const void *)1, (const void *)1, (const void *)1, (const void *)1},
+    .descriptor = {
     .struct_size = sizeof(acmeeh_plugin_descriptor),
     .abi_version = ACMEEH_ABI_VERSION,
     .kind = ACMEEH_KIND_CA,
@@ -115,9 +125,10 @@ static const acmeeh_plugin_descriptor descriptor = {
     .ca_sign = sign,
     .ca_poll = poll,
     .ca_revoke = revoke,
+    },
 };
 
 const acmeeh_plugin_descriptor *acmeeh_plugin_register(uint32_t host_abi_version) {
     (void)host_abi_version;
-    return &descriptor;
+    return &image.descriptor;
 }

@@ -16,7 +16,8 @@ import PluginKit
 nonisolated(unsafe) let descriptor = PluginDescriptor.ca(
     name: "ExampleMinimalCA", version: "1.0.0",
     description: "Example CA in Swift: signs with issuer_cert/issuer_key",
-    create: { createInstance(MinimalCA.self, $0, $1, $2) })
+    create: { createInstance(MinimalCA.self, $0, $1, $2) },
+    crl: true)  // ABI 1.1: installs ca_sign_crl, which calls MinimalCA.signCRL
 
 @_cdecl("acmeeh_plugin_register")
 public func acmeeh_plugin_register(_ hostABIVersion: UInt32) -> UnsafePointer<acmeeh_plugin_descriptor>? {
@@ -128,9 +129,63 @@ final class MinimalCA: CAInstance, @unchecked Sendable {
 
     /// The host records revocations and builds CRLs; this CA keeps no state.
     func revoke(_ request: RevokeRequest) throws {}
+
+    /// ABI 1.1: a v2 CRL of the issuer listing the host's entries, with cRLNumber and AKI.
+    func signCRL(_ request: CRLRequest) throws -> [UInt8] {
+        let digest: OpaquePointer?
+        switch request.hashAlgorithm ?? "sha256" {
+        case "sha256": digest = EVP_sha256()
+        case "sha384": digest = EVP_sha384()
+        case "sha512": digest = EVP_sha512()
+        case let other: throw PluginError.invalidInput("unsupported hash_algorithm \(other)")
+        }
+        guard let crl = X509_CRL_new(), let time = ASN1_TIME_set(nil, time_t(request.thisUpdate)) else {
+            throw PluginError.internal("out of memory")
+        }
+        defer { X509_CRL_free(crl); ASN1_TIME_free(time) }
+        var ok = X509_CRL_set_version(crl, 1) == 1  // v2
+            && X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)) == 1
+            && X509_CRL_set1_lastUpdate(crl, time) == 1
+            && ASN1_TIME_set(time, time_t(request.nextUpdate)) != nil && X509_CRL_set1_nextUpdate(crl, time) == 1
+        for entry in request.entries where ok {
+            guard let revoked = X509_REVOKED_new() else { throw PluginError.internal("out of memory") }
+            ok = withInteger(entry.serial) { X509_REVOKED_set_serialNumber(revoked, $0) == 1 }
+                && ASN1_TIME_set(time, time_t(entry.revocationTime)) != nil
+                && X509_REVOKED_set_revocationDate(revoked, time) == 1
+            if ok, let reason = entry.reason, let code = ASN1_ENUMERATED_new() {
+                ok = ASN1_ENUMERATED_set(code, Int(reason)) == 1
+                    && X509_REVOKED_add1_ext_i2d(revoked, NID_crl_reason, UnsafeMutableRawPointer(code), 0, 0) == 1
+                ASN1_ENUMERATED_free(code)
+            }
+            if ok, X509_CRL_add0_revoked(crl, revoked) == 1 { continue }
+            X509_REVOKED_free(revoked)
+            ok = false
+        }
+        var context = X509V3_CTX()
+        X509V3_set_ctx(&context, issuer, nil, nil, crl, 0)
+        let aki = X509V3_EXT_conf_nid(nil, &context, NID_authority_key_identifier, "keyid:always")
+        defer { X509_EXTENSION_free(aki) }
+        ok = ok && aki != nil && X509_CRL_add_ext(crl, aki, -1) == 1
+            && withInteger(request.crlNumber) { X509_CRL_add1_ext_i2d(crl, NID_crl_number, UnsafeMutableRawPointer($0), 0, 0) == 1 }
+            && X509_CRL_sign(crl, key, EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? nil : digest) > 0
+        var der: UnsafeMutablePointer<UInt8>? = nil
+        let length = ok ? i2d_X509_CRL(crl, &der) : 0
+        guard length > 0, let der else { throw PluginError.internal("signing the CRL failed") }
+        defer { acmeeh_OPENSSL_free(der) }
+        return Array(UnsafeBufferPointer(start: der, count: Int(length)))
+    }
 }
 
 /// Reads one PEM object from a file with `read`.
+/// `body` with a positive ASN1_INTEGER of the unsigned big-endian `bytes`.
+private func withInteger(_ bytes: [UInt8], _ body: (UnsafeMutablePointer<ASN1_INTEGER>) -> Bool) -> Bool {
+    guard let bn = BN_bin2bn(bytes, Int32(bytes.count), nil) else { return false }
+    defer { BN_free(bn) }
+    guard let integer = BN_to_ASN1_INTEGER(bn, nil) else { return false }
+    defer { ASN1_INTEGER_free(integer) }
+    return body(integer)
+}
+
 private func readPEM(_ file: String, _ read: (OpaquePointer) -> OpaquePointer?) -> OpaquePointer? {
     guard let bio = BIO_new_file(file, "r") else { ERR_clear_error(); return nil }
     defer { BIO_free(bio) }
