@@ -30,6 +30,7 @@ struct HTTPServer {
         addHealthRoutes(to: router)
         addACMERoutes(to: router)
         if let metrics { try addMetricsRoute(metrics, to: router) }
+        if let crl = acme.core.crl { CRLEndpoint(publisher: crl).register(on: router, path: config.crl.path) }
         let idle: TimeAmount? = config.server.keepalive > 0 ? .seconds(Int64(config.server.keepalive)) : nil
         return Application(
             router: router,

@@ -82,6 +82,13 @@ final class Runtime: Sendable {
     /// `ca.failover`, at least one backend does. A backend that fails is reported; its
     /// breaker handles it once serving.
     static func checkCA(_ ca: GuardedCA, config: AppConfig, logger: Logger) async throws {
+        if config.crl.enabled {
+            for (index, backend) in ca.backends.enumerated() where !backend.instance.canSignCRL {
+                let key = index == 0 ? "ca.backend" : "ca.failover[\(index - 1)]"
+                throw CLIError("crl.enabled: \(key): CA plugin \(backend.instance.name) (\(backend.name)) cannot sign CRLs "
+                               + "(it has no ca_sign_crl, ABI 1.1); turn crl.enabled off or use a CA plugin that has it")
+            }
+        }
         var primaryFailure: PluginError? = nil
         var healthy = 0
         for (index, backend) in ca.backends.enumerated() {
@@ -153,8 +160,9 @@ final class Runtime: Sendable {
                             pluginObserver: metrics?.pluginObserver ?? .none)
     }
 
-    /// The health probes of this runtime's parts.
-    func healthProbes(workers: @escaping @Sendable () -> WorkersHealth) -> HealthMonitor.Probes {
+    /// The health probes of this runtime's parts (`crl`: the CRL publisher, when enabled).
+    func healthProbes(crl publisher: CRLPublisher? = nil,
+                      workers: @escaping @Sendable () -> WorkersHealth) -> HealthMonitor.Probes {
         let database = self.database, ca = self.ca, config = self.config
         return HealthMonitor.Probes(
             database: {
@@ -176,10 +184,21 @@ final class Runtime: Sendable {
                     return .failed(.error, (error as? PluginError)?.detail ?? "\(error)")
                 }
             },
-            crl: nil,
+            crl: publisher.map(Self.crlProbe),
             smtp: { await NetworkProbe.smtp(config.smtp) },
             dnsResolver: { await NetworkProbe.dnsResolver(config.dns) },
             workers: workers)
+    }
+
+    /// `/healthz` `crl`: ok, or stale (503) when older than twice the rebuild interval.
+    private static func crlProbe(_ publisher: CRLPublisher) -> @Sendable () async -> ComponentHealth {
+        return {
+            let (stale, number, detail) = await publisher.health()
+            var fields: [String: any Sendable] = ["stale": stale]
+            if let number { fields["crl_number"] = number }
+            if let detail { fields["detail"] = detail }
+            return ComponentHealth(status: stale ? .stale : .ok, fields: fields)
+        }
     }
 
     func close() async {

@@ -36,7 +36,7 @@ struct Serve: AsyncParsableCommand {
         let lifecycle = Lifecycle()
         let workersOfThisInstance = BackgroundWorkers(core: core, metrics: metrics.workers)
         let workerStates = workersOfThisInstance.states
-        var probes = runtime.healthProbes(workers: { WorkerHealthProbe.report(workerStates) })
+        var probes = runtime.healthProbes(crl: core.crl, workers: { WorkerHealthProbe.report(workerStates) })
         probes.maintenance = { core.maintenance.isOn }
         let health = HealthMonitor(probes: probes, lifecycle: lifecycle)
         let background = Task {

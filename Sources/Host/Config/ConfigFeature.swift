@@ -13,8 +13,6 @@ struct ConfigFeature: Sendable, Equatable {
 }
 
 extension ConfigFeature {
-    static let crl = ConfigFeature(name: "crl", what: "no CRL is built or served", plan: "issue 11",
-                                   gate: "crl.enabled")
     static let ct = ConfigFeature(name: "ct_logging", what: "nothing is submitted to CT logs", plan: "issue 11",
                                   gate: "ct_logging.enabled")
     static let notifications = ConfigFeature(name: "notifications", what: "no notification is recorded or sent",

@@ -75,7 +75,7 @@ extension ConfigKeyCatalog {
         works("order", "expiry_seconds", "authorization_expiry_seconds", "cleanup_interval_seconds",
                 "stale_processing_threshold_seconds", "pre_authorization_lifetime_days", "retry_after_seconds"),
         works("tos", "url", "require_agreement"),
-        inactive(.crl, "crl", "enabled", "path", "rebuild_interval_seconds", "next_update_seconds", "hash_algorithm"),
+        works("crl", "enabled", "path", "rebuild_interval_seconds", "next_update_seconds", "hash_algorithm"),
         works("metrics", "enabled", "path"),
         [refused("metrics.auth_required", when: .equals(.bool(true)),
                    "metrics authentication takes admin API tokens, which are not built yet; ignoring it would "

@@ -44,6 +44,19 @@ struct CoreServices: Sendable {
         Issuance(config: config, database: database, ca: ca, timeout: pluginTimeout, events: events, logger: logger)
     }
 
+    /// CRL publishing (`crl.enabled`; nil when off): every backend signs its own CRL.
+    var crl: CRLPublisher? {
+        guard config.crl.enabled else { return nil }
+        let ca = self.ca, timeout = pluginTimeout
+        return CRLPublisher(config: config.crl, database: database, backends: ca.backends.map(\.name),
+                            sign: { name, draft in
+                                guard let backend = ca.backends.first(where: { $0.name == name }) else {
+                                    throw StoreError(.decoding, "no CA backend \(name)")
+                                }
+                                return try await backend.instance.signCRL(CASignCRLRequest(draft), timeout: timeout)
+                            }, logger: logger)
+    }
+
     var orderCreation: OrderCreation {
         OrderCreation(config: config, database: database, types: challengeTypes, rateLimiter: rateLimiter, quotas: quotas)
     }

@@ -4,13 +4,15 @@ import Logging
 /// the challenge worker (advisory lock 712003, unless `challenges.background_worker.enabled`
 /// is false) and the cleanup worker (712001), each elected on its own database session,
 /// and the deferred-signing poller, which every instance runs (its orders are shared
-/// through `FOR UPDATE SKIP LOCKED`). The expiration worker's slot (712002) is reported
-/// as disabled until the notifications work builds it.
+/// through `FOR UPDATE SKIP LOCKED`), and with `crl.enabled` the CRL worker (712948). The
+/// expiration worker's slot (712002) is reported as disabled until the notifications work
+/// builds it.
 struct BackgroundWorkers: Sendable {
     let core: CoreServices
     let challenge: WorkerState
     let cleanup: WorkerState
     let expiration: WorkerState
+    let crl: WorkerState
 
     let metrics: WorkerMetrics
 
@@ -24,15 +26,25 @@ struct BackgroundWorkers: Sendable {
         cleanup = WorkerState(name: "cleanup", lockID: WorkerLock.cleanup,
                               intervalSeconds: Self.cleanupWorker(core).pollSeconds, enabled: true)
         expiration = WorkerState(name: "expiration", lockID: WorkerLock.expiration, intervalSeconds: 3600, enabled: false)
+        crl = WorkerState(name: "crl", lockID: WorkerLock.crl, intervalSeconds: CRLPublisher.checkSeconds,
+                          enabled: core.crl != nil)
     }
 
     /// Every worker's state, in `/healthz` order.
-    var states: [WorkerState] { [challenge, cleanup, expiration] }
+    var states: [WorkerState] { [challenge, cleanup, expiration, crl] }
 
     func run() async {
         let core = self.core, config = core.config, challenge = self.challenge, cleanup = self.cleanup
-        let metrics = self.metrics
+        let metrics = self.metrics, crl = self.crl
         await withTaskGroup(of: Void.self) { group in
+            if let publisher = core.crl {
+                group.addTask {
+                    let worker = CRLWorker(publisher: publisher)
+                    await ElectedWorker(session: LeaderSession(key: WorkerLock.crl, config: config.database),
+                                        state: crl, intervalSeconds: CRLPublisher.checkSeconds, bell: nil,
+                                        logger: Logger(label: "acmeeh.worker.crl"), round: { try await worker.round() }).run()
+                }
+            }
             if config.challenges.backgroundWorker.enabled {
                 group.addTask {
                     let worker = ChallengeWorker(validation: core.validation,

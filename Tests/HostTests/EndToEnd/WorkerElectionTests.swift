@@ -92,7 +92,7 @@ final class WorkerElectionTests: XCTestCase {
         let health = try HTTP.get("\(third.baseURL)/healthz")
         XCTAssertEqual(health.status, 200)
         let running = (health.json?["checks"] as? [String: Any])?["workers"] as? [String: Bool]
-        XCTAssertEqual(running, ["challenge": false, "cleanup": true, "expiration": false])
+        XCTAssertEqual(running, ["challenge": false, "cleanup": true, "expiration": false, "crl": false])
 
         // SIGKILL the challenge leader: the other enabled instance leads within one interval.
         let challengeLeader = try XCTUnwrap(roles("challenge", urls).firstIndex(of: "leader"))

@@ -15,5 +15,6 @@ enum Migrations {
         Migration0003.pendingBackend,
         Migration0004.batchGuard,
         Migration0005.rateLimitCounters,
+        Migration0006.crlCache,
     ]
 }
