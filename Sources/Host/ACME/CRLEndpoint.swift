@@ -4,16 +4,19 @@ import NIOCore
 
 /// `GET {crl.path}`: the primary CA backend's CRL as stored in `crl_cache` (the same bytes
 /// at every instance), DER, `application/pkix-crl` (RFC 5280 §4.2.1.13, RFC 2585 §4.2),
-/// cacheable until its nextUpdate. 503 with `Retry-After` before the first CRL is built.
+/// cacheable until its nextUpdate; `{crl.path}/N` the CRL of the N-th `ca.failover` backend.
+/// 503 with `Retry-After` before the first CRL is built.
 struct CRLEndpoint: Sendable {
     let publisher: CRLPublisher
 
-    func register<Context: RequestContext>(on router: Router<Context>, path: String) {
-        router.get(RouterPath(path)) { _, _ in try await response() }
+    func register<Context: RequestContext>(on router: Router<Context>, config: CrlConfig) {
+        for (index, backend) in publisher.backends.enumerated() {
+            router.get(RouterPath(config.path(forBackendAt: index))) { _, _ in try await response(backend) }
+        }
     }
 
-    func response(now: Date = Date()) async throws -> Response {
-        guard let crl = try await publisher.current(publisher.backends[0]) else {
+    func response(_ backend: String, now: Date = Date()) async throws -> Response {
+        guard let crl = try await publisher.current(backend) else {
             var headers = HTTPFields()
             headers[.retryAfter] = String(CRLPublisher.checkSeconds)
             return Response(status: .serviceUnavailable, headers: headers)

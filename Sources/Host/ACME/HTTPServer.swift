@@ -30,7 +30,10 @@ struct HTTPServer {
         addHealthRoutes(to: router)
         addACMERoutes(to: router)
         if let metrics { try addMetricsRoute(metrics, to: router) }
-        if let crl = acme.core.crl { CRLEndpoint(publisher: crl).register(on: router, path: config.crl.path) }
+        if let crl = acme.core.crl {
+            try Self.ensureFree(config.crl.path, key: "crl.path", in: router)
+            CRLEndpoint(publisher: crl).register(on: router, config: config.crl)
+        }
         let idle: TimeAmount? = config.server.keepalive > 0 ? .seconds(Int64(config.server.keepalive)) : nil
         return Application(
             router: router,
@@ -57,14 +60,19 @@ struct HTTPServer {
     }
 
     /// `GET {metrics.path}` (404 while metrics are disabled), refused when another route has
-    /// that path (the router would trap).
+    /// that path.
     private func addMetricsRoute(_ metrics: ServerMetrics, to router: Router<ACMERequestContext>) throws {
-        let path = RouterPath(config.metrics.path)
-        if router.routes.contains(where: { $0.method == .get && $0.path.description == path.description }) {
-            throw MetricsSetupError("metrics.path \(config.metrics.path) is already served by acmeeh; choose another path")
-        }
+        try Self.ensureFree(config.metrics.path, key: "metrics.path", in: router)
         MetricsEndpoint(metrics: metrics, database: acme.core.database)
             .register(on: router, path: config.metrics.path, isEnabled: metricsEnabled)
+    }
+
+    /// Refuses a configured `path` that another route already has (the router would trap).
+    private static func ensureFree(_ path: String, key: String, in router: Router<ACMERequestContext>) throws {
+        let route = RouterPath(path)
+        if router.routes.contains(where: { $0.method == .get && $0.path.description == route.description }) {
+            throw RouteConflict(description: "\(key) \(path) is already served by acmeeh; choose another path")
+        }
     }
 
     private func addACMERoutes(to router: Router<ACMERequestContext>) {
@@ -77,4 +85,9 @@ struct HTTPServer {
         acme.gateway.postAsGet(router, urls.route(urls.paths.directory)) { ACMEReply(.json(directory.json())) }
         acme.register(on: router)
     }
+}
+
+/// A configured path (`metrics.path`, `crl.path`) that another route already serves.
+struct RouteConflict: Error, CustomStringConvertible {
+    let description: String
 }

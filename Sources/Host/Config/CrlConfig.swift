@@ -8,6 +8,12 @@ struct CrlConfig: Sendable, Equatable {
 }
 
 extension CrlConfig {
+    /// Where the CRL of the CA backend at `index` is served: `path` for `ca.backend`,
+    /// `path/1`, `path/2`, … for the `ca.failover` backends in order.
+    func path(forBackendAt index: Int) -> String {
+        index == 0 ? path : path + "/" + String(index)
+    }
+
     init(reading r: ConfigObjectReader) {
         self.init()
         r.read("enabled", into: &enabled)
