@@ -70,6 +70,11 @@ final class CRLTests: XCTestCase {
         let leaf = workspace.directory.appendingPathComponent("leaf.pem")
         let chain = try client.post(flow.certificateURL, .empty, key: flow.key, kid: flow.account).text
         try chain.write(to: leaf, atomically: true, encoding: .utf8)
+        // The leaf names where that CRL is served (cRLDistributionPoints, RFC 5280 §4.2.1.13).
+        let distribution = try Command.run("/usr/bin/openssl", ["x509", "-in", leaf.path, "-noout", "-ext", "crlDistributionPoints"])
+        XCTAssertEqual(distribution.status, 0, distribution.stderr)
+        XCTAssertTrue(distribution.stdout.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                        .contains("URI:\(server.baseURL)/crl"), distribution.stdout)
         func verify(_ crl: String) throws -> CommandResult {
             try Command.run("/usr/bin/openssl", ["verify", "-crl_check", "-CAfile", root, "-CRLfile", crl, leaf.path])
         }
