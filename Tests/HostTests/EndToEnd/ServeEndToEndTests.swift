@@ -148,12 +148,13 @@ final class ServeEndToEndTests: XCTestCase {
     /// Sections whose feature is not built yet load with one warning each (ConfigKeyCatalog).
     func testServeWarnsOncePerInactiveSection() throws {
         let port = try ServerProcess.freePort()
-        let config = try writeConfig(port: port, extra: "crl:\n  enabled: true\n  path: /c\naudit_retention:\n  enabled: true\n")
+        let config = try writeConfig(port: port, extra: "ct_logging:\n  enabled: true\n  logs:\n    - url: https://ct.example/log\n"
+                                                         + "audit_retention:\n  enabled: true\n")
         let server = try ServerProcess(config: config, port: port,
                                        logFile: directory.appendingPathComponent("server.log"))
         try server.waitUntilLive()
         let log = server.log
-        for section in ["crl", "audit_retention"] {
+        for section in ["ct_logging", "audit_retention"] {
             let lines = log.split(separator: "\n").filter { $0.contains("\(section) is not active yet: ") }
             XCTAssertEqual(lines.count, 1, log)
             XCTAssertTrue(lines.first?.contains("WARNING") ?? false, log)
