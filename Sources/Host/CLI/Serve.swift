@@ -33,6 +33,9 @@ struct Serve: AsyncParsableCommand {
         } catch {
             invocation.fail(CLIError("cannot read maintenance mode: \(error)"))
         }
+        // OCSP: each instance has the CA issue its own responder certificate before it listens.
+        let ocsp = core.makeOCSPResponder()
+        if let ocsp { await ocsp.refresh() }
         let lifecycle = Lifecycle()
         let workersOfThisInstance = BackgroundWorkers(core: core, metrics: metrics.workers)
         let workerStates = workersOfThisInstance.states
@@ -43,13 +46,14 @@ struct Serve: AsyncParsableCommand {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await workersOfThisInstance.run() }
                 group.addTask { await core.maintenance.run(logger: Logger(label: "acmeeh.maintenance")) }
+                if let ocsp { group.addTask { await ocsp.run() } }
             }
         }
         let shutdown = GracefulShutdown(runtime: runtime, maintenance: core.maintenance, background: background, logger: logger)
         let application: any Service
         do {
             application = try HTTPServer(config: config, health: health, acme: acme, logger: Logger(label: "acmeeh.http"),
-                                         metrics: metrics, metricsEnabled: { core.reloadable.metricsEnabled })
+                                         metrics: metrics, metricsEnabled: { core.reloadable.metricsEnabled }, ocsp: ocsp)
                 .makeApplication(eventLoopGroup: eventLoops)
         } catch {
             background.cancel()
