@@ -51,6 +51,19 @@ final class OCSPTests: XCTestCase {
         XCTAssertFalse(good.contains("WARNING"), good)
         XCTAssertTrue(good.contains("OCSP Signing"), "a delegated responder certificate: \(good)")
         XCTAssertTrue(good.contains("ocsp-responder.invalid"), good)
+        let sha256 = try ask(["-sha256", "-cert", leaf])
+        XCTAssertTrue(sha256.contains("Hash Algorithm: sha256"), sha256)
+        XCTAssertTrue(sha256.contains("\(leaf): good"), "a CertID hashed with SHA-256: \(sha256)")
+
+        // The same serial under another issuer's name and key is not ours: unknown.
+        let other = try Command.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                                          "-nodes", "-keyout", file("other.key"), "-out", file("other.pem"),
+                                                          "-subj", "/CN=another CA", "-days", "1"])
+        XCTAssertEqual(other.status, 0, other.stderr)
+        let serial = "0x" + (try CertificateChain(pem: chain).leaf.serialHex)
+        let foreign = try Command.run("/usr/bin/openssl", ["ocsp", "-issuer", file("other.pem"), "-serial", serial,
+                                                            "-url", server.baseURL + "/ocsp", "-noverify"])
+        XCTAssertTrue(foreign.stdout.contains("\(serial): unknown"), foreign.stdout + foreign.stderr)
 
         // The GET form (RFC 6960 Appendix A.1) of a nonce-less request, cacheable until nextUpdate.
         let made = try Command.run("/usr/bin/openssl", ["ocsp", "-issuer", root, "-cert", leaf, "-no_nonce",
@@ -68,6 +81,15 @@ final class OCSPTests: XCTestCase {
                                                          "-cert", leaf, "-CAfile", root, "-no_nonce"])
         XCTAssertTrue((read.stdout + read.stderr).contains("Response verify OK"), read.stdout + read.stderr)
         XCTAssertTrue(read.stdout.contains("\(leaf): good"), read.stdout + read.stderr)
+        // Clients that put the base64 in the path as it is ('/', '+' and '=' unescaped), and base64url.
+        let raw = try HTTP.get(server.baseURL + "/ocsp/" + request.base64EncodedString())
+        XCTAssertEqual(raw.status, 200)
+        for body in [raw.body, try HTTP.get(server.baseURL + "/ocsp/" + Base64URL.encode([UInt8](request))).body] {
+            try body.write(to: URL(fileURLWithPath: file("response.der")))
+            let again = try Command.run("/usr/bin/openssl", ["ocsp", "-respin", file("response.der"), "-issuer", root,
+                                                              "-cert", leaf, "-CAfile", root, "-no_nonce"])
+            XCTAssertTrue(again.stdout.contains("\(leaf): good"), again.stdout + again.stderr)
+        }
 
         // Revoked (keyCompromise) at once, with its time.
         XCTAssertEqual(try client.post(client.url("revokeCert"), .json(["certificate": flow.certificate, "reason": 1]),
