@@ -35,7 +35,13 @@ struct Serve: AsyncParsableCommand {
         }
         // OCSP: each instance has the CA issue its own responder certificate before it listens.
         let ocsp = core.makeOCSPResponder()
-        if let ocsp { await ocsp.refresh() }
+        if let ocsp {
+            do {
+                try await ocsp.start()
+            } catch {
+                invocation.fail(CLIError("ocsp.enabled: ca.backend \(config.ca.backend) cannot issue the OCSP responder certificate: \(error)"))
+            }
+        }
         let lifecycle = Lifecycle()
         let workersOfThisInstance = BackgroundWorkers(core: core, metrics: metrics.workers)
         let workerStates = workersOfThisInstance.states

@@ -118,6 +118,26 @@ final class OCSPTests: XCTestCase {
         XCTAssertEqual([UInt8](try HTTP.send(post).body), [0x30, 0x03, 0x0A, 0x01, 0x01], "an oversized body")
     }
 
+    /// A CA plugin that ignores the profile's extended key usages (the example MinimalCA
+    /// issues serverAuth only) cannot make a responder certificate: `serve` refuses to start.
+    func testACAThatLeavesOutOCSPSigningRefusesToStart() throws {
+        let library = TestPaths.products.resolvingSymlinksInPath().path + "/libExampleMinimalCA.so"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: library), "run swift build: \(library) is missing")
+        let ca = workspace.directory.appendingPathComponent("ca")
+        XCTAssertThrowsError(try workspace.start(extra: "ocsp:\n  enabled: true\n", edit: { url in
+            let yaml = try String(contentsOf: url, encoding: .utf8)
+            try yaml.replacingOccurrences(of: "  backend: internal\n", with: """
+                  backend: "ext:\(library)"
+                  issuer_cert: \(ca.appendingPathComponent("root.pem").path)
+                  issuer_key: \(ca.appendingPathComponent("root-key.pem").path)
+
+                """).write(to: url, atomically: true, encoding: .utf8)
+        })) { error in
+            XCTAssertTrue("\(error)".contains("ocsp.enabled: ca.backend ext:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("without extended key usage id-kp-OCSPSigning"), "\(error)")
+        }
+    }
+
     func testResponderURLAndConfigChecks() throws {
         let on = try ConfigLoader.load(yaml: ConfigTests.minimal + "ocsp:\n  enabled: true\n  path: /status\n",
                                        source: "test.yaml", environment: [:])

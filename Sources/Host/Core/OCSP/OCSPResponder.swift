@@ -54,6 +54,22 @@ actor OCSPResponder {
         return credential.map { $0.notAfter > now } ?? false
     }
 
+    /// The first responder certificate, before the server listens. A CA that cannot issue it
+    /// for good (it leaves out id-kp-OCSPSigning, returns no issuer, refuses the request) makes
+    /// this throw, so that `serve` refuses to start; a retryable failure (CA down) is logged
+    /// and `run` tries again, answering `tryLater` meanwhile.
+    func start() async throws {
+        do {
+            let fresh = try await issue()
+            credential = fresh
+            logger.info("OCSP responder certificate issued",
+                        metadata: ["serial": "\(fresh.serialHex)", "not_after": "\(fresh.notAfter)"])
+        } catch let error as PluginError where error.retryable {
+            logger.warning("cannot issue the OCSP responder certificate yet; retrying every minute",
+                           metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Keeps the responder certificate fresh until cancelled.
     func run() async {
         while !Task.isCancelled {
