@@ -138,6 +138,23 @@ final class OCSPTests: XCTestCase {
         }
     }
 
+    /// `ocsp.path` must not be a path acmeeh already serves.
+    func testAPathAlreadyServedIsRefused() throws {
+        XCTAssertThrowsError(try workspace.start(extra: "ocsp:\n  enabled: true\n  path: /directory\n")) { error in
+            XCTAssertTrue("\(error)".contains("ocsp.path /directory is already served by acmeeh"), "\(error)")
+        }
+    }
+
+    func testTheResponderCertificateIsDueWithinRenewBeforeDays() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let day: TimeInterval = 86400
+        XCTAssertTrue(OCSPResponder.isDue(notAfter: nil, renewBeforeDays: 2, now: now), "none yet")
+        XCTAssertFalse(OCSPResponder.isDue(notAfter: now + 2 * day + 1, renewBeforeDays: 2, now: now))
+        XCTAssertTrue(OCSPResponder.isDue(notAfter: now + 2 * day, renewBeforeDays: 2, now: now))
+        XCTAssertTrue(OCSPResponder.isDue(notAfter: now - 1, renewBeforeDays: 0, now: now), "expired")
+        XCTAssertFalse(OCSPResponder.isDue(notAfter: now + 1, renewBeforeDays: 0, now: now))
+    }
+
     func testResponderURLAndConfigChecks() throws {
         let on = try ConfigLoader.load(yaml: ConfigTests.minimal + "ocsp:\n  enabled: true\n  path: /status\n",
                                        source: "test.yaml", environment: [:])

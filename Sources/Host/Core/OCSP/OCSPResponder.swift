@@ -35,8 +35,13 @@ actor OCSPResponder {
 
     /// Whether the responder certificate must be (re-)issued at `now`.
     func isDue(now: Date = Date()) -> Bool {
-        guard let credential else { return true }
-        return credential.notAfter.timeIntervalSince(now) <= TimeInterval(config.renewBeforeDays * 86400)
+        Self.isDue(notAfter: credential?.notAfter, renewBeforeDays: config.renewBeforeDays, now: now)
+    }
+
+    /// Due without a certificate, and from `renewBeforeDays` before its notAfter on.
+    static func isDue(notAfter: Date?, renewBeforeDays: Int, now: Date) -> Bool {
+        guard let notAfter else { return true }
+        return notAfter.timeIntervalSince(now) <= TimeInterval(renewBeforeDays * 86400)
     }
 
     /// Issues a new responder certificate when due; true when one is in use afterwards.
