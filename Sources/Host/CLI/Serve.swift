@@ -47,6 +47,7 @@ struct Serve: AsyncParsableCommand {
         let workerStates = workersOfThisInstance.states
         var probes = runtime.healthProbes(crl: core.crl, workers: { WorkerHealthProbe.report(workerStates) })
         probes.maintenance = { core.maintenance.isOn }
+        if let ocsp { probes.ocsp = Self.ocspProbe(ocsp) }
         let health = HealthMonitor(probes: probes, lifecycle: lifecycle)
         let background = Task {
             await withTaskGroup(of: Void.self) { group in
@@ -92,6 +93,17 @@ struct Serve: AsyncParsableCommand {
         await shutdown.finish()
         if let failure { invocation.fail(failure) }
         logger.info("acmeeh stopped")
+    }
+
+    /// `/healthz` `ocsp`: ok with the responder certificate in use, error without a valid one.
+    private static func ocspProbe(_ responder: OCSPResponder) -> @Sendable () async -> ComponentHealth {
+        return {
+            guard let current = await responder.health() else {
+                return .failed(.error, "no valid OCSP responder certificate: requests get tryLater")
+            }
+            return ComponentHealth(status: .ok, fields: ["responder_serial": current.serial,
+                                                         "responder_not_after": current.notAfter.ISO8601Format()])
+        }
     }
 }
 

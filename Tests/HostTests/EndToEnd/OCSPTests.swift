@@ -38,6 +38,11 @@ final class OCSPTests: XCTestCase {
 
     func testGoodThenRevokedUnknownNonceGETAndMalformed() throws {
         server = try workspace.start(extra: "ocsp:\n  enabled: true\n  next_update_seconds: 600\n")
+        let health = try HTTP.get(server.baseURL + "/healthz").json?["checks"] as? [String: Any]
+        let ocspHealth = health?["ocsp"] as? [String: Any]
+        XCTAssertEqual(ocspHealth?["status"] as? String, "ok", "\(health ?? [:])")
+        XCTAssertEqual(ocspHealth?["responder_serial"] as? String, "1", "the first serial of serial_source: database")
+        XCTAssertNotNil(ocspHealth?["responder_not_after"] as? String)
         let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
         let flow = try workspace.issue(client, name: "ocsp.example.test")
         let chain = try client.post(flow.certificateURL, .empty, key: flow.key, kid: flow.account).text

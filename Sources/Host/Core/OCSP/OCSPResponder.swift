@@ -75,6 +75,13 @@ actor OCSPResponder {
         }
     }
 
+    /// `/healthz`: the responder certificate in use (serial, notAfter); nil when there is
+    /// none or it has expired (requests get `tryLater`).
+    func health(now: Date = Date()) -> (serial: String, notAfter: Date)? {
+        guard let credential, credential.notAfter > now else { return nil }
+        return (credential.serialHex, credential.notAfter)
+    }
+
     /// Keeps the responder certificate fresh until cancelled.
     func run() async {
         while !Task.isCancelled {

@@ -12,6 +12,7 @@ final class OCSPResponderCredential: @unchecked Sendable {
     let certificate: OpaquePointer
     /// `X509`: the CA certificate that issued it (and the certificates the responder answers for).
     let issuer: OpaquePointer
+    /// Lowercase hex without leading zeros.
     let serialHex: String
     let notAfter: Date
 
@@ -56,7 +57,7 @@ final class OCSPResponderCredential: @unchecked Sendable {
         self.key = key
         self.certificate = leaf
         self.issuer = issuer
-        self.serialHex = facts.serialHex
+        self.serialHex = CertificateID.normalisedSerial(facts.serialHex)
         self.notAfter = facts.notAfter
         keep = true
     }
