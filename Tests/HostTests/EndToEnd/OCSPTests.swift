@@ -158,6 +158,10 @@ final class OCSPTests: XCTestCase {
         XCTAssertTrue(OCSPResponder.isDue(notAfter: now + 2 * day, renewBeforeDays: 2, now: now))
         XCTAssertTrue(OCSPResponder.isDue(notAfter: now - 1, renewBeforeDays: 0, now: now), "expired")
         XCTAssertFalse(OCSPResponder.isDue(notAfter: now + 1, renewBeforeDays: 0, now: now))
+        XCTAssertEqual(OCSPResponder.checkSeconds(notAfter: now + 7 * day, renewBeforeDays: 2, now: now), 3600)
+        XCTAssertEqual(OCSPResponder.checkSeconds(notAfter: now + 2 * day + 600, renewBeforeDays: 2, now: now), 600,
+                       "wakes when the renewal is due")
+        XCTAssertEqual(OCSPResponder.checkSeconds(notAfter: now + 10, renewBeforeDays: 0, now: now), 60)
     }
 
     func testResponderURLAndConfigChecks() throws {

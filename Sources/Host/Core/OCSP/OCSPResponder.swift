@@ -6,8 +6,8 @@ import Logging
 /// backend's certificates from the `certificates` table, signing with a delegated responder
 /// certificate (§4.2.2.2) that the primary CA issues through its normal sign call for a key
 /// this instance generates and never stores: each instance has its own, re-issued when it
-/// is within `ocsp.renew_before_days` of expiry (`run` checks hourly, every minute while it
-/// has none). Until the first one is issued, requests get `tryLater`.
+/// is within `ocsp.renew_before_days` of expiry (`run` checks hourly or when the renewal is
+/// due, every minute while it has none). Until the first one is issued, requests get `tryLater`.
 actor OCSPResponder {
     let config: OcspConfig
     let database: Database
@@ -36,6 +36,14 @@ actor OCSPResponder {
     /// Whether the responder certificate must be (re-)issued at `now`.
     func isDue(now: Date = Date()) -> Bool {
         Self.isDue(notAfter: credential?.notAfter, renewBeforeDays: config.renewBeforeDays, now: now)
+    }
+
+    /// How long `run` waits before it looks again: an hour, or less when the renewal is due
+    /// sooner (at least a minute).
+    static func checkSeconds(notAfter: Date?, renewBeforeDays: Int, now: Date = Date()) -> Int {
+        guard let notAfter else { return 60 }
+        let untilDue = notAfter.timeIntervalSince(now) - TimeInterval(renewBeforeDays * 86400)
+        return Int(max(60, min(3600, untilDue.rounded(.up))))
     }
 
     /// Due without a certificate, and from `renewBeforeDays` before its notAfter on.
@@ -86,7 +94,8 @@ actor OCSPResponder {
     func run() async {
         while !Task.isCancelled {
             let ready = await refresh()
-            try? await Task.sleep(for: .seconds(ready ? 3600 : 60))
+            try? await Task.sleep(for: .seconds(ready ? Self.checkSeconds(notAfter: credential?.notAfter,
+                                                                          renewBeforeDays: config.renewBeforeDays) : 60))
         }
     }
 
