@@ -16,6 +16,8 @@ struct HTTPServer {
     /// (`metrics.enabled`, which SIGHUP reloads) says so.
     var metrics: ServerMetrics? = nil
     var metricsEnabled: @Sendable () -> Bool = { false }
+    /// Serves `ocsp.path` when set (`ocsp.enabled`).
+    var ocsp: OCSPResponder? = nil
 
     /// Throws when `metrics.path` is a path the server already serves.
     func makeApplication(eventLoopGroup: any EventLoopGroup) throws -> some ApplicationProtocol {
@@ -33,6 +35,13 @@ struct HTTPServer {
         if let crl = acme.core.crl {
             try Self.ensureFree(config.crl.path, key: "crl.path", in: router)
             CRLEndpoint(publisher: crl).register(on: router, config: config.crl)
+        }
+        if let ocsp {
+            let path = config.ocsp.path
+            if router.routes.contains(where: { [path, path + "/**"].contains($0.path.description) || $0.path.description.hasPrefix(path + "/") }) {
+                throw RouteConflict(description: "ocsp.path \(path) is already served by acmeeh; choose another path")
+            }
+            OCSPEndpoint(responder: ocsp).register(on: router, path: path)
         }
         let idle: TimeAmount? = config.server.keepalive > 0 ? .seconds(Int64(config.server.keepalive)) : nil
         return Application(
@@ -87,7 +96,7 @@ struct HTTPServer {
     }
 }
 
-/// A configured path (`metrics.path`, `crl.path`) that another route already serves.
+/// A configured path (`metrics.path`, `crl.path`, `ocsp.path`) that another route already serves.
 struct RouteConflict: Error, CustomStringConvertible {
     let description: String
 }

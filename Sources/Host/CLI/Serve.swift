@@ -33,23 +33,34 @@ struct Serve: AsyncParsableCommand {
         } catch {
             invocation.fail(CLIError("cannot read maintenance mode: \(error)"))
         }
+        // OCSP: each instance has the CA issue its own responder certificate before it listens.
+        let ocsp = core.makeOCSPResponder()
+        if let ocsp {
+            do {
+                try await ocsp.start()
+            } catch {
+                invocation.fail(CLIError("ocsp.enabled: ca.backend \(config.ca.backend) cannot issue the OCSP responder certificate: \(error)"))
+            }
+        }
         let lifecycle = Lifecycle()
         let workersOfThisInstance = BackgroundWorkers(core: core, metrics: metrics.workers)
         let workerStates = workersOfThisInstance.states
         var probes = runtime.healthProbes(crl: core.crl, workers: { WorkerHealthProbe.report(workerStates) })
         probes.maintenance = { core.maintenance.isOn }
+        if let ocsp { probes.ocsp = Self.ocspProbe(ocsp) }
         let health = HealthMonitor(probes: probes, lifecycle: lifecycle)
         let background = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await workersOfThisInstance.run() }
                 group.addTask { await core.maintenance.run(logger: Logger(label: "acmeeh.maintenance")) }
+                if let ocsp { group.addTask { await ocsp.run() } }
             }
         }
         let shutdown = GracefulShutdown(runtime: runtime, maintenance: core.maintenance, background: background, logger: logger)
         let application: any Service
         do {
             application = try HTTPServer(config: config, health: health, acme: acme, logger: Logger(label: "acmeeh.http"),
-                                         metrics: metrics, metricsEnabled: { core.reloadable.metricsEnabled })
+                                         metrics: metrics, metricsEnabled: { core.reloadable.metricsEnabled }, ocsp: ocsp)
                 .makeApplication(eventLoopGroup: eventLoops)
         } catch {
             background.cancel()
@@ -82,6 +93,17 @@ struct Serve: AsyncParsableCommand {
         await shutdown.finish()
         if let failure { invocation.fail(failure) }
         logger.info("acmeeh stopped")
+    }
+
+    /// `/healthz` `ocsp`: ok with the responder certificate in use, error without a valid one.
+    private static func ocspProbe(_ responder: OCSPResponder) -> @Sendable () async -> ComponentHealth {
+        return {
+            guard let current = await responder.health() else {
+                return .failed(.error, "no valid OCSP responder certificate: requests get tryLater")
+            }
+            return ComponentHealth(status: .ok, fields: ["responder_serial": current.serial,
+                                                         "responder_not_after": current.notAfter.ISO8601Format()])
+        }
     }
 }
 

@@ -76,6 +76,8 @@ extension ConfigKeyCatalog {
                 "stale_processing_threshold_seconds", "pre_authorization_lifetime_days", "retry_after_seconds"),
         works("tos", "url", "require_agreement"),
         works("crl", "enabled", "path", "rebuild_interval_seconds", "next_update_seconds", "hash_algorithm"),
+        // ours: the reference has no OCSP responder
+        works("ocsp", "enabled", "path", "responder_validity_days", "renew_before_days", "next_update_seconds"),
         works("metrics", "enabled", "path"),
         [refused("metrics.auth_required", when: .equals(.bool(true)),
                    "metrics authentication takes admin API tokens, which are not built yet; ignoring it would "

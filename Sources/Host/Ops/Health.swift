@@ -27,6 +27,8 @@ struct HealthMonitor: Sendable {
         var workers: @Sendable () -> WorkersHealth
         /// Whether maintenance mode is on (shown; it does not make the instance unhealthy).
         var maintenance: @Sendable () -> Bool = { false }
+        /// nil while the OCSP responder is disabled.
+        var ocsp: (@Sendable () async -> ComponentHealth)? = nil
     }
 
     let probes: Probes
@@ -37,8 +39,8 @@ struct HealthMonitor: Sendable {
         ["alive": true, "version": AcmeehVersion.string]
     }
 
-    /// `GET /healthz`: every subsystem; unhealthy when the database, the CA backend or an
-    /// enabled CRL is unhealthy, a background worker is dead or overdue, or the server is
+    /// `GET /healthz`: every subsystem; unhealthy when the database, the CA backend, an
+    /// enabled CRL or an enabled OCSP responder (without a valid certificate) is unhealthy, a background worker is dead or overdue, or the server is
     /// shutting down.
     func health() async -> (healthy: Bool, body: [String: any Sendable]) {
         async let database = probes.database()
@@ -46,6 +48,7 @@ struct HealthMonitor: Sendable {
         async let smtp = probes.smtp()
         async let dns = probes.dnsResolver()
         let crl: ComponentHealth? = if let probe = probes.crl { await probe() } else { nil }
+        let ocsp: ComponentHealth? = if let probe = probes.ocsp { await probe() } else { nil }
         let (db, caResult, smtpResult, dnsResult) = await (database, ca, smtp, dns)
         let workers = probes.workers()
 
@@ -58,9 +61,11 @@ struct HealthMonitor: Sendable {
             "dns_resolver": Self.render(dnsResult),
         ]
         checks["crl"] = crl.map(Self.render) ?? ["status": "disabled"]
+        checks["ocsp"] = ocsp.map(Self.render) ?? ["status": "disabled"]
         let shuttingDown = lifecycle.isShuttingDown
         let healthy = db.status == .ok && caResult.status == .ok
-            && (crl.map { $0.status == .ok } ?? true) && !workers.degraded && !shuttingDown
+            && (crl.map { $0.status == .ok } ?? true) && (ocsp.map { $0.status == .ok } ?? true)
+            && !workers.degraded && !shuttingDown
         return (healthy, [
             "status": healthy ? "ok" : "degraded",
             "checks": checks,

@@ -1,7 +1,8 @@
 import COpenSSL
 
 /// A fresh P-256 key and a CSR for some DNS names, signed with it: what
-/// `acmeeh ca test-sign` sends through a CA plugin. The key is never stored.
+/// `acmeeh ca test-sign` sends through a CA plugin (the key is never stored), and what the
+/// OCSP responder has its delegated certificate issued for (with a key it keeps).
 enum ThrowawayCSR {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -10,6 +11,11 @@ enum ThrowawayCSR {
     static func make(dnsNames: [String]) throws -> [UInt8] {
         guard let key = generateKey() else { throw failure("cannot generate a P-256 key") }
         defer { EVP_PKEY_free(key) }
+        return try make(dnsNames: dnsNames, key: key)
+    }
+
+    /// A CSR for `dnsNames` with the caller's key (an `EVP_PKEY`, which the caller frees).
+    static func make(dnsNames: [String], key: OpaquePointer) throws -> [UInt8] {
         guard let request = X509_REQ_new() else { throw failure("out of memory") }
         defer { X509_REQ_free(request) }
         guard X509_REQ_set_version(request, 0) == 1, X509_REQ_set_pubkey(request, key) == 1 else {
@@ -41,7 +47,8 @@ enum ThrowawayCSR {
         return der
     }
 
-    private static func generateKey() -> OpaquePointer? {
+    /// A fresh P-256 key (the caller frees it with EVP_PKEY_free); nil when OpenSSL fails.
+    static func generateKey() -> OpaquePointer? {
         guard let context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil) else { return nil }
         defer { EVP_PKEY_CTX_free(context) }
         var key: OpaquePointer?
