@@ -127,7 +127,8 @@ final class Runtime: Sendable {
                                         recoveryTimeout: config.ca.circuitBreakerRecoveryTimeout),
                 crlDistributionPoint: crlURL))
         }
-        return GuardedCA(backends: backends, logger: Logger(label: "acmeeh.ca"), observer: observer)
+        return GuardedCA(backends: backends, logger: Logger(label: "acmeeh.ca"), observer: observer,
+                         ocspURL: config.ocspResponderURL)
     }
 
     /// Loads a CA backend with its configuration subtree: `ca.internal` for CAFile,

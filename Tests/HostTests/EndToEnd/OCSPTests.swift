@@ -48,6 +48,8 @@ final class OCSPTests: XCTestCase {
         let chain = try client.post(flow.certificateURL, .empty, key: flow.key, kid: flow.account).text
         try chain.write(toFile: file("leaf.pem"), atomically: true, encoding: .utf8)
         let leaf = file("leaf.pem")
+        let aia = try Command.run("/usr/bin/openssl", ["x509", "-in", leaf, "-noout", "-ext", "authorityInfoAccess"])
+        XCTAssertTrue(aia.stdout.contains("OCSP - URI:\(server.baseURL)/ocsp"), "the leaf names the responder: \(aia.stdout)")
 
         let good = try ask(["-cert", leaf])
         XCTAssertTrue(good.contains("\(leaf): good"), good)
