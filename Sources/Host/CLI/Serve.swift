@@ -38,6 +38,7 @@ struct Serve: AsyncParsableCommand {
         let workerStates = workersOfThisInstance.states
         var probes = runtime.healthProbes(crl: core.crl, workers: { WorkerHealthProbe.report(workerStates) })
         probes.maintenance = { core.maintenance.isOn }
+        probes.revocations = { [backlog = core.revocationBacklog] in RevocationBacklogProbe.render(backlog) }
         let health = HealthMonitor(probes: probes, lifecycle: lifecycle)
         let background = Task {
             await withTaskGroup(of: Void.self) { group in

@@ -27,6 +27,9 @@ struct HealthMonitor: Sendable {
         var workers: @Sendable () -> WorkersHealth
         /// Whether maintenance mode is on (shown; it does not make the instance unhealthy).
         var maintenance: @Sendable () -> Bool = { false }
+        /// The revocations not yet confirmed by their CA backend (shown; they do not make
+        /// the instance unhealthy: the database holds them and the forwarder retries them).
+        var revocations: (@Sendable () -> ComponentHealth)? = nil
     }
 
     let probes: Probes
@@ -58,6 +61,7 @@ struct HealthMonitor: Sendable {
             "dns_resolver": Self.render(dnsResult),
         ]
         checks["crl"] = crl.map(Self.render) ?? ["status": "disabled"]
+        if let revocations = probes.revocations { checks["revocations"] = Self.render(revocations()) }
         let shuttingDown = lifecycle.isShuttingDown
         let healthy = db.status == .ok && caResult.status == .ok
             && (crl.map { $0.status == .ok } ?? true) && !workers.degraded && !shuttingDown
