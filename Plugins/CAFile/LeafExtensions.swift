@@ -54,6 +54,41 @@ final class ExtensionSet: @unchecked Sendable {
         return try ExtensionSet(values, issuer: issuer, dropped: dropped)
     }
 
+    /// Where relying parties check revocation, as the host hands it in: cRLDistributionPoints
+    /// with one fullName URI (RFC 5280 §4.2.1.13) and authorityInfoAccess id-ad-ocsp
+    /// (RFC 5280 §4.2.2.1), each left out when its URL is nil. A URL that is not an http(s)
+    /// URL this encoding can carry is refused.
+    static func revocation(crlDistributionPoint: String?, ocspURL: String?, issuer: OpaquePointer) throws(PluginError) -> ExtensionSet {
+        var values: [(Int32, String)] = []
+        if let url = crlDistributionPoint {
+            try checkURL(url, "crl_distribution_point")
+            values.append((NID_crl_distribution_points, "URI:" + url))
+        }
+        if let url = ocspURL {
+            try checkURL(url, "ocsp_url")
+            values.append((NID_info_access, "OCSP;URI:" + url))
+        }
+        return try ExtensionSet(values, issuer: issuer)
+    }
+
+    /// The longest URL put in a leaf.
+    static let maxURLBytes = 2048
+
+    /// An http:// or https:// URL of printable ASCII (an IA5String in the leaf) without a
+    /// comma, which the OpenSSL configuration syntax would split at, of at most maxURLBytes.
+    private static func checkURL(_ url: String, _ field: String) throws(PluginError) {
+        let bytes = Array(url.utf8)
+        let lowered = url.lowercased()
+        let scheme = lowered.hasPrefix("https://") ? 8 : lowered.hasPrefix("http://") ? 7 : 0
+        guard bytes.count <= maxURLBytes else {
+            throw PluginError.invalidInput("\(field) is \(bytes.count) bytes, more than \(maxURLBytes)")
+        }
+        guard scheme > 0, bytes.count > scheme,
+              bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") }) else {
+            throw PluginError.invalidInput("\(field) \"\(url.prefix(80))\" is not an http:// or https:// URL without commas, spaces or control characters")
+        }
+    }
+
     /// Appends copies of the extensions to `leaf`.
     func add(to leaf: OpaquePointer) throws(PluginError) {
         for ext in extensions {

@@ -12,7 +12,8 @@ struct RequestedNames {
 }
 
 extension CAFile {
-    /// Builds and signs the leaf for `request` (CN, SANs, validity, profile, BC, SKI/AKI),
+    /// Builds and signs the leaf for `request` (CN, SANs, validity, profile, BC, SKI/AKI,
+    /// CRL distribution point and OCSP URL when the host hands them),
     /// then renders the chain. The CSR is trusted as the ABI promises ("already checked by
     /// the host": signature, SANs, key policy): its signature is not verified again and its
     /// key not decoded; the SubjectPublicKeyInfo is copied into the leaf byte for byte.
@@ -21,6 +22,8 @@ extension CAFile {
         let names = try requestedNames(csr)
         defer { acmeeh_GENERAL_NAMES_free(names.generalNames) }
 
+        let revocationExtensions = try ExtensionSet.revocation(
+            crlDistributionPoint: request.crlDistributionPoint, ocspURL: request.ocspURL, issuer: issuer)
         let profileExtensions = try profiles.extensions(
             profile: request.profile, json: request.profileJSON, rsaKey: csr.isRSA, issuer: issuer)
         if !profileExtensions.dropped.isEmpty {
@@ -82,6 +85,7 @@ extension CAFile {
         try profileExtensions.add(to: leaf)
         try addSubjectKeyIdentifier(leaf, csr)
         try authorityKeyIdentifier.add(to: leaf)
+        try revocationExtensions.add(to: leaf)
 
         try request.deadline.check("signing the certificate")
         guard X509_sign(leaf, issuerKey, digest) > 0 else { throw openSSLFailure("X509_sign") }

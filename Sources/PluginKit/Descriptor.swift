@@ -210,7 +210,10 @@ private let caSignThunk: @convention(c) (
         profileJSON: borrowedString(r.profile_json) ?? "{}",
         notBefore: r.not_before, notAfter: r.not_after, validityDays: r.validity_days,
         serialHex: borrowedString(r.serial_hex),
-        deadline: Deadline(milliseconds: r.deadline_ms))
+        deadline: Deadline(milliseconds: r.deadline_ms),
+        // 1.1 fields: borrowedStruct left them NULL when the host's struct_size stops before them.
+        crlDistributionPoint: borrowedString(r.crl_distribution_point),
+        ocspURL: borrowedString(r.ocsp_url))
     do {
         return try write(try ca.sign(signRequest), to: result)
     } catch {

@@ -85,10 +85,17 @@ public struct SignRequest: Sendable {
     /// Lowercase hex chosen by the host, or nil: the plugin chooses.
     public var serialHex: String?
     public var deadline: Deadline
+    /// Since 1.1. URL for the leaf's CRL Distribution Points extension (RFC 5280 §4.2.1.13),
+    /// or nil: the host publishes no CRL (always nil from a 1.0 host).
+    public var crlDistributionPoint: String?
+    /// Since 1.1. URL for the leaf's Authority Information Access id-ad-ocsp (RFC 5280 §4.2.2.1),
+    /// or nil: no OCSP responder (always nil from a 1.0 host).
+    public var ocspURL: String?
 
     public init(csrDER: [UInt8], profile: String = "default", profileJSON: String = "{}",
                 notBefore: Int64 = 0, notAfter: Int64 = 0, validityDays: UInt32,
-                serialHex: String? = nil, deadline: Deadline) {
+                serialHex: String? = nil, deadline: Deadline,
+                crlDistributionPoint: String? = nil, ocspURL: String? = nil) {
         self.csrDER = csrDER
         self.profile = profile
         self.profileJSON = profileJSON
@@ -97,6 +104,8 @@ public struct SignRequest: Sendable {
         self.validityDays = validityDays
         self.serialHex = serialHex
         self.deadline = deadline
+        self.crlDistributionPoint = crlDistributionPoint
+        self.ocspURL = ocspURL
     }
 }
 

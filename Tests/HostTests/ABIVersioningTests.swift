@@ -26,7 +26,11 @@ import Testing
         #expect(MemoryLayout<acmeeh_error>.size == Int(ACMEEH_ERROR_V1_SIZE))
         #expect(MemoryLayout<acmeeh_host_api>.size == Int(ACMEEH_HOST_API_V1_SIZE))
         #expect(MemoryLayout<acmeeh_create_params>.size == Int(ACMEEH_CREATE_PARAMS_V1_SIZE))
-        #expect(MemoryLayout<acmeeh_ca_sign_request>.size == Int(ACMEEH_CA_SIGN_REQUEST_V1_SIZE))
+        // The sign request grew in 1.1: its 1.0 layout ends where crl_distribution_point begins.
+        #expect(MemoryLayout<acmeeh_ca_sign_request>.offset(of: \.crl_distribution_point) == Int(ACMEEH_CA_SIGN_REQUEST_V1_SIZE))
+        #expect(ACMEEH_CA_SIGN_REQUEST_V1_SIZE == 80)
+        #expect(MemoryLayout<acmeeh_ca_sign_request>.size == Int(ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE))
+        #expect(ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE == 96)
         #expect(MemoryLayout<acmeeh_ca_sign_result>.size == Int(ACMEEH_CA_SIGN_RESULT_V1_SIZE))
         #expect(MemoryLayout<acmeeh_ca_revoke_request>.size == Int(ACMEEH_CA_REVOKE_REQUEST_V1_SIZE))
         #expect(MemoryLayout<acmeeh_challenge_request>.size == Int(ACMEEH_CHALLENGE_REQUEST_V1_SIZE))
@@ -110,7 +114,10 @@ import Testing
     }
 
     /// PluginKit (here in CAFile) accepts a request exactly the v1.0 size and a larger one
-    /// from a newer host, and refuses one below the v1.0 layout with a true message.
+    /// from a newer host, and refuses one below the v1.0 layout with a true message. The 1.1
+    /// URLs are read only when struct_size covers them: a request declared with the 1.0 size
+    /// yields a leaf without cRLDistributionPoints and authorityInfoAccess even though valid
+    /// URL pointers follow it in memory.
     @Test func pluginKitReadsHostStructsByTheirV10Size() async throws {
         let pki = try CAFilePKI.shared()
         let config = #"{"root_cert_path": "\#(pki.rsaRootCert)", "root_key_path": "\#(pki.rsaRootKey)"}"#
@@ -118,31 +125,48 @@ import Testing
                                           configJSON: config, configPath: "ca.internal")
         let csr = try pki.csr(key: pki.rsaLeafKey, sans: ["DNS:abi.example.test"])
 
-        for (declared, expected) in [(80, ACMEEH_STATUS_OK), (80 + 24, ACMEEH_STATUS_OK), (72, ACMEEH_STATUS_ERROR)] {
-            let (status, detail) = try await ca.instance.call("sign", timeout: .seconds(30)) { descriptor, handle, deadline in
-                csr.withUnsafeBufferPointer { der in
-                    // The request inside a larger buffer whose tail is garbage a reader must ignore.
-                    let buffer = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 8)
-                    defer { buffer.deallocate() }
-                    buffer.initializeMemory(as: UInt8.self, repeating: 0xEE, count: 128)
-                    var request = acmeeh_ca_sign_request()
-                    request.struct_size = UInt32(declared)
-                    request.csr_der = der.baseAddress
-                    request.csr_der_len = der.count
-                    request.validity_days = 7
-                    request.deadline_ms = deadline
-                    buffer.copyMemory(from: &request, byteCount: MemoryLayout<acmeeh_ca_sign_request>.size)
-                    var result = acmeeh_ca_sign_result.empty()
-                    var error = acmeeh_error.empty()
-                    let status = descriptor.ca_sign!(handle, buffer.assumingMemoryBound(to: acmeeh_ca_sign_request.self), &result, &error)
-                    [result.pem_chain.map(UnsafeMutableRawPointer.init), result.serial_hex.map(UnsafeMutableRawPointer.init)]
-                        .compactMap { $0 }.forEach { descriptor.buffer_free!($0) }
-                    return .success((status, withUnsafeBytes(of: &error.detail) { boundedString($0) }))
+        // DER of the extension OIDs: id-ce-cRLDistributionPoints (2.5.29.31), id-pe-authorityInfoAccess.
+        let cdpOID: [UInt8] = [0x06, 0x03, 0x55, 0x1D, 0x1F]
+        let aiaOID: [UInt8] = [0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01]
+        func has(_ der: [UInt8], _ oid: [UInt8]) -> Bool {
+            der.count >= oid.count && (0...(der.count - oid.count)).contains { der[$0..<($0 + oid.count)].elementsEqual(oid) }
+        }
+        for (declared, expected) in [(80, ACMEEH_STATUS_OK), (96, ACMEEH_STATUS_OK), (96 + 24, ACMEEH_STATUS_OK), (72, ACMEEH_STATUS_ERROR)] {
+            let (status, detail, chain) = try await ca.instance.call("sign", timeout: .seconds(30)) { descriptor, handle, deadline in
+                withCStrings(["http://abi.example.test/crl", "http://abi.example.test/ocsp"]) { urls in
+                    csr.withUnsafeBufferPointer { der in
+                        // The request inside a larger buffer whose tail is garbage a reader must ignore.
+                        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 8)
+                        defer { buffer.deallocate() }
+                        buffer.initializeMemory(as: UInt8.self, repeating: 0xEE, count: 128)
+                        var request = acmeeh_ca_sign_request()
+                        request.struct_size = UInt32(declared)
+                        request.csr_der = der.baseAddress
+                        request.csr_der_len = der.count
+                        request.validity_days = 7
+                        request.deadline_ms = deadline
+                        request.crl_distribution_point = urls[0]
+                        request.ocsp_url = urls[1]
+                        buffer.copyMemory(from: &request, byteCount: MemoryLayout<acmeeh_ca_sign_request>.size)
+                        var result = acmeeh_ca_sign_result.empty()
+                        var error = acmeeh_error.empty()
+                        let status = descriptor.ca_sign!(handle, buffer.assumingMemoryBound(to: acmeeh_ca_sign_request.self), &result, &error)
+                        let chain = result.pem_chain.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: result.pem_chain_len), as: UTF8.self) }
+                        [result.pem_chain.map(UnsafeMutableRawPointer.init), result.serial_hex.map(UnsafeMutableRawPointer.init)]
+                            .compactMap { $0 }.forEach { descriptor.buffer_free!($0) }
+                        return .success((status, withUnsafeBytes(of: &error.detail) { boundedString($0) }, chain))
+                    }
                 }
             }
             #expect(status == expected, "struct_size \(declared): \(detail)")
             if expected == ACMEEH_STATUS_ERROR {
                 #expect(detail == "ca_sign request/result struct_size is smaller than the v1.0 layout")
+                #expect(chain == nil)
+            } else {
+                let leaf = try CertificateChain(pem: try #require(chain)).leaf.der
+                // 1.0-sized: the URLs past struct_size are not read; 1.1-sized or larger: they are.
+                #expect(has(leaf, cdpOID) == (declared >= 96), "struct_size \(declared)")
+                #expect(has(leaf, aiaOID) == (declared >= 96), "struct_size \(declared)")
             }
         }
 

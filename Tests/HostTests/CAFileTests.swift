@@ -245,6 +245,61 @@ final class CAFileTests: XCTestCase {
         XCTAssertTrue(error.detail.contains("ca.profiles.client.key_usages"), error.detail)
     }
 
+    // MARK: - revocation pointers
+
+    /// The host's CRL and OCSP URLs (ABI 1.1) become cRLDistributionPoints and
+    /// authorityInfoAccess id-ad-ocsp; each is left out when not handed in.
+    func testCRLDistributionPointAndOCSPURLGoIntoTheLeafWhenGiven() async throws {
+        let pki = try CAFilePKI.shared()
+        let ca = try await loadCA(["root_cert_path": pki.rsaRootCert, "root_key_path": pki.rsaRootKey])
+        let csr = try pki.csr(key: pki.rsaLeafKey, sans: ["DNS:revocation.example.test"])
+        func pointers(_ issued: Issued) throws -> [String] {
+            try x509(issued.leaf, ["-ext", "crlDistributionPoints,authorityInfoAccess"])
+                .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+
+        var request = CASignRequest(csrDER: csr, validityDays: 30)
+        request.crlDistributionPoint = "http://acme.example.test:8080/crl/1"
+        request.ocspURL = "https://ocsp.example.test/ocsp"
+        let both = try await sign(ca, request)
+        XCTAssertEqual(try pointers(both), [
+            "X509v3 CRL Distribution Points:", "Full Name:", "URI:http://acme.example.test:8080/crl/1",
+            "Authority Information Access:", "OCSP - URI:https://ocsp.example.test/ocsp",
+        ])
+        XCTAssertEqual(try x509Extension(both.leaf, "crlDistributionPoints")?.critical, false)
+        XCTAssertEqual(try x509Extension(both.leaf, "authorityInfoAccess")?.critical, false)
+        try assertVerifies(both, root: pki.rsaRootCert, purpose: "sslserver")
+
+        request.ocspURL = nil
+        let crlOnly = try await sign(ca, request)
+        XCTAssertEqual(try pointers(crlOnly), [
+            "X509v3 CRL Distribution Points:", "Full Name:", "URI:http://acme.example.test:8080/crl/1",
+        ])
+        request.crlDistributionPoint = nil
+        request.ocspURL = "http://ocsp.example.test/"
+        let ocspOnly = try await sign(ca, request)
+        XCTAssertEqual(try pointers(ocspOnly), [
+            "Authority Information Access:", "OCSP - URI:http://ocsp.example.test/",
+        ])
+        let neither = try await sign(ca, CASignRequest(csrDER: csr, validityDays: 30))
+        XCTAssertEqual(try pointers(neither), [])
+
+        // The longest URL allowed fits; anything that is not an http(s) URL the extension can carry is refused.
+        let longest = "http://acme.example.test/" + String(repeating: "a", count: 2048 - 25)
+        request.crlDistributionPoint = longest
+        let long = try await sign(ca, request)
+        XCTAssertEqual(try pointers(long).filter { $0.hasPrefix("URI:") }, ["URI:" + longest])
+        for (crl, ocsp) in [(longest + "a", nil), ("ftp://acme.example.test/crl", nil), ("http://", nil),
+                            ("http://acme.example.test/a,URI:http://evil.test/", nil), ("http://acme.example.test/a b", nil),
+                            (nil, "http://ocsp.example.test/\u{7}"), (nil, "ocsp.example.test"), (nil, "http://ocsp.example.tést/")] {
+            request.crlDistributionPoint = crl
+            request.ocspURL = ocsp
+            let error = try await signError(ca, request)
+            XCTAssertEqual(error.code, .invalidInput, "\(crl ?? "-") \(ocsp ?? "-"): \(error)")
+            XCTAssertTrue(error.detail.hasPrefix(crl != nil ? "crl_distribution_point " : "ocsp_url "), error.detail)
+        }
+    }
+
     // MARK: - create() refusals
 
     func testKeyFileReadableByOthersIsRefused() async throws {

@@ -119,10 +119,13 @@ final class Runtime: Sendable {
             }
             let instance = try await loadCA(ref, configKey: index == 0 ? "ca.backend" : "ca.failover[\(index - 1)]",
                                             config: config, plugins: plugins, directory: directory)
+            // The CRL this backend's leaves point to: where CRLEndpoint serves it (same index).
+            let crlURL = config.crl.enabled ? config.server.externalURL + config.crl.path(forBackendAt: backends.count) : nil
             backends.append(GuardedCA.Backend(
                 name: name, instance: instance,
                 breaker: CircuitBreaker(failureThreshold: config.ca.circuitBreakerFailureThreshold,
-                                        recoveryTimeout: config.ca.circuitBreakerRecoveryTimeout)))
+                                        recoveryTimeout: config.ca.circuitBreakerRecoveryTimeout),
+                crlDistributionPoint: crlURL))
         }
         return GuardedCA(backends: backends, logger: Logger(label: "acmeeh.ca"), observer: observer)
     }

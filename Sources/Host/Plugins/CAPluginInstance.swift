@@ -13,6 +13,10 @@ struct CASignRequest: Sendable, Equatable {
     var validityDays: UInt32
     /// Lowercase hex chosen by the host, or nil to let the CA choose.
     var serialHex: String? = nil
+    /// URL for the leaf's CRL Distribution Points extension, or nil: no CRL is published (ABI 1.1).
+    var crlDistributionPoint: String? = nil
+    /// URL for the leaf's Authority Information Access id-ad-ocsp, or nil: no OCSP responder (ABI 1.1).
+    var ocspURL: String? = nil
 }
 
 /// What a CA answered to sign or poll.
@@ -45,14 +49,16 @@ final class CAPluginInstance: Sendable {
             var result = acmeeh_ca_sign_result.empty()
             var error = acmeeh_error.empty()
             let status = request.csrDER.withUnsafeBufferPointer { csr in
-                withCStrings([request.profile, request.profileJSON, request.serialHex]) { strings in
+                withCStrings([request.profile, request.profileJSON, request.serialHex,
+                              request.crlDistributionPoint, request.ocspURL]) { strings in
                     var cRequest = acmeeh_ca_sign_request(
                         struct_size: UInt32(MemoryLayout<acmeeh_ca_sign_request>.size),
                         csr_der: csr.baseAddress, csr_der_len: csr.count,
                         profile: strings[0], profile_json: strings[1],
                         not_before: request.notBefore, not_after: request.notAfter,
                         validity_days: request.validityDays, serial_hex: strings[2],
-                        deadline_ms: deadline)
+                        deadline_ms: deadline,
+                        crl_distribution_point: strings[3], ocsp_url: strings[4])
                     return descriptor.ca_sign!(handle, &cRequest, &result, &error)
                 }
             }

@@ -14,19 +14,25 @@ final class GuardedCA: Sendable {
         let name: String
         let instance: CAPluginInstance
         let breaker: CircuitBreaker
+        /// The URL of this backend's CRL, put in each leaf it signs; nil when no CRL is published.
+        var crlDistributionPoint: String? = nil
     }
 
     let backends: [Backend]
     let logger: Logger
     /// Told the time and outcome of every backend's sign call.
     let observer: PluginCallObserver
+    /// The OCSP responder URL put in each leaf (AIA id-ad-ocsp); nil while none is served.
+    let ocspURL: String?
 
     /// `backends` in order of preference, the primary first; never empty.
-    init(backends: [Backend], logger: Logger = Logger(label: "acmeeh.ca"), observer: PluginCallObserver = .none) {
+    init(backends: [Backend], logger: Logger = Logger(label: "acmeeh.ca"), observer: PluginCallObserver = .none,
+         ocspURL: String? = nil) {
         precondition(!backends.isEmpty, "GuardedCA needs at least one backend")
         self.backends = backends
         self.logger = logger
         self.observer = observer
+        self.ocspURL = ocspURL
     }
 
     var primary: Backend { backends[0] }
@@ -34,10 +40,14 @@ final class GuardedCA: Sendable {
     var name: String { primary.instance.name }
 
     /// Signs with the first backend that answers (issued, pending or a final refusal); returns its answer and name.
+    /// Each backend is asked with its own CRL URL and with ocspURL; these replace what the request carried.
     func sign(_ request: CASignRequest, timeout: Duration) async throws(PluginError) -> (outcome: CASignOutcome, backend: String) {
         var failures: [PluginError] = []
         for backend in backends {
             let started = ContinuousClock.now
+            var request = request
+            request.crlDistributionPoint = backend.crlDistributionPoint
+            request.ocspURL = ocspURL
             do {
                 let outcome = try await guarded(backend, "sign") { () async throws(PluginError) in
                     try await backend.instance.sign(request, timeout: timeout)

@@ -90,8 +90,10 @@ extern "C" {
 #define ACMEEH_CHALLENGE_REQUEST_V1_SIZE 72u
 #define ACMEEH_NOTIFICATION_V1_SIZE 64u
 #define ACMEEH_DESCRIPTOR_V1_SIZE 136u
-/* Since 1.1 (the smallest size of what 1.1 added): the descriptor through ca_sign_crl, the CRL structs. */
+/* Since 1.1 (the smallest size of what 1.1 added): the descriptor through ca_sign_crl, the sign request
+ * through ocsp_url, the CRL structs. */
 #define ACMEEH_DESCRIPTOR_V1_1_SIZE 144u
+#define ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE 96u
 #define ACMEEH_CA_CRL_REQUEST_V1_1_SIZE 72u
 #define ACMEEH_CA_CRL_RESULT_V1_1_SIZE 24u
 
@@ -189,6 +191,11 @@ typedef struct acmeeh_ca_sign_request {
     const char *serial_hex;   /* serial chosen by the host in canonical form (lowercase hex, an even number
                                  of digits, no leading zero byte), or NULL: the plugin chooses */
     int64_t deadline_ms;
+    /* Since 1.1 (read only when struct_size covers them). */
+    const char *crl_distribution_point; /* URL for the leaf's CRL Distribution Points extension
+                                           (RFC 5280 §4.2.1.13), or NULL: the host publishes no CRL */
+    const char *ocsp_url;               /* URL for the leaf's Authority Information Access id-ad-ocsp
+                                           (RFC 5280 §4.2.2.1), or NULL: no OCSP responder */
 } acmeeh_ca_sign_request;
 
 /*
@@ -448,7 +455,8 @@ typedef const acmeeh_plugin_descriptor *(*acmeeh_plugin_register_fn)(uint32_t ho
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_error) == ACMEEH_ERROR_V1_SIZE, "acmeeh_error v1.0 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_host_api) == ACMEEH_HOST_API_V1_SIZE, "acmeeh_host_api v1.0 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_create_params) == ACMEEH_CREATE_PARAMS_V1_SIZE, "acmeeh_create_params v1.0 size");
-ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_sign_request) == ACMEEH_CA_SIGN_REQUEST_V1_SIZE, "acmeeh_ca_sign_request v1.0 size");
+ACMEEH_STATIC_ASSERT(offsetof(acmeeh_ca_sign_request, deadline_ms) + sizeof(int64_t) == ACMEEH_CA_SIGN_REQUEST_V1_SIZE,
+                     "acmeeh_ca_sign_request v1.0 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_sign_result) == ACMEEH_CA_SIGN_RESULT_V1_SIZE, "acmeeh_ca_sign_result v1.0 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_revoke_request) == ACMEEH_CA_REVOKE_REQUEST_V1_SIZE, "acmeeh_ca_revoke_request v1.0 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_challenge_request) == ACMEEH_CHALLENGE_REQUEST_V1_SIZE, "acmeeh_challenge_request v1.0 size");
@@ -457,6 +465,7 @@ ACMEEH_STATIC_ASSERT(offsetof(acmeeh_plugin_descriptor, notifier_deliver) + size
                      "acmeeh_plugin_descriptor v1.0 size");
 ACMEEH_STATIC_ASSERT(offsetof(acmeeh_plugin_descriptor, ca_sign_crl) + sizeof(void *) == ACMEEH_DESCRIPTOR_V1_1_SIZE,
                      "acmeeh_plugin_descriptor v1.1 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_sign_request) == ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE, "acmeeh_ca_sign_request v1.1 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_request) == ACMEEH_CA_CRL_REQUEST_V1_1_SIZE, "acmeeh_ca_crl_request v1.1 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_result) == ACMEEH_CA_CRL_RESULT_V1_1_SIZE, "acmeeh_ca_crl_result v1.1 size");
 #undef ACMEEH_STATIC_ASSERT

@@ -5,8 +5,9 @@ import XCTest
 /// CRL publishing (`crl.*`) at a real `acmeeh serve` with the file CA: the CRL worker builds
 /// and stores a CRL signed by the CA (`openssl crl` verifies it), `openssl verify -crl_check`
 /// accepts a certificate before its revocation and refuses it within seconds after, with its
-/// reason; the number grows with each build; `acmeeh crl rebuild` publishes at once; `/healthz`
-/// reports the CRL; a CA plugin without `ca_sign_crl` makes `crl.enabled` refuse to start.
+/// reason; the number grows with each build; `acmeeh crl rebuild` publishes at once; a second
+/// instance serves the same bytes; `/healthz` reports the CRL; a CA plugin without
+/// `ca_sign_crl` makes `crl.enabled` refuse to start.
 final class CRLTests: XCTestCase {
     var workspace: FileValidatorServe!
     var server: ServerProcess!
@@ -69,6 +70,11 @@ final class CRLTests: XCTestCase {
         let leaf = workspace.directory.appendingPathComponent("leaf.pem")
         let chain = try client.post(flow.certificateURL, .empty, key: flow.key, kid: flow.account).text
         try chain.write(to: leaf, atomically: true, encoding: .utf8)
+        // The leaf names where that CRL is served (cRLDistributionPoints, RFC 5280 §4.2.1.13).
+        let distribution = try Command.run("/usr/bin/openssl", ["x509", "-in", leaf.path, "-noout", "-ext", "crlDistributionPoints"])
+        XCTAssertEqual(distribution.status, 0, distribution.stderr)
+        XCTAssertTrue(distribution.stdout.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                        .contains("URI:\(server.baseURL)/crl"), distribution.stdout)
         func verify(_ crl: String) throws -> CommandResult {
             try Command.run("/usr/bin/openssl", ["verify", "-crl_check", "-CAfile", root, "-CRLfile", crl, leaf.path])
         }
@@ -95,7 +101,15 @@ final class CRLTests: XCTestCase {
         let rebuilt = try Command.run(TestPaths.executable.path, ["-c", configFile.path, "crl", "rebuild"])
         XCTAssertEqual(rebuilt.status, 0, rebuilt.stderr)
         XCTAssertTrue(rebuilt.stdout.hasPrefix("CRL 3 of internal: 1 entries, next update "), rebuilt.stdout)
-        XCTAssertEqual(Self.crlNumber(try fetchCRL(atLeast: 3, timeout: 2).text), 3, "served by the running server at once")
+        let third = try fetchCRL(atLeast: 3, timeout: 2)
+        XCTAssertEqual(Self.crlNumber(third.text), 3, "served by the running server at once")
+
+        // A second instance on the same database serves the same bytes, and builds none of its own.
+        let other = try workspace.start(extra: "crl:\n  enabled: true\n  rebuild_interval_seconds: 3600\n  next_update_seconds: 7200\n")
+        defer { other.stop() }
+        Thread.sleep(forTimeInterval: Double(CRLPublisher.checkSeconds) + 1)
+        XCTAssertEqual(try HTTP.get(other.baseURL + "/crl").body, third.response.body)
+        XCTAssertEqual(try HTTP.get(server.baseURL + "/crl").body, third.response.body)
     }
 
     func testACAWithoutCRLSigningRefusesToStart() throws {
