@@ -696,9 +696,19 @@ struct CAFilePKI: Sendable {
     static let scratch: URL = FileManager.default.temporaryDirectory
         .appendingPathComponent("acmeeh-cafile-pki-\(ProcessInfo.processInfo.processIdentifier)")
 
-    private static let made: Result<CAFilePKI, any Error> = Result { try make() }
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var made: CAFilePKI?
 
-    static func shared() throws -> CAFilePKI { try made.get() }
+    /// The process's PKI, made again when its directory is gone (CAFileTests removes it when
+    /// its class finishes, and suites that sort after it use it too).
+    static func shared() throws -> CAFilePKI {
+        try lock.withLock {
+            if let made, FileManager.default.fileExists(atPath: made.rsaRootCert) { return made }
+            let pki = try make()
+            made = pki
+            return pki
+        }
+    }
 
     private static func make() throws -> CAFilePKI {
         let directory = scratch

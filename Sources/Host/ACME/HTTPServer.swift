@@ -72,7 +72,7 @@ struct HTTPServer {
     /// that path.
     private func addMetricsRoute(_ metrics: ServerMetrics, to router: Router<ACMERequestContext>) throws {
         try Self.ensureFree(config.metrics.path, key: "metrics.path", in: router)
-        MetricsEndpoint(metrics: metrics, database: acme.core.database)
+        MetricsEndpoint(metrics: metrics, database: acme.core.database, revocationBacklog: acme.core.revocationBacklog)
             .register(on: router, path: config.metrics.path, isEnabled: metricsEnabled)
     }
 

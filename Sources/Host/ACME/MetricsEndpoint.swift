@@ -4,8 +4,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// `GET {metrics.path}`: refreshes the values read at scrape time — uptime, the database
-/// pool gauges and `acmeeh_db_round_trips_total` (the pool's own count, carried into the
-/// counter as the difference since the last scrape) — and renders the registry.
+/// pool gauges, `acmeeh_db_round_trips_total` (the pool's own count, carried into the
+/// counter as the difference since the last scrape) and the revocation outbox gauges (the
+/// revocation forwarder's last count) — and renders the registry.
 struct MetricsEndpoint: Sendable {
     let metrics: ServerMetrics
     let database: Database
@@ -13,10 +14,16 @@ struct MetricsEndpoint: Sendable {
     private let pool: [(gauge: Gauge, read: Swift.KeyPath<Database.Stats, Int> & Sendable)]
     private let roundTrips: Counter
     private let countedRoundTrips = NIOLockedValueBox(0)
+    private let revocationBacklog: RevocationBacklog?
+    private let revocationsPending: Gauge
+    private let revocationsFailed: Gauge
 
-    init(metrics: ServerMetrics, database: Database) {
+    init(metrics: ServerMetrics, database: Database, revocationBacklog: RevocationBacklog? = nil) {
         self.metrics = metrics
         self.database = database
+        self.revocationBacklog = revocationBacklog
+        revocationsPending = metrics.gauge("acmeeh_revocations_pending")
+        revocationsFailed = metrics.gauge("acmeeh_revocations_failed")
         uptime = metrics.gauge("acmeeh_uptime_seconds")
         pool = [
             (metrics.gauge("acmeeh_db_pool_connections"), \.size),
@@ -45,6 +52,10 @@ struct MetricsEndpoint: Sendable {
         uptime.record((ContinuousClock.now - metrics.started) / .seconds(1))
         let stats = database.stats
         for (gauge, read) in pool { gauge.record(stats[keyPath: read]) }
+        if let count = revocationBacklog?.current.count {
+            revocationsPending.record(count.pending)
+            revocationsFailed.record(count.failed)
+        }
         countedRoundTrips.withLockedValue { counted in
             let total = database.roundTrips
             if total > counted { roundTrips.increment(by: total - counted) }

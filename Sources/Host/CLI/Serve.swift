@@ -48,6 +48,7 @@ struct Serve: AsyncParsableCommand {
         var probes = runtime.healthProbes(crl: core.crl, workers: { WorkerHealthProbe.report(workerStates) })
         probes.maintenance = { core.maintenance.isOn }
         if let ocsp { probes.ocsp = Self.ocspProbe(ocsp) }
+        probes.revocations = { [backlog = core.revocationBacklog] in RevocationBacklogProbe.render(backlog) }
         let health = HealthMonitor(probes: probes, lifecycle: lifecycle)
         let background = Task {
             await withTaskGroup(of: Void.self) { group in

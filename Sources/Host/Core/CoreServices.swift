@@ -25,8 +25,11 @@ struct CoreServices: Sendable {
     let logger: Logger
     /// `security.rate_limits` (its memory counters are shared by every copy).
     let rateLimiter: RateLimiter
-    /// Told how long each validation attempt took (the CA's calls are observed by `ca`).
+    /// Told how long each validation attempt took and how each forwarded revocation
+    /// settled (the CA's sign calls are observed by `ca`).
     var pluginObserver: PluginCallObserver = .none
+    /// The revocation outbox as this instance last counted it.
+    let revocationBacklog = RevocationBacklog()
 
     var quotas: Quotas { Quotas(config: config.quotas, database: database) }
     /// The bound on each plugin call made for a request (`server.timeout`).
@@ -38,6 +41,13 @@ struct CoreServices: Sendable {
         ChallengeValidation(database: database, validators: validators, types: challengeTypes,
                             timeout: pluginTimeout, accountURL: accountURL, events: events, logger: logger,
                             observer: pluginObserver)
+    }
+
+    /// Revocations to the CA backend that issued, retried until it confirms.
+    var revocationForwarding: RevocationForwarding {
+        RevocationForwarding(database: database, ca: ca, timeout: pluginTimeout,
+                             backoffBaseSeconds: config.ca.circuitBreakerRecoveryTimeout, backlog: revocationBacklog,
+                             observer: pluginObserver, logger: logger)
     }
 
     var issuance: Issuance {

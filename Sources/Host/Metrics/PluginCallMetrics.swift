@@ -2,10 +2,14 @@ import Metrics
 
 /// The observer that records plugin calls: `acmeeh_ca_sign_duration_seconds{backend}`,
 /// `acmeeh_ca_signing_errors_total` (each backend sign call that failed, a failover that
-/// then signed included) and `acmeeh_challenge_validation_duration_seconds{type}`.
+/// then signed included), `acmeeh_challenge_validation_duration_seconds{type}`, and
+/// `acmeeh_ca_revocations_delivered_total` / `acmeeh_ca_revocations_failed_total` (each
+/// revocation a CA backend confirmed, or refused for good).
 extension ServerMetrics {
     var pluginObserver: PluginCallObserver {
         let signingErrors = counter(MetricNames.caSigningErrors)
+        let revocationsDelivered = counter("acmeeh_ca_revocations_delivered_total")
+        let revocationsFailed = counter("acmeeh_ca_revocations_failed_total")
         return PluginCallObserver(
             caSigned: { [self] backend, duration, failed in
                 timer(MetricNames.caSignDuration, [("backend", backend)]).record(duration: duration)
@@ -13,6 +17,9 @@ extension ServerMetrics {
             },
             validated: { [self] type, duration in
                 timer(MetricNames.validationDuration, [("type", type)]).record(duration: duration)
+            },
+            caRevocationSettled: { _, delivered in
+                (delivered ? revocationsDelivered : revocationsFailed).increment()
             })
     }
 }

@@ -29,6 +29,9 @@ struct HealthMonitor: Sendable {
         var maintenance: @Sendable () -> Bool = { false }
         /// nil while the OCSP responder is disabled.
         var ocsp: (@Sendable () async -> ComponentHealth)? = nil
+        /// The revocations not yet confirmed by their CA backend (shown; they do not make
+        /// the instance unhealthy: the database holds them and the forwarder retries them).
+        var revocations: (@Sendable () -> ComponentHealth)? = nil
     }
 
     let probes: Probes
@@ -62,6 +65,7 @@ struct HealthMonitor: Sendable {
         ]
         checks["crl"] = crl.map(Self.render) ?? ["status": "disabled"]
         checks["ocsp"] = ocsp.map(Self.render) ?? ["status": "disabled"]
+        if let revocations = probes.revocations { checks["revocations"] = Self.render(revocations()) }
         let shuttingDown = lifecycle.isShuttingDown
         let healthy = db.status == .ok && caResult.status == .ok
             && (crl.map { $0.status == .ok } ?? true) && (ocsp.map { $0.status == .ok } ?? true)

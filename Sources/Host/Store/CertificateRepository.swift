@@ -47,12 +47,21 @@ extension BatchStatement {
             """, [.uuid(accountID), .textArray(identifiers.map(\.type)), .textArray(values)])
     }
 
-    /// Records the revocation; no row when the certificate was already revoked (a
-    /// concurrent request won).
-    static func markCertificateRevoked(_ id: UUID, reason: Int?) -> BatchStatement {
+    /// Records the revocation and, in the same statement, queues it for the CA backend
+    /// (`revocation_outbox`, leased for `leaseSeconds` to the caller, who tries the backend
+    /// first); no row when the certificate was already revoked (a concurrent request won).
+    static func markCertificateRevoked(_ id: UUID, reason: Int?, leaseSeconds: Int) -> BatchStatement {
         BatchStatement(
-            "UPDATE certificates SET revoked_at = now(), revocation_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id",
-            [.uuid(id), reason.map { .int($0) }])
+            """
+            WITH revoked AS (
+                UPDATE certificates SET revoked_at = now(), revocation_reason = $2
+                WHERE id = $1 AND revoked_at IS NULL RETURNING id),
+            queued AS (
+                INSERT INTO revocation_outbox (certificate_id, next_at)
+                SELECT id, now() + make_interval(secs => $3) FROM revoked RETURNING certificate_id)
+            SELECT certificate_id AS id FROM queued
+            """,
+            [.uuid(id), reason.map { .int($0) }, .int(leaseSeconds)])
     }
 }
 

@@ -3,8 +3,9 @@ import Logging
 /// The background work of a serving instance, started by `serve` and run until cancelled:
 /// the challenge worker (advisory lock 712003, unless `challenges.background_worker.enabled`
 /// is false) and the cleanup worker (712001), each elected on its own database session,
-/// and the deferred-signing poller, which every instance runs (its orders are shared
-/// through `FOR UPDATE SKIP LOCKED`), and with `crl.enabled` the CRL worker (712948). The
+/// and the deferred-signing poller and the revocation forwarder, which every instance runs
+/// (their rows are shared through `FOR UPDATE SKIP LOCKED`), and with `crl.enabled` the CRL
+/// worker (712948). The
 /// expiration worker's slot (712002) is reported as disabled until the notifications work
 /// builds it.
 struct BackgroundWorkers: Sendable {
@@ -65,6 +66,10 @@ struct BackgroundWorkers: Sendable {
             group.addTask {
                 await IssuancePoller(issuance: core.issuance,
                                      pollSeconds: config.challenges.backgroundWorker.pollSeconds).run()
+            }
+            group.addTask {
+                await RevocationForwarder(forwarding: core.revocationForwarding,
+                                          pollSeconds: config.challenges.backgroundWorker.pollSeconds).run()
             }
         }
     }

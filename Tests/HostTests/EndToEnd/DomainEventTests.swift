@@ -141,8 +141,9 @@ final class DomainEventTests: XCTestCase {
     }
 
     /// The account steps, newAuthz and both kinds of revocation: one batch for each step
-    /// with no outside call, two for newAuthz (the reusable lookup, then the writes) and
-    /// for revokeCert (the reads, the CA's revoke, the record).
+    /// with no outside call, two for newAuthz (the reusable lookup, then the writes), three
+    /// for revokeCert (the reads; the record with its outbox row; the CA's revoke, then its
+    /// answer recorded).
     func testAccountStepsAndRevocationCostTheirRoundTrips() throws {
         let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
         let first = try workspace.issue(client, name: "first.example.test")
@@ -164,8 +165,8 @@ final class DomainEventTests: XCTestCase {
             ("orders list", 1, { try post(account + "/orders", .empty) }),
             ("newNonce POST-as-GET", 1, { try post(client.url("newNonce"), .empty) }),
             ("newAuthz", 2, { try post(client.url("newAuthz"), .json(["identifier": ["type": "dns", "value": "pre.example.test"]])) }),
-            ("revokeCert by the account", 2, { try post(client.url("revokeCert"), .json(["certificate": first.certificate])) }),
-            ("revokeCert by the certificate key", 2, {
+            ("revokeCert by the account", 3, { try post(client.url("revokeCert"), .json(["certificate": first.certificate])) }),
+            ("revokeCert by the certificate key", 3, {
                 try post(client.url("revokeCert"), .json(["certificate": second.certificate]), by: second.certificateKey)
             }),
             ("keyChange", 1, { try post(client.url("keyChange"), .json(inner)) }),

@@ -26,8 +26,8 @@ final class CAOrderHarness {
         guard ca.status == 0 else { throw CLIFailure("scripts/dev-ca failed: \(ca.stderr)") }
     }
 
-    /// `ca` is the body of the `ca:` section (YAML, not indented).
-    func writeConfig(ca: String, port: Int) throws -> URL {
+    /// `ca` is the body of the `ca:` section (YAML, not indented); `extra` more top-level YAML.
+    func writeConfig(ca: String, port: Int, extra: String = "") throws -> URL {
         let libraries = try FileValidatorFixture.libraries.get()
         let caSection = ca.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
         let url = try TestServer.writeConfig(directory: directory, database: database.config, port: port,
@@ -39,15 +39,16 @@ final class CAOrderHarness {
             security:
               identifier_policy:
                 allowed_domains: ["*.example.test"]
+            \(extra)
             """)
         return url
     }
 
     /// Writes the configuration and starts `acmeeh serve`; throws with the server's log if
     /// it does not come up.
-    func start(ca: String) throws {
+    func start(ca: String, extra: String = "") throws {
         let port = try ServerProcess.freePort()
-        let config = try writeConfig(ca: ca, port: port)
+        let config = try writeConfig(ca: ca, port: port, extra: extra)
         server = try ServerProcess(config: config, port: port, logFile: directory.appendingPathComponent("server-\(port).log"),
                                    environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
         try server!.waitUntilLive()

@@ -13,8 +13,10 @@ extension CoreServices {
 
     /// Revokes a certificate this server issued: the certificate and the account's
     /// authorizations read in one batch opened by the request's guard, who may revoke
-    /// decided, the CA backend that issued it told (best effort: the database is the
-    /// record), then the revocation recorded in a second batch and its event published.
+    /// decided, the revocation recorded with its `revocation_outbox` row in a second batch
+    /// and its event published, then the CA backend that issued it told (its answer
+    /// recorded in a third: a failure is retried by `RevocationForwarder` until the
+    /// backend confirms; the request succeeds either way, the database being the record).
     func revoke(certificateDER der: [UInt8], reason requested: Int?, by revoker: Revoker,
                 _ requestGuard: RequestGuard? = nil) async throws {
         let reason = try RevocationReason.check(requested)
@@ -54,22 +56,17 @@ extension CoreServices {
         let alreadyRevoked = Problem(.alreadyRevoked, "certificate \(certificate.serial) is already revoked")
         guard certificate.revokedAt == nil else { throw alreadyRevoked }
 
-        do {
-            try await ca.revoke(
-                CARevokeRequest(serialHex: certificate.serial, certificateDER: der, reason: reason.map(Int32.init)),
-                backend: certificate.caBackend, timeout: pluginTimeout)
-        } catch {
-            logger.warning("CA backend did not confirm the revocation; it is recorded in the database", metadata: [
-                "serial": "\(certificate.serial)", "error": "\(error.detail)",
-            ])
-        }
-        guard try await !database.runBatch([.markCertificateRevoked(certificate.id, reason: reason)])[0].rows.isEmpty else {
-            throw alreadyRevoked
-        }
+        let forwarding = revocationForwarding
+        let recorded = try await database.runBatch([
+            .markCertificateRevoked(certificate.id, reason: reason, leaseSeconds: forwarding.leaseSeconds),
+        ])
+        guard !recorded[0].rows.isEmpty else { throw alreadyRevoked }
         logger.info("certificate revoked", metadata: [
             "serial": "\(certificate.serial)", "reason": "\(reason.map(String.init) ?? "-")", "by": "\(by)",
         ])
         events.publish(.certificateRevoked(certificateID: certificate.id, accountID: certificate.accountID,
                                            serial: certificate.serial, reason: RevocationReason.name(reason)))
+        await forwarding.attempt(certificateID: certificate.id, serial: certificate.serial, certificateDER: der,
+                                 reason: reason, backend: certificate.caBackend ?? ca.primary.name, attempts: 1)
     }
 }

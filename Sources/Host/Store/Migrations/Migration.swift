@@ -16,5 +16,6 @@ enum Migrations {
         Migration0004.batchGuard,
         Migration0005.rateLimitCounters,
         Migration0006.crlCache,
+        Migration0007.revocationOutbox,
     ]
 }
