@@ -42,7 +42,7 @@ private let writeBody: acmeeh_curl_data_callback = { data, size, count, userdata
 /// TLS, the auth header, no proxy from the environment, no redirects.
 struct ExternalHTTP {
     static let userAgent = "acmeeh-caexternal/0.2"
-    /// A certificate chain is a few KiB; 1 MiB is far more than any answer needs.
+    /// A certificate chain is a few KiB; 1 MiB is far more than a sign or revoke answer needs.
     static let maxBytes = 1 << 20
     /// A CRL grows with every revocation: 32 MiB (base64) holds some 500,000 entries.
     static let maxCRLBytes = 32 << 20

@@ -416,7 +416,8 @@ enum ChainVerification {
         checks.append(Check(name: "key", ok: keyMatches,
                             detail: keyMatches ? "the CSR's public key" : "the certificate's key is not the CSR's"))
 
-        let serialMatches = leaf.serialHex == serial.lowercased()
+        // The same number: a plugin may report it without the leading zero of a whole-byte hex.
+        let serialMatches = CertificateID.normalisedSerial(leaf.serialHex) == CertificateID.normalisedSerial(serial)
         checks.append(Check(name: "serial", ok: serialMatches,
                             detail: serialMatches ? leaf.serialHex : "the plugin reported \(serial), the certificate has \(leaf.serialHex)"))
 
