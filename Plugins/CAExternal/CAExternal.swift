@@ -7,7 +7,7 @@ import CCurl
 nonisolated(unsafe) let descriptor = PluginDescriptor.ca(
     name: "CAExternal", version: "0.2.0",
     description: "External CA over an HTTPS signing API (ca.external), libcurl",
-    create: { createInstance(CAExternal.self, $0, $1, $2) })
+    create: { createInstance(CAExternal.self, $0, $1, $2) }, crl: true)
 
 @_cdecl("acmeeh_plugin_register")
 public func acmeeh_plugin_register(_ hostABIVersion: UInt32) -> UnsafePointer<acmeeh_plugin_descriptor>? {
@@ -15,7 +15,8 @@ public func acmeeh_plugin_register(_ hostABIVersion: UInt32) -> UnsafePointer<ac
 }
 
 /// One `ca.external` instance: sign POSTs `{csr, profile, validity_days}` to `sign_url`
-/// and reads `{certificate_chain}`; revoke POSTs `{serial_number, reason?}` to `revoke_url`.
+/// and reads `{certificate_chain}`; revoke POSTs `{serial_number, reason?}` to `revoke_url`;
+/// signCRL (CRLSigning.swift) POSTs the CRL draft to `crl_url`, and is UNSUPPORTED without it.
 /// Holds only immutable configuration; every call uses its own libcurl handle.
 final class CAExternal: CAInstance {
     let config: CAExternalConfig
@@ -39,6 +40,9 @@ final class CAExternal: CAInstance {
         }
         if config.signURL.lowercased().hasPrefix("http://") {
             context.log.warning("\(context.configPath).sign_url uses plain http: CSRs and credentials travel unencrypted")
+        }
+        if config.crlURL?.lowercased().hasPrefix("http://") == true {
+            context.log.warning("\(context.configPath).crl_url uses plain http: credentials travel unencrypted")
         }
     }
 
@@ -100,10 +104,11 @@ final class CAExternal: CAInstance {
     // MARK: - HTTP
 
     /// One POST; the answer's body on 2xx, otherwise the error the status or failure maps to.
-    private func post(_ url: String, _ json: [UInt8], deadline: Deadline, what: String) throws(PluginError) -> [UInt8] {
+    func post(_ url: String, _ json: [UInt8], deadline: Deadline, what: String,
+              maxBytes: Int = ExternalHTTP.maxBytes) throws(PluginError) -> [UInt8] {
         let timeout = deadline.remainingMilliseconds(cappedAt: Int64(config.timeoutSeconds) * 1000)
         guard timeout > 0 else { throw PluginError.deadline("the deadline passed before the \(what) request") }
-        switch http.perform(method: "POST", url: url, body: json, timeoutMs: timeout) {
+        switch http.perform(method: "POST", url: url, body: json, timeoutMs: timeout, maxBytes: maxBytes) {
         case .failed(let message, let timedOut):
             if timedOut && deadline.hasPassed {
                 throw PluginError.deadline("the \(what) API did not answer before the deadline: \(message)")
@@ -131,8 +136,8 @@ final class CAExternal: CAInstance {
 
     /// Runs `attempt`, then up to `max_retries` more times on a retryable error, after
     /// `retry_delay_seconds`·2^n, never sleeping past the deadline.
-    private func withRetries<T>(_ doing: String, deadline: Deadline,
-                                _ attempt: () throws(PluginError) -> T) throws(PluginError) -> T {
+    func withRetries<T>(_ doing: String, deadline: Deadline,
+                        _ attempt: () throws(PluginError) -> T) throws(PluginError) -> T {
         var retry = 0
         while true {
             do {
@@ -160,7 +165,7 @@ final class CAExternal: CAInstance {
         problem(body).detail.map { ": \($0)" } ?? ""
     }
 
-    private func encode(_ object: [String: Any]) throws(PluginError) -> [UInt8] {
+    func encode(_ object: [String: Any]) throws(PluginError) -> [UInt8] {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
             throw PluginError.internal("cannot encode the request as JSON")
         }

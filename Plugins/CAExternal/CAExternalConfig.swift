@@ -3,13 +3,16 @@ import PluginKit
 /// `ca.external`: where the signing API lives and how to authenticate to it.
 struct CAExternalConfig: StrictConfig {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case sign_url, revoke_url, auth_header, auth_value, ca_cert_path, client_cert_path, client_key_path
+        case sign_url, revoke_url, crl_url, auth_header, auth_value, ca_cert_path, client_cert_path, client_key_path
         case timeout_seconds, max_retries, retry_delay_seconds
     }
     /// POST {csr, profile, validity_days} → {certificate_chain}. Required.
     let signURL: String
     /// POST {serial_number, reason?}; nil = revocations are recorded by the host only.
     let revokeURL: String?
+    /// POST {crl_number, this_update, next_update, hash_algorithm, revoked} → {crl: base64 DER};
+    /// nil = this instance does not sign CRLs (`ca_sign_crl` answers UNSUPPORTED).
+    let crlURL: String?
     /// Header carrying `auth_value` ("Authorization").
     let authHeader: String
     /// Secret credential; never logged nor put in error details.
@@ -40,6 +43,10 @@ struct CAExternalConfig: StrictConfig {
         revokeURL = try optionalString(.revoke_url)
         if let revokeURL, !NetworkSyntax.isHTTPURL(revokeURL) {
             throw ConfigValueError(CodingKeys.revoke_url, "\"\(revokeURL)\" is not an http(s) URL")
+        }
+        crlURL = try optionalString(.crl_url)
+        if let crlURL, !NetworkSyntax.isHTTPURL(crlURL) {
+            throw ConfigValueError(CodingKeys.crl_url, "\"\(crlURL)\" is not an http(s) URL")
         }
         authHeader = try c.decode(.auth_header, default: "Authorization")
         // RFC 9110 §5.1: a field name is a token.

@@ -42,15 +42,18 @@ private let writeBody: acmeeh_curl_data_callback = { data, size, count, userdata
 /// TLS, the auth header, no proxy from the environment, no redirects.
 struct ExternalHTTP {
     static let userAgent = "acmeeh-caexternal/0.2"
-    /// A certificate chain is a few KiB; 1 MiB is far more than any answer needs.
+    /// A certificate chain is a few KiB; 1 MiB is far more than a sign or revoke answer needs.
     static let maxBytes = 1 << 20
+    /// A CRL grows with every revocation: 32 MiB (base64) holds some 500,000 entries.
+    static let maxCRLBytes = 32 << 20
 
     let config: CAExternalConfig
     /// `ca.external` (or the `ext:` instance's path), to name keys in errors.
     let configPath: String
 
-    /// `method` "POST" with `body` (JSON), or "HEAD" without.
-    func perform(method: String, url: String, body: [UInt8]?, timeoutMs: Int64) -> ExternalResponse {
+    /// `method` "POST" with `body` (JSON), or "HEAD" without; an answer over `maxBytes` fails.
+    func perform(method: String, url: String, body: [UInt8]?, timeoutMs: Int64,
+                 maxBytes: Int = ExternalHTTP.maxBytes) -> ExternalResponse {
         guard curlGlobalInit == CURLE_OK, let curl = curl_easy_init() else {
             return .failed("libcurl could not be initialised", timedOut: false)
         }
@@ -58,7 +61,7 @@ struct ExternalHTTP {
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errorBuffer.deallocate() }
-        let sink = BodySink(limit: Self.maxBytes)
+        let sink = BodySink(limit: maxBytes)
         let sinkPointer = Unmanaged.passRetained(sink)
         defer { sinkPointer.release() }
 
@@ -82,7 +85,7 @@ struct ExternalHTTP {
         set(CURLOPT_USERAGENT, Self.userAgent)
         set(CURLOPT_TIMEOUT_MS, Int(max(1, timeoutMs)))
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(max(1, timeoutMs)))
-        ok = ok && acmeeh_curl_setopt_off_t(curl, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(Self.maxBytes)) == CURLE_OK
+        ok = ok && acmeeh_curl_setopt_off_t(curl, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBytes)) == CURLE_OK
         set(CURLOPT_SSL_VERIFYPEER, 1)
         set(CURLOPT_SSL_VERIFYHOST, 2)
         if let caCertPath = config.caCertPath { set(CURLOPT_CAINFO, caCertPath) }
@@ -118,7 +121,7 @@ struct ExternalHTTP {
             _ = acmeeh_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
             return .response(status: status, body: sink.body)
         case CURLE_WRITE_ERROR where sink.overflow, CURLE_FILESIZE_EXCEEDED:
-            return .failed("the answer is larger than \(Self.maxBytes) bytes", timedOut: false)
+            return .failed("the answer is larger than \(maxBytes) bytes", timedOut: false)
         case CURLE_OPERATION_TIMEDOUT:
             return .failed(message, timedOut: true)
         default:

@@ -56,6 +56,58 @@ final class CAExternalOrderTests: XCTestCase {
         XCTAssertEqual(try harness.certificateRows().map(\.revoked), [true])
     }
 
+    /// `crl.enabled` with `crl_url`: the CRL the server publishes is the one the service signed
+    /// (it verifies against the service's root), and lists a certificate revoked through ACME.
+    func testServedCRLIsSignedByTheServiceAndListsARevokedCertificate() throws {
+        let pki = try CAFilePKI.shared()
+        let service = try startSigningService()
+        try harness.start(ca: """
+            backend: external
+            external:
+              sign_url: \(service.url("/sign"))
+              revoke_url: \(service.url("/revoke"))
+              crl_url: \(service.url("/crl"))
+            """, extra: "crl:\n  enabled: true\n  rebuild_interval_seconds: 3600\n  next_update_seconds: 7200\n")
+        let client = try harness.client()
+        let names = ["crl.ext.example.test"]
+        let finalized = try harness.finalize(client, try harness.readyOrder(client, names), names)
+        XCTAssertEqual(finalized.json?["status"] as? String, "valid", CAOrderHarness.text(finalized))
+        let (_, chain) = try harness.certificate(client, order: finalized.json ?? [:])
+        let serial = try CAOrderHarness.storedSerial(ofChain: chain)
+        XCTAssertEqual(try harness.revoke(client, chainFile: chain, reason: 1).status, 200)
+
+        // The served CRL lists the serial within seconds, and verifies against the service's root.
+        let der = harness.directory.appendingPathComponent("served.crl")
+        var text = ""
+        var listed: [String] = []
+        let end = Date().addingTimeInterval(20)
+        while Date() < end, listed.isEmpty {
+            let response = try HTTP.get(try XCTUnwrap(harness.server?.baseURL) + "/crl")
+            if response.status == 200 {
+                try response.body.write(to: der)
+                text = try Command.tool("openssl", ["crl", "-inform", "DER", "-in", der.path, "-noout", "-text"]).stdout
+                listed = text.components(separatedBy: "Serial Number: ").dropFirst()
+                    .map { CertificateID.normalisedSerial(String($0.prefix { $0 != "\n" }).replacingOccurrences(of: ":", with: "")) }
+            }
+            if listed.isEmpty { Thread.sleep(forTimeInterval: 0.3) }
+        }
+        XCTAssertEqual(listed, [serial], text + harness.log)
+        XCTAssertTrue(text.contains("Key Compromise"), text)
+        let verified = try Command.tool("openssl", ["crl", "-inform", "DER", "-in", der.path, "-CAfile", pki.rsaRootCert, "-noout"])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        XCTAssertTrue((verified.stdout + verified.stderr).contains("verify OK"), verified.stdout + verified.stderr)
+        XCTAssertNotEqual(try Command.tool("openssl", ["crl", "-inform", "DER", "-in", der.path, "-CAfile", harness.internalRoot, "-noout"]).status, 0,
+                          "not signed by the internal root")
+
+        // The service was asked for it: the last /crl request carried the serial with its reason.
+        let crls = service.requests().filter { $0["path"] as? String == "/crl" }
+        let last = try XCTUnwrap(crls.last?["body"] as? [String: Any], "\(service.requests())")
+        let revoked = try XCTUnwrap(last["revoked"] as? [[String: Any]])
+        XCTAssertEqual(revoked.map { CertificateID.normalisedSerial($0["serial_number"] as? String ?? "") }, [serial])
+        XCTAssertEqual(revoked.first?["reason"] as? Int, 1)
+        XCTAssertEqual(crls.last?["status"] as? Int, 200)
+    }
+
     func testOrderOverMutualTLSWithTheConfiguredClientCertificate() throws {
         let pki = try CAFilePKI.shared()
         let tls = try TLSTestPKI.shared()

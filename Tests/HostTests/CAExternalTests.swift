@@ -48,6 +48,71 @@ final class CAExternalTests: XCTestCase {
         XCTAssertEqual(request["auth"] as? NSNull, NSNull())
     }
 
+    // MARK: - CRL (crl_url)
+
+    func testSignsACRLThroughTheServiceThatVerifiesAgainstItsCA() async throws {
+        let pki = try CAFilePKI.shared()
+        let service = try startService()
+        let ca = try await loadExternal(["sign_url": service.url("/sign"), "crl_url": service.url("/crl")])
+        XCTAssertTrue(ca.canSignCRL)
+        let now = Int64(Date().timeIntervalSince1970)
+        let der = try await ca.signCRL(CASignCRLRequest(
+            entries: [CRLEntry(serial: [0x0a, 0x1b, 0x2c], revokedAt: now - 60, reason: 1),
+                      CRLEntry(serial: [0x7f, 0x01], revokedAt: now - 30)],
+            thisUpdate: now, nextUpdate: now + 3600, crlNumber: [0x01, 0x02]), timeout: .seconds(30))
+        let file = CAFilePKI.scratch.appendingPathComponent("\(UUID().uuidString).crl")
+        try Data(der).write(to: file)
+        let verify = try Command.tool("openssl", ["crl", "-inform", "DER", "-in", file.path, "-CAfile", pki.rsaRootCert, "-noout"])
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        XCTAssertTrue((verify.stdout + verify.stderr).contains("verify OK"), verify.stdout + verify.stderr)
+        XCTAssertEqual(try openssl(["crl", "-inform", "DER", "-in", file.path, "-noout", "-crlnumber"]), "crlNumber=0x0102")
+        let text = try openssl(["crl", "-inform", "DER", "-in", file.path, "-noout", "-text"])
+        XCTAssertTrue(text.contains("Serial Number: 0A1B2C"), text)
+        XCTAssertTrue(text.contains("Serial Number: 7F01"), text)
+        XCTAssertTrue(text.contains("Key Compromise"), text)
+
+        // What the API received: the host's draft as JSON.
+        let request = try XCTUnwrap(service.requests().last)
+        XCTAssertEqual(request["path"] as? String, "/crl")
+        let body = try XCTUnwrap(request["body"] as? [String: Any])
+        XCTAssertEqual(body["crl_number"] as? String, "0102")
+        XCTAssertEqual(body["this_update"] as? Int, Int(now))
+        XCTAssertEqual(body["next_update"] as? Int, Int(now + 3600))
+        XCTAssertEqual(body["hash_algorithm"] as? String, "sha256")
+        let revoked = try XCTUnwrap(body["revoked"] as? [[String: Any]])
+        XCTAssertEqual(revoked.map { $0["serial_number"] as? String }, ["0a1b2c", "7f01"])
+        XCTAssertEqual(revoked.map { $0["revocation_time"] as? Int }, [Int(now - 60), Int(now - 30)])
+        XCTAssertEqual(revoked[0]["reason"] as? Int, 1)
+        XCTAssertEqual(revoked[1]["reason"] as? NSNull, NSNull())
+    }
+
+    func testACRLOfAnotherNumberOrNoCRLIsRefusedAndNoCRLURLIsUnsupported() async throws {
+        let wrong = try startService(["--crl-wrong-number"])
+        let now = Int64(Date().timeIntervalSince1970)
+        let request = CASignCRLRequest(entries: [], thisUpdate: now, nextUpdate: now + 60, crlNumber: [0x05])
+        func crlError(_ ca: CAPluginInstance) async throws -> PluginError {
+            do {
+                let der = try await ca.signCRL(request, timeout: .seconds(30))
+                throw CAFileTestFailure("signCRL returned \(der.count) bytes; expected a PluginError")
+            } catch let error as PluginError {
+                return error
+            }
+        }
+        let renumbered = try await crlError(try await loadExternal(["sign_url": wrong.url("/sign"), "crl_url": wrong.url("/crl")]))
+        XCTAssertEqual(renumbered.code, .internalError)
+        XCTAssertEqual(renumbered.detail, "the CRL API's CRL has number 06, not the requested 05")
+
+        let notACRL = try await crlError(try await loadExternal(["sign_url": wrong.url("/sign"), "crl_url": wrong.url("/sign")]))
+        XCTAssertEqual(notACRL.code, .rejected, notACRL.detail)
+
+        let without = try await loadExternal(["sign_url": wrong.url("/sign")])
+        XCTAssertTrue(without.canSignCRL, "the descriptor is static: ca_sign_crl is there, the instance refuses")
+        let unsupported = try await crlError(without)
+        XCTAssertEqual(unsupported.code, .unsupported)
+        XCTAssertEqual(unsupported.detail, "ca.external.crl_url is not set: this external CA signs no CRLs")
+        XCTAssertEqual(wrong.requests().map { $0["path"] as? String }, ["/crl", "/sign"], "no request without crl_url")
+    }
+
     func testAuthHeaderIsSentAndRequired() async throws {
         let pki = try CAFilePKI.shared()
         let service = try startService(["--auth", "Bearer s3cret", "--auth-header", "X-Api-Key"])

@@ -151,6 +151,26 @@ final class PluginToolsTests: XCTestCase {
         XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
     }
 
+    /// CAExternal has ca_sign_crl whatever its configuration: with crl_url the service's CRL is
+    /// checked like any other; without it the instance signs no CRLs, which is no failure.
+    func testCheckCAExternalWithAndWithoutCRLURL() throws {
+        let service = try startSigningService()
+        let withCRL = try acmeeh(["plugins", "check", products + "/libCAExternal.so", "--config-path", "ca.external", "--config",
+                                  #"{"sign_url": "\#(service.url("/sign"))", "crl_url": "\#(service.url("/crl"))"}"#])
+        XCTAssertEqual(withCRL.status, 0, withCRL.stdout + withCRL.stderr)
+        XCTAssertTrue(withCRL.stdout.contains("optional     self_check present, ca_poll absent, ca_sign_crl present"), withCRL.stdout)
+        XCTAssertTrue(withCRL.stdout.contains("[ok] crl: a v2 CRL listing serial "), withCRL.stdout)
+        XCTAssertTrue(lastLine(withCRL.stdout).hasSuffix("; the CRL it signed verifies too"), withCRL.stdout)
+        XCTAssertEqual(service.requests().map { $0["path"] as? String }, ["/sign", "/crl"])
+
+        let without = try acmeeh(["plugins", "check", products + "/libCAExternal.so", "--config-path", "ca.external", "--config",
+                                  #"{"sign_url": "\#(service.url("/sign"))"}"#])
+        XCTAssertEqual(without.status, 0, without.stdout + without.stderr)
+        XCTAssertTrue(without.stdout.contains("[ok] crl: none (ca.external.crl_url is not set: this external CA signs no CRLs)"),
+                      without.stdout)
+        XCTAssertFalse(lastLine(without.stdout).contains("CRL"), without.stdout)
+    }
+
     func testCheckCAFileWithABadConfigQuotesCreate() throws {
         let result = try acmeeh(["plugins", "check", products + "/libCAFile.so", "--config", #"{"root_cert_path": "/nonexistent.pem", "root_key_path": "/k"}"#])
         XCTAssertEqual(result.status, 1, result.stdout)

@@ -83,10 +83,17 @@ final class Runtime: Sendable {
     /// breaker handles it once serving.
     static func checkCA(_ ca: GuardedCA, config: AppConfig, logger: Logger) async throws {
         if config.crl.enabled {
-            for (index, backend) in ca.backends.enumerated() where !backend.instance.canSignCRL {
+            for (index, backend) in ca.backends.enumerated() {
                 let key = index == 0 ? "ca.backend" : "ca.failover[\(index - 1)]"
-                throw CLIError("crl.enabled: \(key): CA plugin \(backend.instance.name) (\(backend.name)) cannot sign CRLs "
-                               + "(it has no ca_sign_crl, ABI 1.1); turn crl.enabled off or use a CA plugin that has it")
+                if !backend.instance.canSignCRL {
+                    throw CLIError("crl.enabled: \(key): CA plugin \(backend.instance.name) (\(backend.name)) cannot sign CRLs "
+                                   + "(it has no ca_sign_crl, ABI 1.1); turn crl.enabled off or use a CA plugin that has it")
+                }
+                // CAExternal has ca_sign_crl, but an instance without crl_url answers UNSUPPORTED.
+                if backend.name == CABackendRef.external.description, config.ca.external.crlURL.isEmpty {
+                    throw CLIError("crl.enabled: \(key): CA plugin \(backend.instance.name) (\(backend.name)) cannot sign CRLs "
+                                   + "without ca.external.crl_url; set it or turn crl.enabled off")
+                }
             }
         }
         var primaryFailure: PluginError? = nil

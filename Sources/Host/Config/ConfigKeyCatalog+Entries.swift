@@ -48,7 +48,7 @@ extension ConfigKeyCatalog {
                 "circuit_breaker_failure_threshold", "circuit_breaker_recovery_timeout", "deferred_signing_timeout"),
         works("ca.profiles.<name>", "key_usages", "extended_key_usages", "validity_days", "max_validity_days"),
         works("ca.internal", "root_cert_path", "root_key_path", "chain_path", "serial_source", "hash_algorithm"),
-        works("ca.external", "sign_url", "revoke_url", "auth_header", "auth_value", "ca_cert_path",
+        works("ca.external", "sign_url", "revoke_url", "crl_url", "auth_header", "auth_value", "ca_cert_path",
                 "client_cert_path", "client_key_path", "timeout_seconds", "max_retries", "retry_delay_seconds"),
         works("dns", "resolvers", "timeout_seconds", "retries"),
         works("email", "require_contact", "allowed_domains", "validate_mx"),

@@ -3,6 +3,8 @@ struct ExternalCAConfig: Sendable, Equatable {
     var signURL: String = ""
     /// Empty: revocation is recorded in the database only.
     var revokeURL: String = ""
+    /// Empty: the external CA signs no CRLs (`crl.enabled` is refused with it).
+    var crlURL: String = ""
     var authHeader: String = "Authorization"
     var authValue: String = ""
     var caCertPath: String? = nil
@@ -18,6 +20,7 @@ extension ExternalCAConfig {
         self.init()
         r.read("sign_url", into: &signURL)
         r.read("revoke_url", into: &revokeURL)
+        r.read("crl_url", into: &crlURL)
         r.read("auth_header", into: &authHeader)
         r.read("auth_value", into: &authValue)
         r.read("ca_cert_path", into: &caCertPath)

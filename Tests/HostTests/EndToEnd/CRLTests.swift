@@ -122,8 +122,8 @@ final class CRLTests: XCTestCase {
 
                 """).write(to: url, atomically: true, encoding: .utf8)
         })) { error in
-            XCTAssertTrue("\(error)".contains("crl.enabled: ca.backend: CA plugin CAExternal (external) cannot sign CRLs"),
-                          "\(error)")
+            XCTAssertTrue("\(error)".contains("crl.enabled: ca.backend: CA plugin CAExternal (external) cannot sign CRLs "
+                                               + "without ca.external.crl_url"), "\(error)")
         }
     }
 }

@@ -4,6 +4,9 @@
 POST /sign   {csr: PEM, profile, validity_days} -> {certificate_chain: PEM (leaf, CA)}
              signed for real by `openssl x509 -req`, the CSR's subjectAltName copied.
 POST /revoke {serial_number, reason?}            -> {status: "revoked"}
+POST /crl    {crl_number: hex, this_update, next_update: unix, hash_algorithm,
+              revoked: [{serial_number: hex, revocation_time: unix, reason: n|null}]}
+             -> {crl: base64 DER}, a v2 CRL signed by the CA key (`openssl ca -gencrl`).
 HEAD/GET /sign -> 405 (reachability).
 
 Failing modes for tests:
@@ -11,13 +14,14 @@ Failing modes for tests:
   --always-500     answer every POST with 500
   --reject-400     answer every POST with 400 and a problem document
   --slow SECONDS   sleep before answering each POST
+  --crl-wrong-number  sign each CRL with the requested crl_number plus one
   --auth VALUE     require header (--auth-header, default Authorization) == VALUE, else 401
 TLS: --tls-cert/--tls-key serve HTTPS with that certificate; --client-ca PEM also requires a
 client certificate issued by that CA (mutual TLS). A refused handshake is logged as
 {"tls_error": ...}; a request over mutual TLS logs the client certificate's CN ("client_cn").
 Prints "PORT <n>" on stdout, and writes it to --port-file, when listening (--port 0 picks a free port).
 The log of requests goes to --log FILE as JSON lines (path, status, body)."""
-import argparse, json, os, re, signal, socket, ssl, subprocess, sys, tempfile, threading, time
+import argparse, base64, json, os, re, signal, socket, ssl, subprocess, sys, tempfile, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 args = None
@@ -49,6 +53,47 @@ def sign(csr_pem, days):
                               "-sha256", "-extfile", ext], check=True, capture_output=True, text=True).stdout
         with open(args.ca_cert) as f:
             return out + f.read()
+
+# RFC 5280 CRLReason codes by the names `openssl ca` keeps in index.txt (it has none for 9, 10).
+REASONS = {0: "unspecified", 1: "keyCompromise", 2: "CACompromise", 3: "affiliationChanged", 4: "superseded",
+           5: "cessationOfOperation", 6: "certificateHold", 8: "removeFromCRL"}
+
+def even_hex(text):
+    text = text.upper()
+    if not re.fullmatch(r"[0-9A-F]{1,42}", text):
+        raise ValueError("not hex: %r" % text[:50])
+    return text if len(text) % 2 == 0 else "0" + text
+
+def utc(seconds, generalized=False):
+    return time.strftime("%Y%m%d%H%M%SZ" if generalized else "%y%m%d%H%M%SZ", time.gmtime(int(seconds)))
+
+def gen_crl(body):
+    """DER of a v2 CRL of the draft: `openssl ca -gencrl` over a throwaway index.txt and crlnumber."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "index.txt"), "w") as f:
+            for e in body.get("revoked", []):
+                reason = e.get("reason")
+                if reason is not None and reason not in REASONS:
+                    raise ValueError("reason %r has no openssl ca name" % reason)
+                revoked = utc(e["revocation_time"]) + ("," + REASONS[reason] if reason is not None else "")
+                f.write("R\t%s\t%s\t%s\tunknown\t/CN=revoked\n"
+                        % (utc(int(body["next_update"]) + 86400), revoked, even_hex(e["serial_number"])))
+        number = int(even_hex(body["crl_number"]), 16) + (1 if args.crl_wrong_number else 0)
+        with open(os.path.join(d, "crlnumber"), "w") as f:
+            f.write(even_hex("%x" % number) + "\n")
+        cnf = os.path.join(d, "ca.cnf")
+        with open(cnf, "w") as f:
+            f.write("[ca]\ndefault_ca = service\n[service]\ndatabase = %s/index.txt\ncrlnumber = %s/crlnumber\n"
+                    "unique_subject = no\ncrl_extensions = crl_ext\n[crl_ext]\nauthorityKeyIdentifier = keyid\n" % (d, d))
+        md = body.get("hash_algorithm") or "sha256"
+        if md not in ("sha256", "sha384", "sha512"):
+            raise ValueError("hash_algorithm %r" % md)
+        pem = os.path.join(d, "crl.pem")
+        subprocess.run(["openssl", "ca", "-batch", "-config", cnf, "-gencrl", "-cert", args.ca_cert, "-keyfile", args.ca_key,
+                        "-md", md, "-crl_lastupdate", utc(body["this_update"], True),
+                        "-crl_nextupdate", utc(body["next_update"], True), "-out", pem],
+                       check=True, capture_output=True, text=True)
+        return subprocess.run(["openssl", "crl", "-in", pem, "-outform", "DER"], check=True, capture_output=True).stdout
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -102,6 +147,13 @@ class Handler(BaseHTTPRequestHandler):
                     status, obj = 200, {"certificate_chain": sign(body["csr"], int(body.get("validity_days", 90)))}
                 except subprocess.CalledProcessError as e:
                     status, obj = 400, {"detail": "openssl: " + e.stderr.strip()[:200]}
+        elif self.path == "/crl":
+            try:
+                status, obj = 200, {"crl": base64.b64encode(gen_crl(entry["body"] or {})).decode()}
+            except (KeyError, TypeError, ValueError) as e:
+                status, obj = 400, {"detail": "bad CRL request: %s" % e}
+            except subprocess.CalledProcessError as e:
+                status, obj = 400, {"detail": "openssl: " + (e.stderr or "").strip()[:200]}
         elif self.path == "/revoke":
             status, obj = 200, {"status": "revoked"}
         else:
@@ -148,6 +200,7 @@ def main():
     p.add_argument("--always-500", action="store_true")
     p.add_argument("--reject-400", action="store_true")
     p.add_argument("--slow", type=float, default=0)
+    p.add_argument("--crl-wrong-number", action="store_true")
     p.add_argument("--auth")
     p.add_argument("--auth-header", default="Authorization")
     p.add_argument("--log")
