@@ -24,9 +24,9 @@ struct CRLPublisher: Sendable {
     /// A CRL older than twice the rebuild interval is stale (`/healthz` 503).
     var staleAfter: TimeInterval { TimeInterval(2 * config.rebuildIntervalSeconds) }
 
-    /// Builds and stores `backend`'s CRL when it is due (or `force`); returns the number of
-    /// the CRL stored afterwards (this build's, or one another builder stored meanwhile), nil
-    /// when nothing was due.
+    /// Builds and stores `backend`'s CRL when it is due (or `force`); returns the CRL stored
+    /// afterwards (this build's, or the one another builder stored meanwhile), nil when
+    /// nothing was due.
     @discardableResult
     func rebuild(_ backend: String, force: Bool = false, now: Date = Date()) async throws -> StoredCRL? {
         let state = try await database.withConnection { try $0.crlState(backend: backend) }
@@ -34,9 +34,9 @@ struct CRLPublisher: Sendable {
         let entries = try await database.withConnection { try $0.revokedEntries(backend: backend, at: now) }
         let draft = CRLDraft(
             entries: entries.map { entry in
+                // Stored serials are hex without leading zeros, so possibly of odd length.
                 CRLDraft.Entry(serial: Hex.decode(entry.serial.count % 2 == 0 ? entry.serial : "0" + entry.serial) ?? [],
-                               revokedAt: entry.revokedAt,
-                               reason: entry.reason == 0 ? nil : entry.reason)
+                               revokedAt: entry.revokedAt, reason: entry.reason == 0 ? nil : entry.reason)
             },
             thisUpdate: now, nextUpdate: now.addingTimeInterval(TimeInterval(config.nextUpdateSeconds)),
             number: state.number + 1, hashAlgorithm: config.hashAlgorithm)
