@@ -1,8 +1,8 @@
 import Metrics
 
 /// The counters of the background workers: the challenge worker's poll cycles and failed
-/// polls, the pending authorizations the cleanup worker expired, and the cleanup worker's runs and
-/// failures per task. `disabled` counts nothing (metrics off, or a worker in a test).
+/// polls, the pending authorizations the cleanup worker expired, the cleanup worker's runs and
+/// failures per task, and the CRLs the CRL worker published and its failed rounds. `disabled` counts nothing (metrics off, or a worker in a test).
 struct WorkerMetrics: Sendable {
     /// The cleanup worker's tasks, as the `task` label names them.
     enum CleanupTask: String, CaseIterable, Sendable {
@@ -16,6 +16,8 @@ struct WorkerMetrics: Sendable {
     let challengePolls: Counter
     let challengeErrors: Counter
     let challengesExpired: Counter
+    let crlsPublished: Counter
+    let crlErrors: Counter
     private let cleanupRuns: [CleanupTask: Counter]
     private let cleanupErrors: [CleanupTask: Counter]
 
@@ -23,6 +25,8 @@ struct WorkerMetrics: Sendable {
         challengePolls = Counter(label: "acmeeh_challenge_worker_polls_total", factory: factory)
         challengeErrors = Counter(label: "acmeeh_challenge_worker_errors_total", factory: factory)
         challengesExpired = Counter(label: "acmeeh_challenges_expired_total", factory: factory)
+        crlsPublished = Counter(label: "acmeeh_crl_rebuilds_total", factory: factory)
+        crlErrors = Counter(label: "acmeeh_crl_worker_errors_total", factory: factory)
         func perTask(_ name: String) -> [CleanupTask: Counter] {
             Dictionary(uniqueKeysWithValues: CleanupTask.allCases.map {
                 ($0, Counter(label: name, dimensions: [("task", $0.rawValue)], factory: factory))

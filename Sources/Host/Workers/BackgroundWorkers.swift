@@ -40,7 +40,7 @@ struct BackgroundWorkers: Sendable {
         await withTaskGroup(of: Void.self) { group in
             if let publisher = core.crl {
                 group.addTask {
-                    let worker = CRLWorker(publisher: publisher)
+                    let worker = CRLWorker(publisher: publisher, metrics: metrics)
                     await ElectedWorker(session: LeaderSession(key: WorkerLock.crl, config: config.database),
                                         state: crl, intervalSeconds: CRLPublisher.checkSeconds, bell: nil,
                                         logger: Logger(label: "acmeeh.worker.crl"), round: { try await worker.round() }).run()

@@ -4,9 +4,17 @@
 /// listed within seconds.
 struct CRLWorker: Sendable {
     let publisher: CRLPublisher
+    let metrics: WorkerMetrics
 
     func round() async throws -> Bool {
-        for backend in publisher.backends { try await publisher.rebuild(backend) }
+        do {
+            for backend in publisher.backends where try await publisher.rebuild(backend) != nil {
+                metrics.crlsPublished.increment()
+            }
+        } catch {
+            metrics.crlErrors.increment()
+            throw error
+        }
         return false
     }
 }

@@ -52,7 +52,8 @@ final class CRLTests: XCTestCase {
     }
 
     func testRevocationReachesTheServedCRLWhichTheCASigned() throws {
-        server = try workspace.start(extra: "crl:\n  enabled: true\n  rebuild_interval_seconds: 3600\n  next_update_seconds: 7200\n",
+        server = try workspace.start(extra: "crl:\n  enabled: true\n  rebuild_interval_seconds: 3600\n  next_update_seconds: 7200\n"
+                                         + "metrics:\n  enabled: true\n",
                                      edit: { self.configFile = $0 })
         let first = try fetchCRL(atLeast: 1)
         XCTAssertEqual(first.response.header("Content-Type"), "application/pkix-crl")
@@ -89,6 +90,9 @@ final class CRLTests: XCTestCase {
         let listed = second.text.components(separatedBy: "Serial Number: ").dropFirst()
             .map { number(String($0.prefix { $0 != "\n" }).replacingOccurrences(of: ":", with: "")) }
         XCTAssertEqual(listed, [number(try CertificateChain(pem: chain).leaf.serialHex)], second.text)
+        let metrics = String(decoding: try HTTP.get(server.baseURL + "/metrics").body, as: UTF8.self)
+        XCTAssertTrue(metrics.contains("\nacmeeh_crl_rebuilds_total 2\n"), metrics)
+        XCTAssertTrue(metrics.contains("\nacmeeh_crl_worker_errors_total 0\n"), metrics)
         let refused = try verify(second.pem)
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue((refused.stdout + refused.stderr).contains("certificate revoked"), refused.stdout + refused.stderr)
