@@ -93,6 +93,8 @@ class Acmeeh:
         self.process = None
         # --rate-limits: every limit on, counted in PostgreSQL, too generous to refuse anything.
         self.rate_limits = False
+        # --revocation-status: CRL publishing and the OCSP responder on (CT stays off).
+        self.revocation_status = False
         os.makedirs(workdir, exist_ok=True)
         ca = os.path.join(workdir, "ca")
         subprocess.run([os.path.join(repo, "scripts/dev-ca"), ca], check=True, stdout=subprocess.DEVNULL)
@@ -128,6 +130,7 @@ class Acmeeh:
             # The peers run at WARNING too (scripts/bench-peer): no per-request log lines.
             "logging:",
             "  level: WARNING",
+        ] + (["crl:", "  enabled: true", "ocsp:", "  enabled: true"] if self.revocation_status else []) + [
             "",
         ])
 
