@@ -130,6 +130,15 @@ final class RevocationOutboxTests: XCTestCase {
         Thread.sleep(forTimeInterval: 3)
         XCTAssertEqual(service.requests().filter { $0["path"] as? String == "/no-such-endpoint" }.count, 1)
         XCTAssertEqual(try outbox().map(\.attempts), [1])
+
+        // `acmeeh revocations retry` sends it once more (here refused again).
+        let retried = try Command.run(TestPaths.executable.path,
+                                      ["-c", try XCTUnwrap(harness.configFile).path, "revocations", "retry"])
+        XCTAssertEqual(retried.status, 0, retried.stderr)
+        XCTAssertEqual(retried.stdout, "1 failed revocation(s) queued for another attempt\n")
+        try waitFor("the second attempt") { try self.outbox().map(\.attempts) == [2] }
+        XCTAssertEqual(try outbox().map(\.state), ["failed"])
+        XCTAssertEqual(service.requests().filter { $0["path"] as? String == "/no-such-endpoint" }.count, 2)
     }
 
     // MARK: - Helpers

@@ -76,6 +76,14 @@ extension BatchStatement {
         """)
 }
 
+extension Connection {
+    /// Queues every revocation a backend refused for good for another attempt now (after
+    /// the operator fixed what the backend refused); returns how many.
+    func retryFailedRevocations() throws -> Int {
+        try execute("UPDATE revocation_outbox SET state = 'pending', next_at = now() WHERE state = 'failed'")
+    }
+}
+
 extension BatchStatementResult {
     var pendingRevocations: [PendingRevocation] {
         get throws {

@@ -49,12 +49,15 @@ final class CAOrderHarness {
     func start(ca: String, extra: String = "") throws {
         let port = try ServerProcess.freePort()
         let config = try writeConfig(ca: ca, port: port, extra: extra)
+        configFile = config
         server = try ServerProcess(config: config, port: port, logFile: directory.appendingPathComponent("server-\(port).log"),
                                    environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
         try server!.waitUntilLive()
     }
 
     var log: String { server?.log ?? "" }
+    /// The configuration of the last `start`.
+    var configFile: URL?
 
     func shutdown() {
         server?.stop()
