@@ -1,7 +1,6 @@
 import Foundation
 @testable import Host
 import Logging
-import NIOConcurrencyHelpers
 import XCTest
 
 /// The audit log file's rotation and the audit trail's records, without a server.
@@ -101,18 +100,18 @@ final class AuditLogTests: XCTestCase {
     /// Without `logging.audit.file`, each audited event is an info line `audit <event>` of
     /// the main log, its fields as metadata.
     func testWithoutAFileTheRecordsGoToTheMainLog() {
-        let captured = CapturedLines()
-        let logger = Logger(label: "acmeeh.audit") { _ in captured }
+        let captured = LogCapture()
+        let logger = Logger(label: "acmeeh.audit") { label in CapturingLogHandler(label: label, capture: captured) }
         let dispatcher = EventDispatcher()
         AuditTrail.subscribe(dispatcher, logger: logger)
         let account = UUID()
         dispatcher.publish(.accountDeactivated(accountID: account), .certificateDelivered(
             certificateID: UUID(), accountID: account, serial: "01"))
-        let lines = captured.box.withLockedValue { $0 }
+        let lines = captured.lines()
         XCTAssertEqual(lines.map(\.message), ["audit account.deactivation"])
         XCTAssertEqual(lines.first?.level, .info)
-        XCTAssertEqual(lines.first?.metadata["account_id"], .string(DomainEvent.text(account)))
-        XCTAssertEqual(lines.first?.metadata["event"], .string("account.deactivation"))
+        XCTAssertEqual(lines.first?.metadata["account_id"], DomainEvent.text(account))
+        XCTAssertEqual(lines.first?.metadata["event"], "account.deactivation")
     }
 
     private func closeFile(_ file: AuditLogFile) {
@@ -122,28 +121,5 @@ final class AuditLogTests: XCTestCase {
             done.signal()
         }
         done.wait()
-    }
-}
-
-/// A log handler that keeps the lines it is given.
-private struct CapturedLines: LogHandler {
-    struct Line: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-
-    let box = NIOLockedValueBox<[Line]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        box.withLockedValue { $0.append(Line(level: event.level, message: event.message.description,
-                                             metadata: event.metadata ?? [:])) }
     }
 }

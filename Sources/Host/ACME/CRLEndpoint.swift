@@ -23,15 +23,7 @@ struct CRLEndpoint: Sendable {
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/pkix-crl"
-        let maxAge = max(0, Int(crl.nextUpdate.timeIntervalSince(now)))
-        headers[.cacheControl] = "public, max-age=\(maxAge), no-transform"
-        headers[.lastModified] = crl.thisUpdate.formatted(Self.httpDate)
-        headers[.expires] = crl.nextUpdate.formatted(Self.httpDate)
+        CacheUntilHeaders.add(to: &headers, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, now: now)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: crl.der)))
     }
-
-    /// RFC 9110 §5.6.7 IMF-fixdate.
-    static let httpDate = Date.VerbatimFormatStyle(
-        format: "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) GMT",
-        locale: Locale(identifier: "en_US_POSIX"), timeZone: TimeZone(identifier: "GMT")!, calendar: Calendar(identifier: .gregorian))
 }

@@ -34,21 +34,19 @@ struct OCSPEndpoint: Sendable {
     /// The DER of a GET request's path part: percent-decoded base64 (`+`, `/`, `=`), or base64url.
     static func decode(_ text: String) -> [UInt8]? {
         guard text.utf8.count <= maxRequestBytes * 2, let decoded = text.removingPercentEncoding else { return nil }
-        let standard = decoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        let unpadded = standard.trimmingCharacters(in: CharacterSet(charactersIn: "="))
-        let padded = unpadded + String(repeating: "=", count: (4 - unpadded.utf8.count % 4) % 4)
-        guard let data = Data(base64Encoded: padded), !data.isEmpty, data.count <= maxRequestBytes else { return nil }
-        return [UInt8](data)
+        // Standard base64 (padded or not) spelled as base64url, then the strict decoder.
+        let url = decoded.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        guard let bytes = Base64URL.decode(url.trimmingCharacters(in: CharacterSet(charactersIn: "="))),
+              !bytes.isEmpty, bytes.count <= maxRequestBytes else { return nil }
+        return bytes
     }
 
     static func response(_ answer: OCSPResponder.Answer, cacheable: Bool, now: Date = Date()) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/ocsp-response"
         if cacheable, let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate {
-            let maxAge = max(0, Int(nextUpdate.timeIntervalSince(now)))
-            headers[.cacheControl] = "public, max-age=\(maxAge), no-transform, must-revalidate"
-            headers[.lastModified] = thisUpdate.formatted(CRLEndpoint.httpDate)
-            headers[.expires] = nextUpdate.formatted(CRLEndpoint.httpDate)
+            CacheUntilHeaders.add(to: &headers, thisUpdate: thisUpdate, nextUpdate: nextUpdate, now: now,
+                                  directives: "no-transform, must-revalidate")
         } else {
             headers[.cacheControl] = "no-store"
         }

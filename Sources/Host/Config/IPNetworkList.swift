@@ -13,12 +13,7 @@ struct IPNetworkList: Sendable, Equatable {
     /// refused them with `NetworkSyntax.cidrProblem`).
     init(_ cidrs: [String]) {
         networks = cidrs.compactMap { text in
-            let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            guard let bytes = NetworkSyntax.addressBytes(parts[0]) else { return nil }
-            let bits = bytes.count * 8
-            guard parts.count == 2 else { return Network(bytes: bytes, prefix: bits) }
-            guard let prefix = Int(parts[1]), (0...bits).contains(prefix) else { return nil }
-            return Network(bytes: bytes, prefix: prefix)
+            NetworkSyntax.network(text).map { Network(bytes: $0.bytes, prefix: $0.prefix) }
         }
     }
 

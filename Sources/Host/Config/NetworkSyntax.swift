@@ -42,15 +42,24 @@ enum NetworkSyntax {
     static func isIPv4(_ text: String) -> Bool { addressBytes(text)?.count == 4 }
     static func isIPv6(_ text: String) -> Bool { addressBytes(text)?.count == 16 }
 
+    /// `ADDRESS` or `ADDRESS/PREFIX` as the address's bytes and the prefix length (the
+    /// address's full length without one); nil when either part is malformed.
+    static func network(_ text: String) -> (bytes: [UInt8], prefix: Int)? {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let bytes = addressBytes(parts[0]) else { return nil }
+        let bits = bytes.count * 8
+        guard parts.count == 2 else { return (bytes, bits) }
+        guard let prefix = Int(parts[1]), (0...bits).contains(prefix), parts[1].allSatisfy(\.isNumber) else { return nil }
+        return (bytes, prefix)
+    }
+
     /// nil when `text` is `ADDRESS` or `ADDRESS/PREFIX` with no host bits set; else what is wrong.
     static func cidrProblem(_ text: String) -> String? {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let bytes = addressBytes(parts[0]) else {
+        guard let address = addressBytes(String(text.prefix { $0 != "/" })) else {
             return "\"\(text)\" is not an IP network (expected ADDRESS or ADDRESS/PREFIX)"
         }
-        let bits = bytes.count * 8
-        guard parts.count == 2 else { return nil }
-        guard let prefix = Int(parts[1]), (0...bits).contains(prefix), parts[1].allSatisfy(\.isNumber) else {
+        let bits = address.count * 8
+        guard let (bytes, prefix) = network(text) else {
             return "\"\(text)\" has an invalid prefix length (0-\(bits))"
         }
         for bit in prefix..<bits where bytes[bit / 8] & (0x80 >> UInt8(bit % 8)) != 0 {

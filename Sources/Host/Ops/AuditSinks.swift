@@ -21,21 +21,21 @@ struct AuditSinks: Sendable {
                 sinks.file = try AuditLogFile(path: path, maxBytes: audit.maxFileSizeBytes, backups: audit.backupCount,
                                               report: report)
             } catch {
-                throw AuditSyslogError("logging.audit.file: \(error)")
+                throw AuditSinkError("logging.audit.file: \(error)")
             }
         }
         if audit.syslog {
             do {
                 sinks.syslogs.append(try AuditSyslog(.local(path: localSyslog), report: report))
             } catch {
-                throw AuditSyslogError("logging.audit.syslog: \(error)")
+                throw AuditSinkError("logging.audit.syslog: \(error)")
             }
         }
         if let host = config.auditExport.syslogHost {
             do {
                 sinks.syslogs.append(try AuditSyslog(.remote(host: host, port: config.auditExport.syslogPort), report: report))
             } catch {
-                throw AuditSyslogError("audit_export.syslog_host: \(error)")
+                throw AuditSinkError("audit_export.syslog_host: \(error)")
             }
         }
         return sinks

@@ -41,7 +41,7 @@ final class AuditSyslog: @unchecked Sendable {
             var unix = sockaddr_un()
             unix.sun_family = sa_family_t(AF_UNIX)
             let bytes = Array(path.utf8)
-            guard bytes.count < MemoryLayout.size(ofValue: unix.sun_path) else { throw AuditSyslogError("\(path): path too long") }
+            guard bytes.count < MemoryLayout.size(ofValue: unix.sun_path) else { throw AuditSinkError("\(path): path too long") }
             withUnsafeMutableBytes(of: &unix.sun_path) { $0.copyBytes(from: bytes) }
             address = withUnsafeBytes(of: unix) { Array($0) }
             descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
@@ -51,13 +51,13 @@ final class AuditSyslog: @unchecked Sendable {
             var found: UnsafeMutablePointer<addrinfo>? = nil
             let status = getaddrinfo(host, String(port), &hints, &found)
             guard status == 0, let first = found else {
-                throw AuditSyslogError("cannot resolve \(host): \(String(cString: gai_strerror(status)))")
+                throw AuditSinkError("cannot resolve \(host): \(String(cString: gai_strerror(status)))")
             }
             defer { freeaddrinfo(found) }
             address = Array(UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
             descriptor = socket(first.pointee.ai_family, Int32(SOCK_DGRAM.rawValue), 0)
         }
-        guard descriptor >= 0 else { throw AuditSyslogError("socket: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw AuditSinkError("socket: \(String(cString: strerror(errno)))") }
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
     }
 
@@ -106,8 +106,8 @@ final class AuditSyslog: @unchecked Sendable {
     }
 }
 
-/// The syslog target of the audit trail cannot be opened.
-struct AuditSyslogError: Error, CustomStringConvertible {
+/// An audit sink (the file, a syslog target) cannot be opened.
+struct AuditSinkError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }

@@ -113,16 +113,9 @@ final class TwoInstanceFailoverTests: XCTestCase {
 
     // MARK: - Helpers
 
-    /// `checks.worker_states` of an instance's `/healthz` (empty when it does not answer).
-    func workerStates(_ baseURL: String) -> [String: [String: Any]] {
-        guard let health = try? HTTP.get("\(baseURL)/healthz"),
-              let checks = health.json?["checks"] as? [String: Any] else { return [:] }
-        return checks["worker_states"] as? [String: [String: Any]] ?? [:]
-    }
-
     /// The elected workers this instance runs (every enabled one) and its role in each.
     func roles(_ baseURL: String) -> [String: String] {
-        workerStates(baseURL).compactMapValues { $0["role"] as? String }
+        HTTP.workerStates(baseURL).compactMapValues { $0["role"] as? String }
     }
 
     func waitUntil(_ timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
@@ -257,10 +250,10 @@ final class TwoInstanceFailoverTests: XCTestCase {
         // Both have checked their locks; exactly one leader of each elected worker.
         XCTAssertTrue(waitUntil(10) {
             instances.allSatisfy { url in
-                let states = workerStates(url)
+                let states = HTTP.workerStates(url)
                 return ["challenge", "cleanup"].allSatisfy { states[$0]?["last_check"] != nil }
             }
-        }, "\(instances.map(workerStates))")
+        }, "\(instances.map(HTTP.workerStates))")
         let elected = roles(first.baseURL).keys.sorted()
         XCTAssertEqual(elected, ["challenge", "cleanup"])
         for worker in elected {
@@ -304,7 +297,7 @@ final class TwoInstanceFailoverTests: XCTestCase {
         XCTAssertTrue(waitUntil(Double(Self.pollSeconds) + Self.slack) {
             let r = roles(survivor.baseURL)
             return !r.isEmpty && r.values.allSatisfy { $0 == "leader" }
-        }, "\(workerStates(survivor.baseURL))")
+        }, "\(HTTP.workerStates(survivor.baseURL))")
         let takeover = Date().timeIntervalSince(killedAt)
         print("two-instance failover: every worker led by the survivor \(String(format: "%.2f", takeover)) s after SIGKILL")
         XCTAssertEqual(roles(survivor.baseURL), ["challenge": "leader", "cleanup": "leader"])
@@ -373,7 +366,7 @@ final class TwoInstanceFailoverTests: XCTestCase {
         XCTAssertGreaterThan(try count("SELECT count(*) AS n FROM rate_limit_counters"), 0)
 
         // Still the survivor's, and it went on running rounds.
-        let states = workerStates(survivor.baseURL)
+        let states = HTTP.workerStates(survivor.baseURL)
         XCTAssertEqual(roles(survivor.baseURL), ["challenge": "leader", "cleanup": "leader"])
         for worker in ["challenge", "cleanup"] {
             XCTAssertNotNil(states[worker]?["last_run"], "\(worker): \(states)")

@@ -47,16 +47,9 @@ final class WorkerElectionTests: XCTestCase {
         return process
     }
 
-    /// `checks.worker_states` of an instance's `/healthz` (empty when it does not answer).
-    func states(_ baseURL: String) -> [String: [String: Any]] {
-        guard let health = try? HTTP.get("\(baseURL)/healthz"),
-              let checks = health.json?["checks"] as? [String: Any] else { return [:] }
-        return checks["worker_states"] as? [String: [String: Any]] ?? [:]
-    }
-
     /// Each instance's role for `worker` once every instance has checked its lock.
     func roles(_ worker: String, _ instances: [String]) -> [String?] {
-        instances.map { states($0)[worker]?["role"] as? String }
+        instances.map { HTTP.workerStates($0)[worker]?["role"] as? String }
     }
 
     func waitUntil(_ timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
@@ -75,14 +68,14 @@ final class WorkerElectionTests: XCTestCase {
         let urls = [first.baseURL, second.baseURL, third.baseURL]
 
         // Exactly one leader of each worker, once every instance has checked its locks.
-        func checked(_ url: String, _ worker: String) -> Bool { states(url)[worker]?["last_check"] != nil }
+        func checked(_ url: String, _ worker: String) -> Bool { HTTP.workerStates(url)[worker]?["last_check"] != nil }
         XCTAssertTrue(waitUntil(10) {
             urls.allSatisfy { checked($0, "cleanup") } && urls.prefix(2).allSatisfy { checked($0, "challenge") }
-        }, "\(urls.map(states))")
+        }, "\(urls.map(HTTP.workerStates))")
         for worker in ["challenge", "cleanup"] {
             XCTAssertEqual(roles(worker, urls).filter { $0 == "leader" }.count, 1, "\(worker): \(roles(worker, urls))")
         }
-        let thirdStates = states(third.baseURL)
+        let thirdStates = HTTP.workerStates(third.baseURL)
         XCTAssertEqual(thirdStates["challenge"]?["status"] as? String, "disabled")
         XCTAssertNil(thirdStates["challenge"]?["role"])
         XCTAssertEqual(thirdStates["challenge"]?["lock_id"] as? Int, 712_003)
@@ -98,12 +91,12 @@ final class WorkerElectionTests: XCTestCase {
         let challengeLeader = try XCTUnwrap(roles("challenge", urls).firstIndex(of: "leader"))
         XCTAssertNotEqual(challengeLeader, 2, "the instance with the challenge worker disabled leads it")
         let (killed, survivor) = challengeLeader == 0 ? (first.process, second) : (second, first.process)
-        let leaderStates = states(killed.baseURL)
+        let leaderStates = HTTP.workerStates(killed.baseURL)
         XCTAssertNotNil(leaderStates["challenge"]?["last_run"], "the leader ran rounds: \(leaderStates)")
         killed.killNow()
         let killedAt = Date()
         XCTAssertTrue(waitUntil(Self.pollSeconds + Self.slack) { roles("challenge", [survivor.baseURL]) == ["leader"] },
-                      "no new challenge leader: \(states(survivor.baseURL))")
+                      "no new challenge leader: \(HTTP.workerStates(survivor.baseURL))")
         XCTAssertLessThanOrEqual(Date().timeIntervalSince(killedAt), Self.pollSeconds + Self.slack)
         // The cleanup worker too, if the killed instance led it.
         XCTAssertTrue(waitUntil(Self.pollSeconds + Self.slack) {
@@ -114,9 +107,9 @@ final class WorkerElectionTests: XCTestCase {
         // With only the disabled instance left: it leads the cleanup worker, never the challenge worker.
         survivor.killNow()
         XCTAssertTrue(waitUntil(Self.pollSeconds + Self.slack) { roles("cleanup", [third.baseURL]) == ["leader"] },
-                      "\(states(third.baseURL))")
+                      "\(HTTP.workerStates(third.baseURL))")
         Thread.sleep(forTimeInterval: 3 * Self.pollSeconds)
-        XCTAssertEqual(states(third.baseURL)["challenge"]?["status"] as? String, "disabled")
+        XCTAssertEqual(HTTP.workerStates(third.baseURL)["challenge"]?["status"] as? String, "disabled")
         XCTAssertTrue(third.log.contains("took the lead (advisory lock 712001)"), third.log)
         XCTAssertFalse(third.log.contains("advisory lock 712003"), third.log)
         XCTAssertTrue(third.log.contains("this instance never runs the challenge worker"), third.log)

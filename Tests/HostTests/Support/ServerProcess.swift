@@ -97,6 +97,13 @@ enum HTTP {
         }
     }
 
+    /// `checks.worker_states` of an instance's `/healthz` (empty when it does not answer).
+    static func workerStates(_ baseURL: String) -> [String: [String: Any]] {
+        guard let health = try? get("\(baseURL)/healthz"),
+              let checks = health.json?["checks"] as? [String: Any] else { return [:] }
+        return checks["worker_states"] as? [String: [String: Any]] ?? [:]
+    }
+
     static func get(_ url: String, headers: [String: String] = [:]) throws -> Response {
         var request = URLRequest(url: URL(string: url)!)
         request.timeoutInterval = 30
