@@ -7,7 +7,7 @@ import PluginKit
 nonisolated(unsafe) let descriptor = PluginDescriptor.ca(
     name: "CAFile", version: "0.1.0",
     description: "File-based CA: PEM issuer certificate and key (ca.internal), signs with OpenSSL",
-    create: { createInstance(CAFile.self, $0, $1, $2) }, crl: true)
+    create: { createInstance(CAFile.self, $0, $1, $2) }, crl: true, precertificate: true)
 
 @_cdecl("acmeeh_plugin_register")
 public func acmeeh_plugin_register(_ hostABIVersion: UInt32) -> UnsafePointer<acmeeh_plugin_descriptor>? {

@@ -13,7 +13,8 @@ struct RequestedNames {
 
 extension CAFile {
     /// Builds and signs the leaf for `request` (CN, SANs, validity, profile, BC, SKI/AKI,
-    /// CRL distribution point and OCSP URL when the host hands them),
+    /// CRL distribution point and OCSP URL when the host hands them, then the CT poison or
+    /// SCT list),
     /// then renders the chain. The CSR is trusted as the ABI promises ("already checked by
     /// the host": signature, SANs, key policy): its signature is not verified again and its
     /// key not decoded; the SubjectPublicKeyInfo is copied into the leaf byte for byte.
@@ -86,12 +87,17 @@ extension CAFile {
         try addSubjectKeyIdentifier(leaf, csr)
         try authorityKeyIdentifier.add(to: leaf)
         try revocationExtensions.add(to: leaf)
+        if request.precertificate {
+            try TransparencyExtension.addPoison(to: leaf)
+        } else if let scts = request.sctList {
+            try TransparencyExtension.addSCTList(scts, to: leaf)
+        }
 
         try request.deadline.check("signing the certificate")
         guard X509_sign(leaf, issuerKey, digest) > 0 else { throw openSSLFailure("X509_sign") }
 
         let chain = try pemText(leaf) + chainTailPEM
-        log.debug("issued serial \(serialHex) for \(names.dnsNames.count) DNS name(s) and \(names.ipCount) IP address(es), profile \(request.profile)")
+        log.debug("issued \(request.precertificate ? "precertificate" : "certificate") serial \(serialHex) for \(names.dnsNames.count) DNS name(s) and \(names.ipCount) IP address(es), profile \(request.profile)")
         return .issued(pemChain: chain, serialHex: serialHex, notBefore: notBefore, notAfter: notAfter)
     }
 

@@ -40,14 +40,18 @@ public struct ChallengeTypeInfo: Sendable {
 /// host's ABI version: the host reports a major mismatch itself.
 public enum PluginDescriptor {
     /// A CA plugin. `poll` installs `ca_poll` (only for CAs that answer PENDING); `crl`
-    /// installs `ca_sign_crl` (ABI 1.1; the instance implements `CAInstance.signCRL`).
+    /// installs `ca_sign_crl` (ABI 1.1; the instance implements `CAInstance.signCRL`);
+    /// `precertificate` announces `ACMEEH_CA_FEATURE_PRECERTIFICATE` (ABI 1.1; `sign` honours
+    /// `SignRequest.precertificate` and `sctList`).
     public static func ca(name: String, version: String, description: String,
-                          create: CreateFunction, poll: Bool = false, crl: Bool = false) -> UnsafePointer<acmeeh_plugin_descriptor> {
+                          create: CreateFunction, poll: Bool = false, crl: Bool = false,
+                          precertificate: Bool = false) -> UnsafePointer<acmeeh_plugin_descriptor> {
         var d = base(kind: ACMEEH_KIND_CA, name: name, version: version, description: description, create: create)
         d.ca_sign = caSignThunk
         d.ca_poll = poll ? caPollThunk : nil
         d.ca_revoke = caRevokeThunk
         d.ca_sign_crl = crl ? caSignCRLThunk : nil
+        d.ca_features = precertificate ? UInt64(ACMEEH_CA_FEATURE_PRECERTIFICATE) : 0
         return permanent(d)
     }
 
@@ -70,7 +74,7 @@ public enum PluginDescriptor {
         return permanent(d)
     }
 
-    private static func base(kind: Int32, name: String, version: String, description: String,
+    static func base(kind: Int32, name: String, version: String, description: String,
                              create: CreateFunction) -> acmeeh_plugin_descriptor {
         var d = acmeeh_plugin_descriptor()
         // This header's full size and version: the host reads min(this, its own size).
@@ -87,7 +91,7 @@ public enum PluginDescriptor {
         return d
     }
 
-    private static func permanent(_ d: acmeeh_plugin_descriptor) -> UnsafePointer<acmeeh_plugin_descriptor> {
+    static func permanent(_ d: acmeeh_plugin_descriptor) -> UnsafePointer<acmeeh_plugin_descriptor> {
         let p = UnsafeMutablePointer<acmeeh_plugin_descriptor>.allocate(capacity: 1)
         p.initialize(to: d)
         return UnsafePointer(p)
@@ -213,7 +217,9 @@ private let caSignThunk: @convention(c) (
         deadline: Deadline(milliseconds: r.deadline_ms),
         // 1.1 fields: borrowedStruct left them NULL when the host's struct_size stops before them.
         crlDistributionPoint: borrowedString(r.crl_distribution_point),
-        ocspURL: borrowedString(r.ocsp_url))
+        ocspURL: borrowedString(r.ocsp_url),
+        precertificate: r.precertificate != 0,
+        sctList: r.sct_list.map { Array(UnsafeBufferPointer(start: $0, count: r.sct_list_len)) })
     do {
         return try write(try ca.sign(signRequest), to: result)
     } catch {

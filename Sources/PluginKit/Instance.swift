@@ -91,11 +91,20 @@ public struct SignRequest: Sendable {
     /// Since 1.1. URL for the leaf's Authority Information Access id-ad-ocsp (RFC 5280 §4.2.2.1),
     /// or nil: no OCSP responder (always nil from a 1.0 host).
     public var ocspURL: String?
+    /// Since 1.1, for a CA built with `precertificate: true`. Sign an RFC 6962 precertificate:
+    /// the leaf plus the critical poison extension, last (always false from a 1.0 host).
+    public var precertificate: Bool
+    /// Since 1.1. A TLS-encoded SignedCertificateTimestampList to embed in the leaf as its last
+    /// extension (RFC 6962 §3.3), or nil.
+    public var sctList: [UInt8]?
 
     public init(csrDER: [UInt8], profile: String = "default", profileJSON: String = "{}",
                 notBefore: Int64 = 0, notAfter: Int64 = 0, validityDays: UInt32,
                 serialHex: String? = nil, deadline: Deadline,
-                crlDistributionPoint: String? = nil, ocspURL: String? = nil) {
+                crlDistributionPoint: String? = nil, ocspURL: String? = nil,
+                precertificate: Bool = false, sctList: [UInt8]? = nil) {
+        self.precertificate = precertificate
+        self.sctList = sctList
         self.csrDER = csrDER
         self.profile = profile
         self.profileJSON = profileJSON

@@ -30,11 +30,12 @@ import Testing
         #expect(MemoryLayout<acmeeh_ca_sign_request>.offset(of: \.crl_distribution_point) == Int(ACMEEH_CA_SIGN_REQUEST_V1_SIZE))
         #expect(ACMEEH_CA_SIGN_REQUEST_V1_SIZE == 80)
         #expect(MemoryLayout<acmeeh_ca_sign_request>.size == Int(ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE))
-        #expect(ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE == 96)
+        #expect(ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE == 120)
         #expect(MemoryLayout<acmeeh_ca_sign_result>.size == Int(ACMEEH_CA_SIGN_RESULT_V1_SIZE))
         #expect(MemoryLayout<acmeeh_ca_revoke_request>.size == Int(ACMEEH_CA_REVOKE_REQUEST_V1_SIZE))
         #expect(MemoryLayout<acmeeh_challenge_request>.size == Int(ACMEEH_CHALLENGE_REQUEST_V1_SIZE))
-        #expect(MemoryLayout<acmeeh_notification>.size == Int(ACMEEH_NOTIFICATION_V1_SIZE))
+        #expect(MemoryLayout<acmeeh_notification>.offset(of: \.body_html) == Int(ACMEEH_NOTIFICATION_V1_SIZE))
+        #expect(MemoryLayout<acmeeh_notification>.size == Int(ACMEEH_NOTIFICATION_V1_1_SIZE))
         #expect(MemoryLayout<acmeeh_ca_crl_request>.size == Int(ACMEEH_CA_CRL_REQUEST_V1_1_SIZE))
         #expect(MemoryLayout<acmeeh_ca_crl_result>.size == Int(ACMEEH_CA_CRL_RESULT_V1_1_SIZE))
     }
@@ -56,6 +57,7 @@ import Testing
         #expect(library.abiMinor == 0)
         #expect(library.descriptorSize == 136)
         #expect(library.descriptor.ca_sign_crl == nil, "the host read past the plugin's struct_size")
+        #expect(library.descriptor.ca_features == 0)
         #expect(!ca.canSignCRL)
         #expect(library.optionalFunctions.map(\.name) == ["self_check", "ca_poll", "ca_sign_crl"])
         #expect(library.optionalFunctions.map(\.present) == [true, true, false])
@@ -85,7 +87,8 @@ import Testing
         let library = try PluginLibrary.load(path: fixtures.directory + "/libCountingCA.so", expecting: .ca, configKey: "k")
         #expect(library.abiVersionText == "1.1")
         #expect(library.abiMinor == 1)
-        #expect(library.descriptorSize == 144)
+        #expect(library.descriptorSize == 152)
+        #expect(!library.signsPrecertificates)
         #expect(library.descriptor.ca_sign_crl == nil)
         #expect(library.optionalFunctions.first { $0.name == "ca_sign_crl" }?.present == false)
 
@@ -93,6 +96,7 @@ import Testing
                                             expecting: .ca, configKey: "k")
         #expect(caFile.abiVersionText == "1.1")
         #expect(caFile.optionalFunctions.map(\.present) == [true, false, true])
+        #expect(caFile.features == ["precertificate"])
     }
 
     /// The host copies min(struct_size, its own) bytes of a descriptor, whatever lies beyond.

@@ -127,8 +127,9 @@ final class PluginToolsTests: XCTestCase {
         let result = try acmeeh(["plugins", "check", products + "/libCAFile.so", "--config", caConfigJSON, "--config-path", "ca.internal"])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         XCTAssertTrue(result.stdout.contains("name         CAFile"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("ABI          built for 1.1 (minor 1); host 1.1; descriptor 144 bytes"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ABI          built for 1.1 (minor 1); host 1.1; descriptor 152 bytes"), result.stdout)
         XCTAssertTrue(result.stdout.contains("optional     self_check present, ca_poll absent, ca_sign_crl present"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("features     precertificate"), result.stdout)
         XCTAssertTrue(result.stdout.contains("[ok] crl: a v2 CRL listing serial "), result.stdout)
         XCTAssertTrue(result.stdout.contains(", signed by the leaf's issuer"), result.stdout)
         XCTAssertTrue(result.stdout.contains("[ok] SANs: DNS:plugin-check.invalid, DNS:www.plugin-check.invalid"), result.stdout)
@@ -212,10 +213,11 @@ final class PluginToolsTests: XCTestCase {
         // both load; check names the minor each was built for and what each lacks (its fake
         // PEM then fails the certificate checks, which is not the point here).
         for (library, minor, text) in [("libCountingCA10.so", 0, "built for 1.0 (minor 0); host 1.1; descriptor 136 bytes"),
-                                       ("libCountingCA.so", 1, "built for 1.1 (minor 1); host 1.1; descriptor 144 bytes")] {
+                                       ("libCountingCA.so", 1, "built for 1.1 (minor 1); host 1.1; descriptor 152 bytes")] {
             let check = try acmeeh(["plugins", "check", fixtures + "/" + library])
             XCTAssertTrue(check.stdout.contains("ABI          \(text)"), check.stdout)
             XCTAssertTrue(check.stdout.contains("optional     self_check present, ca_poll present, ca_sign_crl absent"), check.stdout)
+            XCTAssertTrue(check.stdout.contains("features     none"), check.stdout)
             XCTAssertTrue(check.stdout.contains("[ok] load: CA plugin CountingCA passed the loader's ABI checks"), check.stdout)
             XCTAssertTrue(check.stdout.contains("[ok] sign: issued serial 0a1b"), check.stdout)
             let json = try json(try acmeeh(["plugins", "check", fixtures + "/" + library, "--json"]).stdout)

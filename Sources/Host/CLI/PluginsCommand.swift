@@ -328,6 +328,10 @@ struct PluginCheck {
             ("description", library.summary), ("functions", present.joined(separator: " ")),
             ("optional", optional.map { "\($0.name) \($0.present ? "present" : "absent")" }.joined(separator: ", ")),
         ]
+        if library.kind == .ca {
+            facts.append(("features", library.features.isEmpty ? "none" : library.features.joined(separator: " ")))
+            jsonFacts["features"] = library.features
+        }
         if library.kind == .challenge {
             facts.append(("challenge types", library.challengeTypes.map(Self.typeText).joined(separator: "; ")))
             jsonFacts["challenge_types"] = library.challengeTypes.map { type -> [String: Any] in

@@ -17,6 +17,11 @@ struct CASignRequest: Sendable, Equatable {
     var crlDistributionPoint: String? = nil
     /// URL for the leaf's Authority Information Access id-ad-ocsp, or nil: no OCSP responder (ABI 1.1).
     var ocspURL: String? = nil
+    /// Sign an RFC 6962 precertificate (poison extension) instead of the certificate (ABI 1.1;
+    /// only for a CA with `ACMEEH_CA_FEATURE_PRECERTIFICATE`).
+    var precertificate = false
+    /// A TLS-encoded SignedCertificateTimestampList to embed, or nil (ABI 1.1).
+    var sctList: [UInt8]? = nil
 }
 
 /// What a CA answered to sign or poll.
@@ -48,18 +53,23 @@ final class CAPluginInstance: Sendable {
         return try await instance.call("sign", timeout: timeout) { descriptor, handle, deadline in
             var result = acmeeh_ca_sign_result.empty()
             var error = acmeeh_error.empty()
+            let sctList = request.sctList ?? []
             let status = request.csrDER.withUnsafeBufferPointer { csr in
-                withCStrings([request.profile, request.profileJSON, request.serialHex,
-                              request.crlDistributionPoint, request.ocspURL]) { strings in
-                    var cRequest = acmeeh_ca_sign_request(
-                        struct_size: UInt32(MemoryLayout<acmeeh_ca_sign_request>.size),
-                        csr_der: csr.baseAddress, csr_der_len: csr.count,
-                        profile: strings[0], profile_json: strings[1],
-                        not_before: request.notBefore, not_after: request.notAfter,
-                        validity_days: request.validityDays, serial_hex: strings[2],
-                        deadline_ms: deadline,
-                        crl_distribution_point: strings[3], ocsp_url: strings[4])
-                    return descriptor.ca_sign!(handle, &cRequest, &result, &error)
+                sctList.withUnsafeBufferPointer { scts in
+                    withCStrings([request.profile, request.profileJSON, request.serialHex,
+                                  request.crlDistributionPoint, request.ocspURL]) { strings in
+                        var cRequest = acmeeh_ca_sign_request(
+                            struct_size: UInt32(MemoryLayout<acmeeh_ca_sign_request>.size),
+                            csr_der: csr.baseAddress, csr_der_len: csr.count,
+                            profile: strings[0], profile_json: strings[1],
+                            not_before: request.notBefore, not_after: request.notAfter,
+                            validity_days: request.validityDays, serial_hex: strings[2],
+                            deadline_ms: deadline,
+                            crl_distribution_point: strings[3], ocsp_url: strings[4],
+                            precertificate: request.precertificate ? 1 : 0,
+                            sct_list: request.sctList == nil ? nil : scts.baseAddress, sct_list_len: scts.count)
+                        return descriptor.ca_sign!(handle, &cRequest, &result, &error)
+                    }
                 }
             }
             return instance.signOutcome(status, result, error, descriptor: descriptor, operation: "sign")

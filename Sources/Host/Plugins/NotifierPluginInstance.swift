@@ -29,7 +29,7 @@ final class NotifierPluginInstance: Sendable {
                     var cNotification = acmeeh_notification(
                         struct_size: UInt32(MemoryLayout<acmeeh_notification>.size),
                         event: s[0], recipients: list.baseAddress, recipient_count: list.count,
-                        subject: s[1], body: s[2], payload_json: s[3], deadline_ms: deadline)
+                        subject: s[1], body: s[2], payload_json: s[3], deadline_ms: deadline, body_html: nil)
                     return descriptor.notifier_deliver!(handle, &cNotification, &error)
                 }
             }

@@ -50,6 +50,15 @@ final class PluginLibrary: @unchecked Sendable {
         }
     }
 
+    /// Whether this CA signs RFC 6962 precertificates and embeds SCT lists
+    /// (`ACMEEH_CA_FEATURE_PRECERTIFICATE`, ABI 1.1).
+    var signsPrecertificates: Bool {
+        kind == .ca && descriptor.ca_features & UInt64(ACMEEH_CA_FEATURE_PRECERTIFICATE) != 0
+    }
+
+    /// The `ACMEEH_CA_FEATURE_*` names this plugin announces.
+    var features: [String] { signsPrecertificates ? ["precertificate"] : [] }
+
     private init(path: String, descriptor: acmeeh_plugin_descriptor, kind: PluginKind, challengeTypes: [ChallengeTypeInfo]) {
         self.path = path
         self.descriptor = descriptor

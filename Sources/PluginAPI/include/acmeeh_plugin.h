@@ -90,10 +90,11 @@ extern "C" {
 #define ACMEEH_CHALLENGE_REQUEST_V1_SIZE 72u
 #define ACMEEH_NOTIFICATION_V1_SIZE 64u
 #define ACMEEH_DESCRIPTOR_V1_SIZE 136u
-/* Since 1.1 (the smallest size of what 1.1 added): the descriptor through ca_sign_crl, the sign request
- * through ocsp_url, the CRL structs. */
-#define ACMEEH_DESCRIPTOR_V1_1_SIZE 144u
-#define ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE 96u
+/* Since 1.1 (the smallest size of what 1.1 added): the descriptor through ca_features, the sign request
+ * through sct_list_len, the notification through body_html, the CRL structs. */
+#define ACMEEH_DESCRIPTOR_V1_1_SIZE 152u
+#define ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE 120u
+#define ACMEEH_NOTIFICATION_V1_1_SIZE 72u
 #define ACMEEH_CA_CRL_REQUEST_V1_1_SIZE 72u
 #define ACMEEH_CA_CRL_RESULT_V1_1_SIZE 24u
 
@@ -128,6 +129,9 @@ extern "C" {
 /* Identifier types a challenge validator supports (bit set). */
 #define ACMEEH_IDENTIFIER_DNS 0x1u
 #define ACMEEH_IDENTIFIER_IP 0x2u
+
+/* Since 1.1. What a CA can do beyond the required functions (acmeeh_plugin_descriptor.ca_features bits). */
+#define ACMEEH_CA_FEATURE_PRECERTIFICATE 0x1u /* ca_sign honours precertificate and sct_list (RFC 6962) */
 
 #define ACMEEH_PROBLEM_TYPE_MAX 128
 #define ACMEEH_DETAIL_MAX 1024
@@ -196,6 +200,17 @@ typedef struct acmeeh_ca_sign_request {
                                            (RFC 5280 §4.2.1.13), or NULL: the host publishes no CRL */
     const char *ocsp_url;               /* URL for the leaf's Authority Information Access id-ad-ocsp
                                            (RFC 5280 §4.2.2.1), or NULL: no OCSP responder */
+    /* Certificate Transparency (RFC 6962 §3.1), only sent to a CA whose ca_features has
+       ACMEEH_CA_FEATURE_PRECERTIFICATE. precertificate = 1: sign a precertificate, i.e. the leaf
+       this request describes plus the critical poison extension (1.3.6.1.4.1.11129.2.4.3, value
+       NULL) as its last extension, signed by the issuing CA itself; PENDING is not allowed then.
+       The host then asks for the final certificate with the same request, serial_hex, not_before
+       and not_after, precertificate = 0 and sct_list set: the leaf gets the non-critical
+       1.3.6.1.4.1.11129.2.4.2 extension (an OCTET STRING holding these bytes) as its last
+       extension, and every other byte of the TBSCertificate equal to the precertificate's. */
+    int32_t precertificate;
+    const uint8_t *sct_list; /* a TLS-encoded SignedCertificateTimestampList, or NULL */
+    size_t sct_list_len;
 } acmeeh_ca_sign_request;
 
 /*
@@ -303,6 +318,8 @@ typedef struct acmeeh_notification {
     const char *body;
     const char *payload_json; /* the event's data as a JSON object */
     int64_t deadline_ms;
+    /* Since 1.1. */
+    const char *body_html; /* an HTML alternative of body (mail sends both as multipart/alternative), or NULL */
 } acmeeh_notification;
 
 /* ----------------------------------------------------------- descriptor ---- */
@@ -432,6 +449,8 @@ typedef struct acmeeh_plugin_descriptor {
      */
     int32_t (*ca_sign_crl)(void *instance, const acmeeh_ca_crl_request *request,
                            acmeeh_ca_crl_result *result, acmeeh_error *err);
+    /* ACMEEH_KIND_CA: ACMEEH_CA_FEATURE_* bits; 0 (absent in 1.0) = none. */
+    uint64_t ca_features;
 } acmeeh_plugin_descriptor;
 
 /*
@@ -460,12 +479,14 @@ ACMEEH_STATIC_ASSERT(offsetof(acmeeh_ca_sign_request, deadline_ms) + sizeof(int6
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_sign_result) == ACMEEH_CA_SIGN_RESULT_V1_SIZE, "acmeeh_ca_sign_result v1.0 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_revoke_request) == ACMEEH_CA_REVOKE_REQUEST_V1_SIZE, "acmeeh_ca_revoke_request v1.0 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_challenge_request) == ACMEEH_CHALLENGE_REQUEST_V1_SIZE, "acmeeh_challenge_request v1.0 size");
-ACMEEH_STATIC_ASSERT(sizeof(acmeeh_notification) == ACMEEH_NOTIFICATION_V1_SIZE, "acmeeh_notification v1.0 size");
+ACMEEH_STATIC_ASSERT(offsetof(acmeeh_notification, deadline_ms) + sizeof(int64_t) == ACMEEH_NOTIFICATION_V1_SIZE,
+                     "acmeeh_notification v1.0 size");
 ACMEEH_STATIC_ASSERT(offsetof(acmeeh_plugin_descriptor, notifier_deliver) + sizeof(void *) == ACMEEH_DESCRIPTOR_V1_SIZE,
                      "acmeeh_plugin_descriptor v1.0 size");
-ACMEEH_STATIC_ASSERT(offsetof(acmeeh_plugin_descriptor, ca_sign_crl) + sizeof(void *) == ACMEEH_DESCRIPTOR_V1_1_SIZE,
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_plugin_descriptor) == ACMEEH_DESCRIPTOR_V1_1_SIZE,
                      "acmeeh_plugin_descriptor v1.1 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_sign_request) == ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE, "acmeeh_ca_sign_request v1.1 size");
+ACMEEH_STATIC_ASSERT(sizeof(acmeeh_notification) == ACMEEH_NOTIFICATION_V1_1_SIZE, "acmeeh_notification v1.1 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_request) == ACMEEH_CA_CRL_REQUEST_V1_1_SIZE, "acmeeh_ca_crl_request v1.1 size");
 ACMEEH_STATIC_ASSERT(sizeof(acmeeh_ca_crl_result) == ACMEEH_CA_CRL_RESULT_V1_1_SIZE, "acmeeh_ca_crl_result v1.1 size");
 #undef ACMEEH_STATIC_ASSERT
