@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "Host",
             dependencies: [
-                "PluginAPI", "COpenSSL", "CLibPQ", "CLDNS",
+                "PluginAPI", "COpenSSL", "CLibPQ", "CLDNS", "CCurl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

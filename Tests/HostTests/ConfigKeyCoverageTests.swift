@@ -161,10 +161,10 @@ final class ConfigKeyCoverageTests: XCTestCase {
 
     func testOneWarningPerInactiveSection() throws {
         let config = try ConfigLoader.load(yaml: ConfigTests.minimal + """
-            ct_logging:
+            smtp:
               enabled: true
-              logs:
-                - url: https://ct.example/log
+              host: mail
+              from_address: a@b
             audit_retention:
               enabled: true
             admin_api:
@@ -179,12 +179,12 @@ final class ConfigKeyCoverageTests: XCTestCase {
             """, source: "w.yaml", environment: [:])
         let messages = config.warnings.map(\.message)
         XCTAssertEqual(messages.count, 2, "\(messages)")
-        XCTAssertEqual(messages.filter { $0.hasPrefix("ct_logging is not active yet: ") }.count, 1, "\(messages)")
+        XCTAssertEqual(messages.filter { $0.hasPrefix("smtp is not active yet: ") }.count, 1, "\(messages)")
         XCTAssertTrue(messages.contains { $0.hasPrefix("audit_retention is not active yet: ") }, "\(messages)")
         // The audit log works, its syslog switch too.
         // admin_api is switched off: nothing to warn about.
         XCTAssertFalse(messages.contains { $0.hasPrefix("admin_api") }, "\(messages)")
-        XCTAssertEqual(config.warnings.first?.description.hasPrefix("w.yaml:11: ct_logging is not active yet"), true,
+        XCTAssertEqual(config.warnings.first?.description.hasPrefix("w.yaml:11: smtp is not active yet"), true,
                        "\(config.warnings)")
         XCTAssertEqual(try ConfigLoader.load(yaml: ConfigTests.minimal, source: "m.yaml", environment: [:]).warnings, [])
     }
@@ -218,7 +218,7 @@ final class ConfigKeyCoverageTests: XCTestCase {
         let directory = try TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("warned.yaml")
-        try (ConfigTests.minimal + "ct_logging:\n  enabled: true\n  logs:\n    - url: https://ct.example/log\n"
+        try (ConfigTests.minimal + "hooks:\n  max_workers: 2\n"
                 + "smtp:\n  enabled: true\n  host: mail\n  from_address: a@b\n")
             .write(to: file, atomically: true, encoding: .utf8)
         let result = try Command.run(TestPaths.executable.path, ["-c", file.path, "--validate-only"])
@@ -226,9 +226,9 @@ final class ConfigKeyCoverageTests: XCTestCase {
         XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "configuration OK")
         let lines = result.stderr.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2, result.stderr)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: ct_logging is not active yet: ") },
+        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: hooks is not active yet: ") },
                       result.stderr)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):15: smtp is not active yet: ") },
+        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):13: smtp is not active yet: ") },
                       result.stderr)
     }
 }

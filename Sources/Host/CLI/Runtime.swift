@@ -16,13 +16,15 @@ final class Runtime: Sendable {
     let metrics: ServerMetrics?
     /// Where a serving process writes its audit records (file, syslog), closed by `close()`.
     let audit: AuditSinks?
+    /// `ct_logging` when enabled, its log keys read.
+    let transparency: CertificateTransparency?
 
     /// The bound on each plugin call made for a request (`server.timeout`).
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
 
     private init(config: AppConfig, database: Database, plugins: PluginRegistry,
                  ca: GuardedCA, validators: [String: ChallengePluginInstance], metrics: ServerMetrics?,
-                 audit: AuditSinks?) {
+                 audit: AuditSinks?, transparency: CertificateTransparency?) {
         self.config = config
         self.database = database
         self.plugins = plugins
@@ -30,6 +32,7 @@ final class Runtime: Sendable {
         self.validators = validators
         self.metrics = metrics
         self.audit = audit
+        self.transparency = transparency
     }
 
     /// Opens the database (migrating when `database.auto_setup` is true, refusing an
@@ -61,6 +64,14 @@ final class Runtime: Sendable {
         let ca = try await loadGuardedCA(config: config, plugins: plugins, directory: directory, logger: logger,
                                          observer: metrics?.pluginObserver ?? .none)
         try await checkCA(ca, config: config, logger: logger)
+        var transparency: CertificateTransparency? = nil
+        if config.ctLogging.enabled {
+            do {
+                transparency = try CertificateTransparency(config: config.ctLogging, logger: Logger(label: "acmeeh.ct"))
+            } catch {
+                throw CLIError(error.description)
+            }
+        }
 
         var validators: [String: ChallengePluginInstance] = [:]
         if withValidators {
@@ -75,7 +86,7 @@ final class Runtime: Sendable {
             }
         }
         return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators,
-                       metrics: metrics, audit: audit)
+                       metrics: metrics, audit: audit, transparency: transparency)
     }
 
     /// The CA must be able to sign at startup: the primary passes its self-check or, with
@@ -94,6 +105,14 @@ final class Runtime: Sendable {
                     throw CLIError("crl.enabled: \(key): CA plugin \(backend.instance.name) (\(backend.name)) cannot sign CRLs "
                                    + "without ca.external.crl_url; set it or turn crl.enabled off")
                 }
+            }
+        }
+        if config.ctLogging.enabled, config.ctLogging.submitPrecert {
+            for (index, backend) in ca.backends.enumerated() where !backend.instance.signsPrecertificates {
+                let key = index == 0 ? "ca.backend" : "ca.failover[\(index - 1)]"
+                throw CLIError("ct_logging.submit_precert: \(key): CA plugin \(backend.instance.name) (\(backend.name)) cannot sign "
+                               + "precertificates (its ca_features lack ACMEEH_CA_FEATURE_PRECERTIFICATE, ABI 1.1); "
+                               + "set submit_precert to false (the issued chain is then logged after issuance) or use a CA plugin that has it")
             }
         }
         var primaryFailure: PluginError? = nil
@@ -168,7 +187,7 @@ final class Runtime: Sendable {
                             maintenance: MaintenanceMode(config: config.database), reloadable: reloadable,
                             logger: Logger(label: "acmeeh.core"),
                             rateLimiter: RateLimiter(settings: { reloadable.current.rateLimits }, database: database),
-                            pluginObserver: metrics?.pluginObserver ?? .none)
+                            pluginObserver: metrics?.pluginObserver ?? .none, transparency: transparency)
     }
 
     /// The health probes of this runtime's parts (`crl`: the CRL publisher, when enabled).

@@ -126,6 +126,12 @@ struct ConfigCrossChecks {
         if config.ctLogging.enabled, (config.document.node(at: "ct_logging.logs")?.count ?? 0) == 0 {
             fail("ct_logging.logs", "ct_logging.enabled is true but no CT logs are listed")
         }
+        for (index, log) in config.ctLogging.logs.enumerated() {
+            let scheme = log.url.prefix { $0 != ":" }.lowercased()
+            if !log.url.isEmpty, (scheme != "http" && scheme != "https") || !log.url.contains("://") {
+                fail("ct_logging.logs[\(index)].url", "\"\(log.url)\" is not an http or https URL")
+            }
+        }
     }
 }
 

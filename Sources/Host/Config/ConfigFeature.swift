@@ -13,8 +13,6 @@ struct ConfigFeature: Sendable, Equatable {
 }
 
 extension ConfigFeature {
-    static let ct = ConfigFeature(name: "ct_logging", what: "nothing is submitted to CT logs", plan: "issue 11",
-                                  gate: "ct_logging.enabled")
     static let notifications = ConfigFeature(name: "notifications", what: "no notification is recorded or sent",
                                              plan: "issue 12", gate: "notifications.enabled", gateDefault: true)
     static let smtp = ConfigFeature(name: "smtp", what: "no mail is sent", plan: "issue 12", gate: "smtp.enabled")

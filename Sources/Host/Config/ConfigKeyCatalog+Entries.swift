@@ -82,8 +82,8 @@ extension ConfigKeyCatalog {
         [refused("metrics.auth_required", when: .equals(.bool(true)),
                    "metrics authentication takes admin API tokens, which are not built yet; ignoring it would "
                        + "serve metrics without authentication once they exist")],
-        inactive(.ct, "ct_logging", "enabled", "logs", "submit_precert"),
-        inactive(.ct, "ct_logging.logs[]", "url", "public_key_path", "timeout_seconds"),
+        works("ct_logging", "enabled", "logs", "submit_precert"),
+        works("ct_logging.logs[]", "url", "public_key_path", "timeout_seconds"),
         inactive(.auditRetention, "audit_retention", "enabled", "max_age_days", "cleanup_interval_seconds"),
         inactive(.adminAPI, "admin_api", "enabled", "base_path", "token_secret", "token_expiry_seconds",
                    "initial_admin_email", "password_length", "default_page_size", "max_page_size"),

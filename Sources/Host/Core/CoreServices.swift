@@ -28,6 +28,8 @@ struct CoreServices: Sendable {
     /// Told how long each validation attempt took and how each forwarded revocation
     /// settled (the CA's sign calls are observed by `ca`).
     var pluginObserver: PluginCallObserver = .none
+    /// `ct_logging` when enabled (its log keys read at startup).
+    var transparency: CertificateTransparency? = nil
     /// The revocation outbox as this instance last counted it.
     let revocationBacklog = RevocationBacklog()
 
@@ -51,7 +53,8 @@ struct CoreServices: Sendable {
     }
 
     var issuance: Issuance {
-        Issuance(config: config, database: database, ca: ca, timeout: pluginTimeout, events: events, logger: logger)
+        Issuance(config: config, database: database, ca: ca, timeout: pluginTimeout, events: events, logger: logger,
+                 transparency: transparency)
     }
 
     /// CRL publishing (`crl.enabled`; nil when off): every backend signs its own CRL.

@@ -2,7 +2,7 @@ import Metrics
 
 /// The counters of the guide's table that count committed domain events: accounts
 /// created and deactivated, orders created, challenge validation results, certificates
-/// issued and revoked, and requests refused as security events (a JWS or binding refused,
+/// issued and revoked, CT log submissions by outcome, and requests refused as security events (a JWS or binding refused,
 /// a rate limit or quota hit). Made once at startup (so each series reads 0 before its first
 /// event); a subscriber only increments an atomic.
 struct EventCounters: Sendable {
@@ -15,6 +15,8 @@ struct EventCounters: Sendable {
     let certificatesIssued: Counter
     let certificatesRevoked: Counter
     let refused: [DomainEvent.RefusedRequest.Kind: Counter]
+    let ctSubmissionsSCT: Counter
+    let ctSubmissionsFailed: Counter
 
     init(metrics: ServerMetrics) {
         accountsCreated = metrics.counter("acmeeh_accounts_created_total")
@@ -25,6 +27,8 @@ struct EventCounters: Sendable {
         validatedFailure = metrics.counter("acmeeh_challenges_validated_total", [("result", "failure")])
         certificatesIssued = metrics.counter("acmeeh_certificates_issued_total")
         certificatesRevoked = metrics.counter("acmeeh_certificates_revoked_total")
+        ctSubmissionsSCT = metrics.counter("acmeeh_ct_submissions_total", [("result", "sct")])
+        ctSubmissionsFailed = metrics.counter("acmeeh_ct_submissions_total", [("result", "failed")])
         refused = Dictionary(uniqueKeysWithValues: DomainEvent.RefusedRequest.Kind.allCases.map {
             ($0, metrics.counter("acmeeh_requests_refused_total", [("kind", $0.rawValue)]))
         })
@@ -48,6 +52,7 @@ struct EventCounters: Sendable {
         case .certificateIssued: certificatesIssued.increment()
         case .certificateRevoked: certificatesRevoked.increment()
         case .requestRefused(let refusal): refused[refusal.kind]?.increment()
+        case .ctSubmitted(_, _, _, _, let sct, _): (sct == nil ? ctSubmissionsFailed : ctSubmissionsSCT).increment()
         case .accountUpdated, .accountKeyRolledOver, .challengeBeforeValidate, .authorizationDeactivated,
              .certificateDelivered:
             break

@@ -48,6 +48,9 @@ final class CAPluginInstance: Sendable {
 
     var name: String { instance.library.name }
 
+    /// Whether `ca_features` has ACMEEH_CA_FEATURE_PRECERTIFICATE (ABI 1.1).
+    var signsPrecertificates: Bool { instance.library.signsPrecertificates }
+
     func sign(_ request: CASignRequest, timeout: Duration) async throws(PluginError) -> CASignOutcome {
         let instance = self.instance
         return try await instance.call("sign", timeout: timeout) { descriptor, handle, deadline in

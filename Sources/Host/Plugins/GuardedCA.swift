@@ -75,6 +75,26 @@ final class GuardedCA: Sendable {
         throw last
     }
 
+    /// Signs with the named backend only, with its CRL URL and ocspURL: the final
+    /// certificate of a precertificate must come from the CA that signed the precertificate.
+    func sign(_ request: CASignRequest, on name: String, timeout: Duration) async throws(PluginError) -> CASignOutcome {
+        let backend = self.backend(named: name)
+        var request = request
+        request.crlDistributionPoint = backend.crlDistributionPoint
+        request.ocspURL = ocspURL
+        let started = ContinuousClock.now
+        do {
+            let outcome = try await guarded(backend, "sign") { () async throws(PluginError) in
+                try await backend.instance.sign(request, timeout: timeout)
+            }
+            observer.caSigned(backend.name, ContinuousClock.now - started, false)
+            return outcome
+        } catch {
+            observer.caSigned(backend.name, ContinuousClock.now - started, true)
+            throw error
+        }
+    }
+
     /// Asks the backend that deferred the signing; nil = the primary.
     func poll(handle: String, backend name: String? = nil, timeout: Duration) async throws(PluginError) -> CASignOutcome {
         let backend = self.backend(named: name)

@@ -4,7 +4,7 @@ import XCTest
 
 /// CRL publishing (`crl.*`) at a real `acmeeh serve` with the file CA: the CRL worker builds
 /// and stores a CRL signed by the CA (`openssl crl` verifies it), `openssl verify -crl_check`
-/// accepts a certificate before its revocation and refuses it within seconds after, with its
+/// accepts a certificate before `certbot revoke` and refuses it within seconds after, with its
 /// reason; the number grows with each build; `acmeeh crl rebuild` publishes at once; a second
 /// instance serves the same bytes; `/healthz` reports the CRL; a CA plugin without
 /// `ca_sign_crl` makes `crl.enabled` refuse to start.
@@ -81,8 +81,12 @@ final class CRLTests: XCTestCase {
         }
         XCTAssertEqual(try verify(first.pem).status, 0)
 
-        XCTAssertEqual(try client.post(client.url("revokeCert"), .json(["certificate": flow.certificate, "reason": 1]),
-                                       key: flow.key, kid: flow.account).status, 200)
+        // certbot revokes it, signing with the certificate's own key (RFC 8555 §7.6).
+        let certbot = try Certbot(.debian21, endpoint: ACMEEndpoint(directoryURL: server.baseURL + "/directory"), httpPort: 0,
+                                  directory: workspace.directory.appendingPathComponent("certbot"))
+        let revoked = try certbot.revoke(certificate: leaf, key: URL(fileURLWithPath: flow.certificateKeyPath),
+                                         reason: "keycompromise")
+        XCTAssertTrue(revoked.succeeded, "\(revoked)")
         let second = try fetchCRL(atLeast: 2, timeout: 10)
         XCTAssertEqual(Self.crlNumber(second.text), 2, "the next number, within seconds of the revocation")
         XCTAssertTrue(second.text.contains("Key Compromise"), second.text)

@@ -59,6 +59,8 @@ struct FileValidatorServe {
         var certificateURL: String
         var certificate: String
         var certificateKey: TestKey
+        /// The certificate's key as a PEM file.
+        var certificateKeyPath: String
     }
 
     /// One issuance flow (newAccount unless `account` is given, newOrder, the authorization,
@@ -92,6 +94,7 @@ struct FileValidatorServe {
         XCTAssertEqual(download.status, 200)
         let leaf = try CertificateChain(pem: download.text).leaf
         return Flow(key: key, account: account, certificateURL: certificateURL, certificate: Base64URL.encode(leaf.der),
-                    certificateKey: try TestKey.pem(try String(contentsOfFile: keyPath, encoding: .utf8)))
+                    certificateKey: try TestKey.pem(try String(contentsOfFile: keyPath, encoding: .utf8)),
+                    certificateKeyPath: keyPath)
     }
 }

@@ -26,33 +26,16 @@ enum SignatureVerifier {
             guard curve == alg.curve, signature.count == 2 * curve.coordinateSize else { return false }
             let half = curve.coordinateSize
             let der = DER.sequence(DER.unsignedInteger(signature[..<half]), DER.unsignedInteger(signature[half...]))
-            return digestVerify(key.publicKey, md: alg.hash?.md, signingInput: signingInput, signature: der)
+            return key.publicKey.verifies(der, over: signingInput, md: alg.hash?.md)
         case (.rs256, .rsa(let bits, _)), (.rs384, .rsa(let bits, _)), (.rs512, .rsa(let bits, _)):
             // RFC 8017 §8.2.2: the signature is exactly as long as the modulus.
             guard signature.count == (bits + 7) / 8 else { return false }
-            return digestVerify(key.publicKey, md: alg.hash?.md, signingInput: signingInput, signature: signature)
+            return key.publicKey.verifies(signature, over: signingInput, md: alg.hash?.md)
         case (.edDSA, .ed25519):
             guard signature.count == 64 else { return false }
-            return digestVerify(key.publicKey, md: nil, signingInput: signingInput, signature: signature)
+            return key.publicKey.verifies(signature, over: signingInput, md: nil)
         default:
             return false
         }
-    }
-
-    /// EVP_DigestVerify (one-shot; `md` nil for EdDSA). PKCS#1 v1.5 is OpenSSL's RSA default.
-    private static func digestVerify(_ key: PublicKey, md: OpaquePointer?, signingInput: [UInt8], signature: [UInt8]) -> Bool {
-        guard let ctx = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(ctx) }
-        guard EVP_DigestVerifyInit(ctx, nil, md, nil, key.pkey) == 1 else {
-            ERR_clear_error()
-            return false
-        }
-        let result = signature.withUnsafeBufferPointer { sig in
-            signingInput.withUnsafeBufferPointer { tbs in
-                EVP_DigestVerify(ctx, sig.baseAddress, sig.count, tbs.baseAddress, tbs.count)
-            }
-        }
-        if result != 1 { ERR_clear_error() }
-        return result == 1
     }
 }

@@ -50,6 +50,20 @@ struct CertificateChain: Sendable {
         count = pem.components(separatedBy: "-----BEGIN CERTIFICATE-----").count - 1
     }
 
+    /// Every PEM certificate block of `pem` as DER, in order; nil when a block is not base64.
+    static func derCertificates(pem: String) -> [[UInt8]]? {
+        let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
+        var certificates: [[UInt8]] = []
+        var rest = pem[...]
+        while let start = rest.range(of: begin), let stop = rest.range(of: end, range: start.upperBound..<rest.endIndex) {
+            guard let der = Data(base64Encoded: String(rest[start.upperBound..<stop.lowerBound].filter { !$0.isWhitespace }))
+            else { return nil }
+            certificates.append(Array(der))
+            rest = rest[stop.upperBound...]
+        }
+        return certificates
+    }
+
     /// Parses one DER certificate (as revokeCert carries it, RFC 8555 §7.6); the whole
     /// input must be the certificate.
     static func leaf(der: [UInt8]) throws -> Leaf {

@@ -68,6 +68,9 @@ enum DomainEvent: Sendable, Equatable {
     case certificateRevoked(certificateID: UUID, accountID: UUID, serial: String, reason: String)
     /// §7.4.2: the owner downloaded the certificate.
     case certificateDelivered(certificateID: UUID, accountID: UUID, serial: String)
+    /// RFC 6962: one CT log's answer to the submission of an issued certificate (its
+    /// precertificate when `precertificate`): an SCT (base64 of the TLS struct) or the error.
+    case ctSubmitted(certificateID: UUID, serial: String, logURL: String, precertificate: Bool, sct: String?, error: String?)
     /// A refused request (no state changed).
     case requestRefused(RefusedRequest)
 
@@ -87,6 +90,7 @@ enum DomainEvent: Sendable, Equatable {
         case .certificateIssued: "certificate.issuance"
         case .certificateRevoked: "certificate.revocation"
         case .certificateDelivered: "certificate.delivery"
+        case .ctSubmitted: "ct.submission"
         case .requestRefused(let refusal): refusal.kind.rawValue
         }
     }
@@ -126,6 +130,10 @@ enum DomainEvent: Sendable, Equatable {
              "reason": reason]
         case .certificateDelivered(let certificate, let account, let serial):
             ["certificate_id": Self.text(certificate), "account_id": Self.text(account), "serial_number": serial]
+        case .ctSubmitted(let certificate, let serial, let url, let precertificate, let sct, let error):
+            ["certificate_id": Self.text(certificate), "serial_number": serial, "ct_log_url": url,
+             "entry_type": precertificate ? "precert" : "x509", "result": sct == nil ? "failed" : "sct"]
+                .merging(sct.map { ["sct": $0] } ?? error.map { ["error": $0] } ?? [:]) { $1 }
         case .requestRefused(let refusal):
             refusal.fields
         }

@@ -12,6 +12,9 @@ struct Issuance: Sendable {
     let timeout: Duration
     let events: EventDispatcher
     let logger: Logger
+    /// `ct_logging` when enabled: precertificates and embedded SCTs, or the issued chain
+    /// submitted afterwards.
+    var transparency: CertificateTransparency? = nil
 
     /// Whether the host draws the serial (`ca.internal.serial_source: database`).
     var drawsSerial: Bool {
@@ -41,20 +44,77 @@ struct Issuance: Sendable {
             notAfter: order.notAfter.map { Int64($0.timeIntervalSince1970) } ?? 0,
             validityDays: UInt32(validityDays), serialHex: serialHex)
 
+        if let transparency, transparency.embedsSCTs {
+            return try await signWithSCTs(request, order: order, transparency: transparency)
+        }
         let outcome: CASignOutcome
         let backend: String
         do {
             (outcome, backend) = try await ca.sign(request, timeout: timeout)
         } catch {
-            logger.error("CA refused to sign", metadata: ["order": "\(order.id)", "error": "\(error)"])
-            try await fail(order.id, Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail))
+            try await refused(order.id, error)
         }
         return try await complete(outcome, order: order, backend: backend)
     }
 
+    /// RFC 6962 §3.1: the CA signs a precertificate, every log is given it, and the same
+    /// backend signs the certificate with the SCTs that arrived (none: no SCT extension).
+    private func signWithSCTs(_ request: CASignRequest, order: Order,
+                              transparency: CertificateTransparency) async throws -> Order {
+        var precertificateRequest = request
+        precertificateRequest.precertificate = true
+        let precertificate: CASignOutcome
+        let backend: String
+        do {
+            (precertificate, backend) = try await ca.sign(precertificateRequest, timeout: timeout)
+        } catch {
+            try await refused(order.id, error)
+        }
+        guard case .issued(let pem, _, _, _) = precertificate,
+              let chain = CertificateChain.derCertificates(pem: pem), let first = chain.first,
+              let leaf = try? IssuedLeaf(der: first)
+        else {
+            logger.error("CA returned no readable precertificate", metadata: ["order": "\(order.id)", "backend": "\(backend)"])
+            try await fail(order.id, Problem(.serverInternal, "the CA did not return a precertificate"))
+        }
+        let submissions = await transparency.submit(chain: chain, precertificate: true)
+        let scts = submissions.compactMap { try? $0.result.get() }
+
+        var final = request
+        final.serialHex = leaf.serialHex
+        final.notBefore = Int64(leaf.notBefore.timeIntervalSince1970)
+        final.notAfter = Int64(leaf.notAfter.timeIntervalSince1970)
+        final.sctList = scts.isEmpty ? nil : SignedCertificateTimestamp.list(scts)
+        let outcome: CASignOutcome
+        do {
+            outcome = try await ca.sign(final, on: backend, timeout: timeout)
+        } catch {
+            try await refused(order.id, error)
+        }
+        guard case .issued(let pem, _, _, _) = outcome else {
+            try await fail(order.id, Problem(.serverInternal, "the CA deferred the certificate of a precertificate"))
+        }
+        // The SCTs hold only for the precertificate's serial (and TBSCertificate).
+        guard (try? IssuedLeaf(pemChain: pem))?.serialHex == leaf.serialHex else {
+            logger.error("CA signed the certificate with another serial than its precertificate",
+                         metadata: ["order": "\(order.id)", "backend": "\(backend)", "precertificate_serial": "\(leaf.serialHex)"])
+            try await fail(order.id, Problem(.serverInternal, "the CA did not sign the certificate of its precertificate"))
+        }
+        return try await complete(outcome, order: order, backend: backend, ctSubmissions: submissions)
+    }
+
+    /// A CA's refusal to sign ends the order with the CA's problem type.
+    private func refused(_ id: UUID, _ error: PluginError) async throws -> Never {
+        logger.error("CA refused to sign", metadata: ["order": "\(id)", "error": "\(error)"])
+        try await fail(id, Problem(ProblemType(urn: error.problemType) ?? .serverInternal, error.detail))
+    }
+
     /// Applies a sign or poll answer: records an issued certificate (certificate row and
     /// valid order in one transaction), or schedules the next poll of a deferred one.
-    private func complete(_ outcome: CASignOutcome, order: Order, backend: String) async throws -> Order {
+    /// `ctSubmissions` are the CT logs' answers for its precertificate; without
+    /// precertificates the issued chain goes to the logs after it is recorded.
+    private func complete(_ outcome: CASignOutcome, order: Order, backend: String,
+                          ctSubmissions: [CertificateTransparency.Submission] = []) async throws -> Order {
         let database = self.database
         switch outcome {
         case .pending(let handle, let retryAfter):
@@ -94,10 +154,23 @@ struct Issuance: Sendable {
                 throw Problem(.serverInternal, "order \(order.id) left processing while signing")
             }
             logger.info("certificate issued", metadata: ["order": "\(order.id)", "serial": "\(leaf.serialHex)"])
+            let serial = CertificateID.normalisedSerial(leaf.serialHex)
             events.publish(.certificateIssued(
-                certificateID: certificateID, orderID: order.id, accountID: order.accountID,
-                serial: CertificateID.normalisedSerial(leaf.serialHex), domains: order.identifiers.map(\.value),
-                notAfter: leaf.notAfter, pemChain: chain))
+                certificateID: certificateID, orderID: order.id, accountID: order.accountID, serial: serial,
+                domains: order.identifiers.map(\.value), notAfter: leaf.notAfter, pemChain: chain))
+            for submission in ctSubmissions {
+                events.publish(submission.event(certificateID: certificateID, serial: serial, precertificate: true))
+            }
+            if let transparency, !transparency.embedsSCTs, let ders = CertificateChain.derCertificates(pem: chain) {
+                // After the fact (RFC 6962 §3.1 add-chain): the order is valid already and
+                // waits for no log.
+                let events = self.events
+                Task {
+                    for submission in await transparency.submit(chain: ders, precertificate: false) {
+                        events.publish(submission.event(certificateID: certificateID, serial: serial, precertificate: false))
+                    }
+                }
+            }
             return issued
         }
     }

@@ -54,6 +54,24 @@ final class PublicKey: @unchecked Sendable {
         return PublicKey(owning: pkey)
     }
 
+    /// Whether `signature` verifies over `data` (EVP_DigestVerify, one-shot; `md` nil for
+    /// EdDSA). ECDSA signatures are DER; PKCS#1 v1.5 is OpenSSL's RSA default.
+    func verifies(_ signature: [UInt8], over data: [UInt8], md: OpaquePointer?) -> Bool {
+        guard let ctx = EVP_MD_CTX_new() else { return false }
+        defer { EVP_MD_CTX_free(ctx) }
+        guard EVP_DigestVerifyInit(ctx, nil, md, nil, pkey) == 1 else {
+            ERR_clear_error()
+            return false
+        }
+        let result = signature.withUnsafeBufferPointer { sig in
+            data.withUnsafeBufferPointer { tbs in
+                EVP_DigestVerify(ctx, sig.baseAddress, sig.count, tbs.baseAddress, tbs.count)
+            }
+        }
+        if result != 1 { ERR_clear_error() }
+        return result == 1
+    }
+
     /// OpenSSL's own public-key validation (for EC: on the curve, not infinity, right order).
     func passesPublicCheck() -> Bool {
         guard let ctx = EVP_PKEY_CTX_new_from_pkey(nil, pkey, nil) else { return false }
