@@ -130,6 +130,8 @@ final class PluginToolsTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("ABI          built for 1.1 (minor 1); host 1.1; descriptor 152 bytes"), result.stdout)
         XCTAssertTrue(result.stdout.contains("optional     self_check present, ca_poll absent, ca_sign_crl present"), result.stdout)
         XCTAssertTrue(result.stdout.contains("features     precertificate"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("[ok] precertificate: serial "), result.stdout)
+        XCTAssertTrue(result.stdout.contains("the certificate adds the SCT list and nothing else"), result.stdout)
         XCTAssertTrue(result.stdout.contains("[ok] crl: a v2 CRL listing serial "), result.stdout)
         XCTAssertTrue(result.stdout.contains(", signed by the leaf's issuer"), result.stdout)
         XCTAssertTrue(result.stdout.contains("[ok] SANs: DNS:plugin-check.invalid, DNS:www.plugin-check.invalid"), result.stdout)
@@ -261,11 +263,34 @@ final class PluginToolsTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("[ok] signature: the leaf verifies with its issuer's key"), result.stdout)
         XCTAssertTrue(result.stdout.contains("ca_sign_crl present"), result.stdout)
         XCTAssertTrue(result.stdout.contains("[ok] crl: a v2 CRL listing serial "), result.stdout)
+        XCTAssertTrue(result.stdout.contains("features     precertificate"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("[ok] precertificate: serial "), result.stdout)
         XCTAssertTrue(lastLine(result.stdout).hasPrefix("PASS: CA MinimalCA signed"), result.stdout)
+        XCTAssertTrue(lastLine(result.stdout).hasSuffix("its precertificate and SCT certificate keep the RFC 6962 contract"), result.stdout)
 
         let missing = try acmeeh(["plugins", "check", library])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(lastLine(missing.stdout).hasSuffix("create() failed: config.issuer_cert is required"), missing.stdout)
+    }
+
+    /// A CA that announces the precertificate feature but ignores the request fails the check.
+    func testACAThatClaimsPrecertificatesWithoutSigningThemFails() throws {
+        let repository = TestPaths.repository.path
+        let source = try String(contentsOfFile: repository + "/docs/examples/minimal_ca.c", encoding: .utf8)
+        let broken = source.replacingOccurrences(of: "    ok = ok && add_transparency(leaf, request);\n", with: "")
+        XCTAssertNotEqual(broken, source)
+        let file = directory.appendingPathComponent("no_poison.c")
+        try ("#define add_transparency unused_add_transparency\n" + broken).write(to: file, atomically: true, encoding: .utf8)
+        let library = directory.appendingPathComponent("libNoPoison.so").path
+        let cc = try Command.tool("cc", [
+            "-shared", "-fPIC", "-std=c11", "-Wno-unused-function", "-I", repository + "/Sources/PluginAPI/include",
+            "-o", library, file.path, "-lcrypto"])
+        XCTAssertEqual(cc.status, 0, cc.stderr)
+        let result = try acmeeh(["plugins", "check", library, "--config", #"{"issuer_cert": "\#(rootCert)", "issuer_key": "\#(rootKey)"}"#])
+        XCTAssertEqual(result.status, 1, result.stdout)
+        XCTAssertTrue(result.stdout.contains("[FAIL] precertificate: the precertificate's last extension is not the critical poison"),
+                      result.stdout)
+        XCTAssertTrue(lastLine(result.stdout).hasPrefix("FAIL: MinimalCA breaks the precertificate contract"), result.stdout)
     }
 
     func testSwiftExampleMinimalCAPasses() throws {

@@ -18,7 +18,8 @@
  *        --config '{"issuer_cert": "ca.pem", "issuer_key": "ca-key.pem"}'
  *
  * Deliberately small: no profiles, revocation is recorded by the host only. It
- * signs CRLs (ABI 1.1 ca_sign_crl) from the entries the host hands in.
+ * signs CRLs (ABI 1.1 ca_sign_crl) from the entries the host hands in, and RFC 6962
+ * precertificates and certificates with embedded SCTs (ABI 1.1 ca_features).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <acmeeh_plugin.h>
@@ -130,6 +131,36 @@ done:
 
 static void buffer_free(void *buffer) { free(buffer); }
 
+/* Appends an extension whose extnValue is exactly `value`. */
+static int add_extension(X509 *leaf, int nid, int critical, const unsigned char *value, int len) {
+    ASN1_OCTET_STRING *data = ASN1_OCTET_STRING_new();
+    X509_EXTENSION *ext = NULL;
+    int ok = data && ASN1_OCTET_STRING_set(data, value, len)
+        && (ext = X509_EXTENSION_create_by_NID(NULL, nid, critical, data)) && X509_add_ext(leaf, ext, -1);
+    X509_EXTENSION_free(ext);
+    ASN1_OCTET_STRING_free(data);
+    return ok;
+}
+
+/* ABI 1.1, RFC 6962 §3.1: a precertificate's critical poison (ASN.1 NULL), or the
+   certificate's SCT list (an OCTET STRING of the host's bytes), as the last extension. */
+static int add_transparency(X509 *leaf, const acmeeh_ca_sign_request *request) {
+    if (request->struct_size < ACMEEH_CA_SIGN_REQUEST_V1_1_SIZE) return 1;
+    if (request->precertificate) {
+        static const unsigned char null[] = {0x05, 0x00};
+        return add_extension(leaf, NID_ct_precert_poison, 1, null, sizeof null);
+    }
+    if (!request->sct_list) return 1;
+    ASN1_OCTET_STRING *list = ASN1_OCTET_STRING_new();
+    unsigned char *der = NULL;
+    int len = list && ASN1_OCTET_STRING_set(list, request->sct_list, (int)request->sct_list_len)
+        ? i2d_ASN1_OCTET_STRING(list, &der) : 0;
+    int ok = len > 0 && add_extension(leaf, NID_ct_precert_scts, 0, der, len);
+    OPENSSL_free(der);
+    ASN1_OCTET_STRING_free(list);
+    return ok;
+}
+
 /* Leaf = the CSR's subject, key and subjectAltName, signed by the issuer. */
 static int32_t sign(void *instance, const acmeeh_ca_sign_request *request,
                     acmeeh_ca_sign_result *result, acmeeh_error *err) {
@@ -181,6 +212,7 @@ static int32_t sign(void *instance, const acmeeh_ca_sign_request *request,
         ok = (ext = X509V3_EXT_conf(NULL, &ctx, added[i][0], added[i][1])) && X509_add_ext(leaf, ext, -1);
         X509_EXTENSION_free(ext);
     }
+    ok = ok && add_transparency(leaf, request);
     int ed = EVP_PKEY_get_id(ca->key) == EVP_PKEY_ED25519; /* EdDSA signs without a digest */
     if (!ok || !X509_sign(leaf, ca->key, ed ? NULL : EVP_sha256())) {
         fail(err, ACMEEH_E_INTERNAL, NULL, "signing failed: %s", ERR_error_string(ERR_get_error(), NULL));
@@ -292,6 +324,7 @@ static const acmeeh_plugin_descriptor descriptor = {
     .ca_sign = sign,
     .ca_revoke = revoke,
     .ca_sign_crl = sign_crl, /* since 1.1; a 1.0 host never reads it */
+    .ca_features = ACMEEH_CA_FEATURE_PRECERTIFICATE, /* since 1.1: add_transparency */
 };
 
 ACMEEH_PLUGIN_EXPORT const acmeeh_plugin_descriptor *acmeeh_plugin_register(uint32_t host_abi_version) {

@@ -304,8 +304,14 @@ struct PluginCheck {
         } else {
             step("crl", true, "none (the plugin has no ca_sign_crl)")
         }
+        if library.signsPrecertificates {
+            let check = await PrecertificateVerification.check(ca, csr: csr, timeout: timeout)
+            step(check.name, check.ok, check.detail)
+            if !check.ok { return fail("\(library.name) breaks the precertificate contract: \(check.detail)") }
+        }
         pass("CA \(library.name) signed a throwaway CSR; the certificate carries the CSR's names and key and verifies against its issuer"
-            + (crlVerified ? "; the CRL it signed verifies too" : ""))
+            + (crlVerified ? "; the CRL it signed verifies too" : "")
+            + (library.signsPrecertificates ? "; its precertificate and SCT certificate keep the RFC 6962 contract" : ""))
     }
 
     // MARK: - report

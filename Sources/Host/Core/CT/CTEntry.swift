@@ -16,7 +16,7 @@ enum CTEntry: Sendable, Equatable {
         guard let issuerKey = try? CertificateChain.leaf(der: issuer).subjectPublicKeyInfo else {
             throw Unreadable(description: "the issuer certificate cannot be parsed")
         }
-        guard let tbs = tbsWithoutPoison(precertificate) else {
+        guard let tbs = tbs(of: precertificate, without: NID_ct_precert_poison) else {
             throw Unreadable(description: "the precertificate cannot be parsed or has no poison extension")
         }
         return .precert(issuerKeyHash: Digest.sha256(issuerKey), tbsCertificate: tbs)
@@ -39,9 +39,9 @@ enum CTEntry: Sendable, Equatable {
         return out
     }
 
-    /// The TBSCertificate re-encoded without the poison extension (§3.2), nil when the
-    /// input is not one DER certificate carrying it.
-    private static func tbsWithoutPoison(_ der: [UInt8]) -> [UInt8]? {
+    /// The TBSCertificate re-encoded without the extension `nid` (the poison, §3.2), nil
+    /// when the input is not one DER certificate carrying it.
+    static func tbs(of der: [UInt8], without nid: Int32) -> [UInt8]? {
         let x509 = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
             guard let x509 = d2i_X509(nil, &cursor, buffer.count) else { return nil }
@@ -56,9 +56,9 @@ enum CTEntry: Sendable, Equatable {
             return nil
         }
         defer { X509_free(x509) }
-        let index = X509_get_ext_by_NID(x509, NID_ct_precert_poison, -1)
-        guard index >= 0, let poison = X509_delete_ext(x509, index) else { return nil }
-        X509_EXTENSION_free(poison)
+        let index = X509_get_ext_by_NID(x509, nid, -1)
+        guard index >= 0, let removed = X509_delete_ext(x509, index) else { return nil }
+        X509_EXTENSION_free(removed)
         let length = i2d_re_X509_tbs(x509, nil)
         guard length > 0 else { return nil }
         var tbs = [UInt8](repeating: 0, count: Int(length))
