@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "ChallengeDNS01", type: .dynamic, targets: ["ChallengeDNS01"]),
         .library(name: "ChallengeTLSALPN", type: .dynamic, targets: ["ChallengeTLSALPN"]),
         .library(name: "NotifierSMTP", type: .dynamic, targets: ["NotifierSMTP"]),
+        .library(name: "NotifierWebhook", type: .dynamic, targets: ["NotifierWebhook"]),
         // docs/examples/MinimalCA: the Swift CA plugin of docs/plugins.md, built and checked by the tests.
         .library(name: "ExampleMinimalCA", type: .dynamic, targets: ["ExampleMinimalCA"]),
     ],
@@ -88,6 +89,7 @@ let package = Package(
         plugin("ChallengeDNS01", ["PluginNetwork", "COpenSSL"]),
         plugin("ChallengeTLSALPN", ["COpenSSL", "PluginNetwork"]),
         plugin("NotifierSMTP", ["CCurl"]),
+        plugin("NotifierWebhook", ["CCurl", "COpenSSL"]),
         .target(
             name: "ExampleMinimalCA",
             dependencies: ["PluginAPI", "PluginKit", "COpenSSL"],
