@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import PluginAPI
 import XCTest
 
 @testable import Host
@@ -83,6 +84,53 @@ final class NotifierSMTPTests: XCTestCase {
         XCTAssertEqual(normalized(parts[0]["text"]), "Serial 0a1b\n")
         XCTAssertTrue((mail["data"] as? String ?? "").contains("\r\nSubject: Certificate issued\r\n"))
         XCTAssertNil(value("Cc", try headerList(mail)))
+    }
+
+    /// Port 465 is implicit TLS (smtps, RFC 8314 §3.3): TLS from the first byte, no STARTTLS.
+    /// Skipped when 127.0.0.1:465 cannot be bound (not root, or taken).
+    func testPort465SpeaksImplicitTLS() async throws {
+        let pki = try TLSTestPKI.shared()
+        let sink: LoopbackService
+        do {
+            sink = try startLoopbackService("smtp_sink", [
+                "--port", "465", "--implicit-tls", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey,
+                "--user", Self.user, "--password", Self.password])
+        } catch {
+            throw XCTSkip("cannot listen on 127.0.0.1:465: \(error)")
+        }
+        XCTAssertEqual(sink.port, 465)
+        try await load(config(sink)).deliver(
+            PluginNotification(event: "e", recipients: ["admin@example.test"], subject: "s", body: "b"), timeout: .seconds(30))
+        let mail = try XCTUnwrap(sink.records().first)
+        XCTAssertEqual(mail["tls"] as? Bool, true)
+        XCTAssertEqual(mail["login"] as? String, Self.user)
+    }
+
+    /// PluginKit reads body_html only when the host's struct_size covers it: a notification
+    /// declared with the 1.0 size gives a text/plain mail although a valid body_html pointer
+    /// follows it in memory; one below the 1.0 size is refused.
+    func testBodyHTMLIsReadOnlyWhenTheHostsStructReachesIt() async throws {
+        let sink = try startSink()
+        let notifier = try await load(config(sink))
+        for (declared, expected) in [(64, ACMEEH_STATUS_OK), (72, ACMEEH_STATUS_OK), (56, ACMEEH_STATUS_ERROR)] {
+            let (status, detail) = try await notifier.instance.call("deliver", timeout: .seconds(30)) { descriptor, handle, deadline in
+                withCStrings(["expiration_warning", "admin@example.test", "Subject", "text", "{}", "<p>html</p>"]) { s in
+                    [s[1]].withUnsafeBufferPointer { recipients in
+                        var notification = acmeeh_notification(
+                            struct_size: UInt32(declared), event: s[0], recipients: recipients.baseAddress, recipient_count: 1,
+                            subject: s[2], body: s[3], payload_json: s[4], deadline_ms: deadline, body_html: s[5])
+                        var error = acmeeh_error.empty()
+                        let status = descriptor.notifier_deliver!(handle, &notification, &error)
+                        return .success((status, withUnsafeBytes(of: &error.detail) { boundedString($0) }))
+                    }
+                }
+            }
+            XCTAssertEqual(status, expected, "struct_size \(declared): \(detail)")
+            if expected == ACMEEH_STATUS_ERROR {
+                XCTAssertEqual(detail, "notification struct_size is smaller than the v1.0 layout")
+            }
+        }
+        XCTAssertEqual(sink.records().map { $0["content_type"] as? String }, ["text/plain", "multipart/alternative"])
     }
 
     // MARK: - failures
