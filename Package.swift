@@ -31,6 +31,8 @@ let package = Package(
         .library(name: "ChallengeHTTP01", type: .dynamic, targets: ["ChallengeHTTP01"]),
         .library(name: "ChallengeDNS01", type: .dynamic, targets: ["ChallengeDNS01"]),
         .library(name: "ChallengeTLSALPN", type: .dynamic, targets: ["ChallengeTLSALPN"]),
+        .library(name: "NotifierSMTP", type: .dynamic, targets: ["NotifierSMTP"]),
+        .library(name: "NotifierWebhook", type: .dynamic, targets: ["NotifierWebhook"]),
         // docs/examples/MinimalCA: the Swift CA plugin of docs/plugins.md, built and checked by the tests.
         .library(name: "ExampleMinimalCA", type: .dynamic, targets: ["ExampleMinimalCA"]),
     ],
@@ -86,6 +88,8 @@ let package = Package(
         plugin("ChallengeHTTP01", ["CCurl", "PluginNetwork"]),
         plugin("ChallengeDNS01", ["PluginNetwork", "COpenSSL"]),
         plugin("ChallengeTLSALPN", ["COpenSSL", "PluginNetwork"]),
+        plugin("NotifierSMTP", ["CCurl"]),
+        plugin("NotifierWebhook", ["CCurl", "COpenSSL"]),
         .target(
             name: "ExampleMinimalCA",
             dependencies: ["PluginAPI", "PluginKit", "COpenSSL"],

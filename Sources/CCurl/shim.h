@@ -26,6 +26,11 @@ static inline CURLcode acmeeh_curl_setopt_write_function(CURL *curl, acmeeh_curl
 static inline CURLcode acmeeh_curl_setopt_header_function(CURL *curl, acmeeh_curl_data_callback callback) {
     return curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, callback);
 }
+/* The upload's source (CURLOPT_UPLOAD, e.g. an SMTP message): fills `data` with at most
+   size * count bytes from CURLOPT_READDATA and returns how many, 0 at the end. */
+static inline CURLcode acmeeh_curl_setopt_read_function(CURL *curl, acmeeh_curl_data_callback callback) {
+    return curl_easy_setopt(curl, CURLOPT_READFUNCTION, callback);
+}
 typedef int (*acmeeh_curl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                               curl_off_t ultotal, curl_off_t ulnow);
 static inline CURLcode acmeeh_curl_setopt_xferinfo_function(CURL *curl, acmeeh_curl_xferinfo_callback callback) {

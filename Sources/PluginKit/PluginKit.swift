@@ -2,13 +2,13 @@
 // Linked statically into each plugin (never into the host), so each plugin has
 // its own copy and its own globals.
 //
-// - `PluginDescriptor.ca` / `.challenge`: the static descriptor, with thunks for
+// - `PluginDescriptor.ca` / `.challenge` / `.notifier`: the static descriptor, with thunks for
 //   every ABI function except `create`, which is one line per plugin:
 //   `create: { createInstance(MyInstance.self, $0, $1, $2) }`.
-// - `PluginInstance`, `CAInstance`, `ChallengeInstance`: what an instance class
+// - `PluginInstance`, `CAInstance`, `ChallengeInstance`, `NotifierInstance`: what an instance class
 //   implements; it is boxed with `Unmanaged` (retained from create to destroy).
-// - `SignRequest`, `SignOutcome`, `RevokeRequest`, `ChallengeRequest`, `CRLRequest`: the
-//   ABI's borrowed structs copied into Swift values; `struct_size` is checked against the
+// - `SignRequest`, `SignOutcome`, `RevokeRequest`, `ChallengeRequest`, `CRLRequest`,
+//   `NotifierMessage`: the ABI's borrowed structs copied into Swift values; `struct_size` is checked against the
 //   frozen v1 size and only min(struct_size, ours) bytes are read (`borrowedStruct`).
 // - `PluginABI`: the ABI version this PluginKit was built against; `crl: true` on
 //   `PluginDescriptor.ca` installs ABI 1.1 `ca_sign_crl` (`CAInstance.signCRL`).
