@@ -4,9 +4,9 @@ import ServiceLifecycle
 import UnixSignals
 
 /// SIGHUP (deployment guide, "Config Hot-Reload"): the configuration file is read again and
-/// its reloadable set — `logging.level`, `security.rate_limits`, `notifications`,
-/// `metrics.enabled` — takes
-/// effect; a file that does not load leaves the running
+/// its reloadable set (`ConfigKeyCatalog.reloadablePrefixes`: `logging.level`,
+/// `security.rate_limits`, `metrics.enabled`, the notification retry, batch and type
+/// settings) takes effect; a file that does not load leaves the running
 /// configuration as it was, each problem logged; changed keys that need a restart are
 /// named in one warning and keep their running values.
 struct ConfigReloader: Service {

@@ -18,13 +18,18 @@ final class Runtime: Sendable {
     let audit: AuditSinks?
     /// `ct_logging` when enabled, its log keys read.
     let transparency: CertificateTransparency?
+    /// The notification templates (`notifications.enabled` in a serving process) and the
+    /// SMTP notifier that delivers them (`smtp.enabled` too).
+    let notificationTemplates: NotificationTemplates?
+    let mailer: NotifierPluginInstance?
 
     /// The bound on each plugin call made for a request (`server.timeout`).
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
 
     private init(config: AppConfig, database: Database, plugins: PluginRegistry,
                  ca: GuardedCA, validators: [String: ChallengePluginInstance], metrics: ServerMetrics?,
-                 audit: AuditSinks?, transparency: CertificateTransparency?) {
+                 audit: AuditSinks?, transparency: CertificateTransparency?,
+                 notificationTemplates: NotificationTemplates?, mailer: NotifierPluginInstance?) {
         self.config = config
         self.database = database
         self.plugins = plugins
@@ -33,15 +38,18 @@ final class Runtime: Sendable {
         self.metrics = metrics
         self.audit = audit
         self.transparency = transparency
+        self.notificationTemplates = notificationTemplates
+        self.mailer = mailer
     }
 
     /// Opens the database (migrating when `database.auto_setup` is true, refusing an
     /// out-of-date schema otherwise), loads the CA plugin and checks it, and loads every
     /// enabled challenge validator. Any failure stops here with a message naming the part.
     /// With `metrics`, the CA's and the validators' calls are timed into it. With
-    /// `auditing` (serve), `logging.audit.file` is opened.
+    /// `auditing` (serve), `logging.audit.file` is opened; with `notifying` (serve), the
+    /// notification templates are read and the SMTP notifier loaded.
     static func start(config: AppConfig, logger: Logger, withValidators: Bool = true,
-                      metrics: ServerMetrics? = nil, auditing: Bool = false) async throws -> Runtime {
+                      metrics: ServerMetrics? = nil, auditing: Bool = false, notifying: Bool = false) async throws -> Runtime {
         var audit: AuditSinks? = nil
         if auditing {
             let auditLogger = Logger(label: "acmeeh.audit")
@@ -85,8 +93,21 @@ final class Runtime: Sendable {
                 }
             }
         }
+        var templates: NotificationTemplates? = nil
+        var mailer: NotifierPluginInstance? = nil
+        if notifying, config.notifications.enabled {
+            do {
+                templates = try NotificationTemplates.load(directory: config.smtp.templatesPath)
+            } catch {
+                throw CLIError("smtp.templates_path: \(error)")
+            }
+            if config.smtp.enabled {
+                mailer = try await plugins.loadNotifier(reference: "smtp", configKey: "smtp", directory: directory,
+                                                        configJSON: config.smtp.pluginConfigJSON, configPath: "smtp")
+            }
+        }
         return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators,
-                       metrics: metrics, audit: audit, transparency: transparency)
+                       metrics: metrics, audit: audit, transparency: transparency, notificationTemplates: templates, mailer: mailer)
     }
 
     /// The CA must be able to sign at startup: the primary passes its self-check or, with
@@ -182,12 +203,28 @@ final class Runtime: Sendable {
             if audit?.file == nil { AuditTrail.subscribe(events, logger: Logger(label: "acmeeh.audit")) }
         }
         let reloadable = ReloadableSettings(config)
+        var notifications: (NotificationRecorder, NotificationDelivery?)? = nil
+        if let notificationTemplates {
+            let recorder = NotificationRecorder(
+                database: database, templates: notificationTemplates, settings: { reloadable.current.notifications },
+                deliverable: mailer != nil, serverURL: config.server.externalURL, bell: WorkerBell(),
+                logger: Logger(label: "acmeeh.notifications"))
+            recorder.subscribe(events)
+            let delivery = mailer.map {
+                NotificationDelivery(database: database, notifier: $0, settings: { reloadable.current.notifications },
+                                     timeoutSeconds: config.smtp.timeoutSeconds,
+                                     observer: metrics.map { NotificationCounters(metrics: $0).observer } ?? .none,
+                                     logger: Logger(label: "acmeeh.notifications"))
+            }
+            notifications = (recorder, delivery)
+        }
         return CoreServices(config: config, database: database, ca: ca, validators: validators, events: events,
                             workerBell: WorkerBell(), accountURL: { urls.resource("acct", $0) },
                             maintenance: MaintenanceMode(config: config.database), reloadable: reloadable,
                             logger: Logger(label: "acmeeh.core"),
                             rateLimiter: RateLimiter(settings: { reloadable.current.rateLimits }, database: database),
-                            pluginObserver: metrics?.pluginObserver ?? .none, transparency: transparency)
+                            pluginObserver: metrics?.pluginObserver ?? .none, transparency: transparency,
+                            notificationRecorder: notifications?.0, notificationDelivery: notifications?.1)
     }
 
     /// The health probes of this runtime's parts (`crl`: the CRL publisher, when enabled).

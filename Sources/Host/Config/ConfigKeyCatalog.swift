@@ -6,7 +6,13 @@
 enum ConfigKeyCatalog {
     /// Keys SIGHUP reloads (the deployment guide's set, held by `ReloadableSettings`); a
     /// change of any other key needs a restart.
-    static let reloadablePrefixes = ["logging.level", "security.rate_limits", "notifications", "metrics.enabled"]
+    static let reloadablePrefixes = [
+        "logging.level", "security.rate_limits", "metrics.enabled",
+        // what the notification recorder, sender and expiration worker read per round
+        "notifications.max_retries", "notifications.retry_delay_seconds", "notifications.batch_size",
+        "notifications.expiration_warning_days", "notifications.retry_backoff_multiplier",
+        "notifications.retry_max_delay_seconds", "notifications.disabled_types",
+    ]
 
     /// Mappings whose keys are names the operator chooses (`ca.profiles.web`).
     static let freeNameParents: Set<String> = ["ca.profiles"]

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// The settings SIGHUP reloads: `logging.level`, `security.rate_limits`, `notifications`,
-/// `metrics.enabled`. The features they steer read them here rather than from the
+/// The settings SIGHUP reloads: `logging.level`, `security.rate_limits`, `metrics.enabled`
+/// and the per-round `notifications` settings (`ConfigKeyCatalog.reloadablePrefixes`). The features they steer read them here rather than from the
 /// configuration the process started with, so a reload reaches them; every other key needs
 /// a restart.
 final class ReloadableSettings: Sendable {

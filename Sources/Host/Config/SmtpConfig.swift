@@ -1,3 +1,5 @@
+import Foundation
+
 /// The `smtp` section: the mail relay that delivers notifications.
 struct SmtpConfig: Sendable, Equatable {
     var enabled: Bool = false
@@ -13,6 +15,19 @@ struct SmtpConfig: Sendable, Equatable {
     /// Directory of `<type>_subject.txt` / `<type>_body.html` overrides.
     var templatesPath: String? = nil
     var timeoutSeconds: Int = 30
+    /// PEM bundle that verifies the mail server's certificate (ours; nil = system trust).
+    var caFile: String? = nil
+
+    /// The configuration of the `smtp` notifier plugin (Plugins/NotifierSMTP) as JSON.
+    var pluginConfigJSON: String {
+        var object: [String: Any] = ["host": host, "port": port, "use_tls": useTLS, "from_address": fromAddress,
+                                     "cc": cc, "bcc": bcc, "timeout_seconds": timeoutSeconds]
+        if !username.isEmpty { object["username"] = username }
+        if !password.isEmpty { object["password"] = password }
+        if let caFile { object["ca_file"] = caFile }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
 }
 
 extension SmtpConfig {
@@ -29,6 +44,7 @@ extension SmtpConfig {
         r.read("bcc", into: &bcc)
         r.read("templates_path", into: &templatesPath)
         r.read("timeout_seconds", into: &timeoutSeconds, min: 1)
+        r.read("ca_file", into: &caFile)
         r.finish()
     }
 }

@@ -30,6 +30,10 @@ struct CoreServices: Sendable {
     var pluginObserver: PluginCallObserver = .none
     /// `ct_logging` when enabled (its log keys read at startup).
     var transparency: CertificateTransparency? = nil
+    /// `notifications.enabled`: records the notifications of committed events.
+    var notificationRecorder: NotificationRecorder? = nil
+    /// `smtp.enabled` too: delivers what is recorded.
+    var notificationDelivery: NotificationDelivery? = nil
     /// The revocation outbox as this instance last counted it.
     let revocationBacklog = RevocationBacklog()
 
@@ -68,6 +72,13 @@ struct CoreServices: Sendable {
                                 }
                                 return try await backend.instance.signCRL(CASignCRLRequest(draft), timeout: timeout)
                             }, logger: logger)
+    }
+
+    /// The expiration warnings (`notifications.enabled`; nil when off).
+    var expirationWarnings: ExpirationWarnings? {
+        notificationRecorder.map {
+            ExpirationWarnings(database: database, recorder: $0, logger: Logger(label: "acmeeh.worker.expiration"))
+        }
     }
 
     var orderCreation: OrderCreation {

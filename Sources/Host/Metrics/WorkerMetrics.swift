@@ -18,6 +18,7 @@ struct WorkerMetrics: Sendable {
     let challengesExpired: Counter
     let crlsPublished: Counter
     let crlErrors: Counter
+    let expirationErrors: Counter
     private let cleanupRuns: [CleanupTask: Counter]
     private let cleanupErrors: [CleanupTask: Counter]
 
@@ -27,6 +28,7 @@ struct WorkerMetrics: Sendable {
         challengesExpired = Counter(label: "acmeeh_challenges_expired_total", factory: factory)
         crlsPublished = Counter(label: "acmeeh_crl_rebuilds_total", factory: factory)
         crlErrors = Counter(label: "acmeeh_crl_worker_errors_total", factory: factory)
+        expirationErrors = Counter(label: "acmeeh_expiration_worker_errors_total", factory: factory)
         func perTask(_ name: String) -> [CleanupTask: Counter] {
             Dictionary(uniqueKeysWithValues: CleanupTask.allCases.map {
                 ($0, Counter(label: name, dimensions: [("task", $0.rawValue)], factory: factory))

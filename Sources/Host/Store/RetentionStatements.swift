@@ -21,6 +21,17 @@ extension Connection {
         try deleteBatch(from: "challenges", where: "status = 'invalid' AND updated_at", olderThanDays: days, limit: limit)
     }
 
+    /// Expiration warning notices older than `days` of certificates that have expired (a
+    /// notice of a certificate still valid keeps it from being warned again).
+    func deleteExpirationNotices(olderThanDays days: Int, limit: Int) throws -> Int {
+        try execute(
+            """
+            DELETE FROM certificate_expiration_notices WHERE ctid IN (
+                SELECT e.ctid FROM certificate_expiration_notices e JOIN certificates c ON c.id = e.certificate_id
+                WHERE e.notified_at < now() - make_interval(days => $1::int) AND c.not_after < now() LIMIT $2)
+            """, [.int(days), .int(limit)])
+    }
+
     /// Deletes up to `limit` rows of `table` whose condition, ending in a timestamp column,
     /// lies more than `days` in the past (the caller's literals only, never input).
     private func deleteBatch(from table: String, where condition: String, olderThanDays days: Int, limit: Int) throws -> Int {

@@ -5,9 +5,8 @@ import Logging
 /// is false) and the cleanup worker (712001), each elected on its own database session,
 /// and the deferred-signing poller and the revocation forwarder, which every instance runs
 /// (their rows are shared through `FOR UPDATE SKIP LOCKED`), and with `crl.enabled` the CRL
-/// worker (712948). The
-/// expiration worker's slot (712002) is reported as disabled until the notifications work
-/// builds it.
+/// worker (712948); with `notifications.enabled` the expiration worker (712002) and, with
+/// `smtp.enabled` too, the notification sender, which every instance runs.
 struct BackgroundWorkers: Sendable {
     let core: CoreServices
     let challenge: WorkerState
@@ -26,7 +25,9 @@ struct BackgroundWorkers: Sendable {
                                 enabled: config.challenges.backgroundWorker.enabled)
         cleanup = WorkerState(name: "cleanup", lockID: WorkerLock.cleanup,
                               intervalSeconds: Self.cleanupWorker(core).pollSeconds, enabled: true)
-        expiration = WorkerState(name: "expiration", lockID: WorkerLock.expiration, intervalSeconds: 3600, enabled: false)
+        expiration = WorkerState(name: "expiration", lockID: WorkerLock.expiration,
+                                 intervalSeconds: config.notifications.expirationCheckIntervalSeconds,
+                                 enabled: core.notificationRecorder != nil)
         crl = WorkerState(name: "crl", lockID: WorkerLock.crl, intervalSeconds: CRLPublisher.checkSeconds,
                           enabled: core.crl != nil)
     }
@@ -36,7 +37,7 @@ struct BackgroundWorkers: Sendable {
 
     func run() async {
         let core = self.core, config = core.config, challenge = self.challenge, cleanup = self.cleanup
-        let metrics = self.metrics, crl = self.crl
+        let metrics = self.metrics, crl = self.crl, expiration = self.expiration
         await withTaskGroup(of: Void.self) { group in
             if let publisher = core.crl {
                 group.addTask {
@@ -44,6 +45,20 @@ struct BackgroundWorkers: Sendable {
                     await ElectedWorker(session: LeaderSession(key: WorkerLock.crl, config: config.database),
                                         state: crl, intervalSeconds: CRLPublisher.checkSeconds, bell: nil,
                                         logger: Logger(label: "acmeeh.worker.crl"), round: { try await worker.round() }).run()
+                }
+            }
+            if let warnings = core.expirationWarnings {
+                group.addTask {
+                    let worker = ExpirationWorker(warnings: warnings, metrics: metrics)
+                    await ElectedWorker(session: LeaderSession(key: WorkerLock.expiration, config: config.database),
+                                        state: expiration, intervalSeconds: config.notifications.expirationCheckIntervalSeconds,
+                                        bell: nil, logger: Logger(label: "acmeeh.worker.expiration"),
+                                        round: { try await worker.round() }).run()
+                }
+            }
+            if let delivery = core.notificationDelivery, let recorder = core.notificationRecorder {
+                group.addTask {
+                    await NotificationSender(delivery: delivery, bell: recorder.bell, pollSeconds: Self.notificationPollSeconds).run()
                 }
             }
             if config.challenges.backgroundWorker.enabled {
@@ -74,9 +89,12 @@ struct BackgroundWorkers: Sendable {
         }
     }
 
+    /// How often the sender looks for retries that came due and other instances' rows.
+    static let notificationPollSeconds = 5
+
     private static func cleanupWorker(_ core: CoreServices, metrics: WorkerMetrics = .disabled) -> CleanupWorker {
         CleanupWorker(database: core.database, nonce: core.config.nonce, order: core.config.order,
                       logger: Logger(label: "acmeeh.worker.cleanup"), rateLimits: core.config.security.rateLimits,
-                      retention: core.config.retention, metrics: metrics)
+                      retention: core.config.retention, metrics: metrics, events: core.events)
     }
 }

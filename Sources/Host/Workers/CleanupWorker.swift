@@ -10,7 +10,8 @@ import NIOConcurrencyHelpers
 /// invalid, checked as often as that threshold; with `security.rate_limits.backend:
 /// database`, rate-limit counters of windows older than `gc_max_age_seconds` are deleted
 /// every `gc_interval_seconds`; with `retention.enabled`, invalid orders, long-expired
-/// authorizations and invalid challenges older than their `retention.*_max_age_days` are
+/// authorizations, invalid challenges and the expiration notices of expired certificates
+/// older than their `retention.*_max_age_days` are
 /// deleted every `retention.cleanup_interval_seconds`, in batches. The loop wakes every
 /// `retention.cleanup_loop_interval_seconds` (sooner when a task's interval is shorter). A new
 /// leader runs every task at once.
@@ -39,14 +40,17 @@ struct CleanupWorker: Sendable {
     let rateLimits: RateLimitsConfig
     let retention: RetentionConfig
     let metrics: WorkerMetrics
+    /// Told of each order the stale-processing task ends (`order.stale_recovered`).
+    let events: EventDispatcher?
 
     /// Rows one retention statement deletes at most.
     static let retentionBatch = 1000
 
     init(database: Database, nonce: NonceConfig, order: OrderConfig, logger: Logger,
          rateLimits: RateLimitsConfig = RateLimitsConfig(), retention: RetentionConfig = RetentionConfig(),
-         metrics: WorkerMetrics = .disabled) {
+         metrics: WorkerMetrics = .disabled, events: EventDispatcher? = nil) {
         self.database = database
+        self.events = events
         self.nonce = nonce
         self.order = order
         self.logger = logger
@@ -113,6 +117,10 @@ struct CleanupWorker: Sendable {
         case .staleProcessing:
             for id in try await failStaleProcessingOrders() {
                 logger.warning("order \(id) was processing for over \(order.staleProcessingThresholdSeconds) s; marked invalid")
+                if let events, let failed = try? await database.withConnection({ try $0.order(id: id) }) {
+                    events.publish(.orderUnfulfilled(.init(kind: .staleRecovered, orderID: id, accountID: failed.accountID,
+                                                           identifiers: failed.identifiers, error: Self.interrupted.detail)))
+                }
             }
         case .rateLimitCounters:
             let deleted = try await sweepRateLimitCounters()
@@ -139,9 +147,11 @@ struct CleanupWorker: Sendable {
     }
 
     /// The orders given up.
+    static let interrupted = Problem(.serverInternal, "issuance was interrupted; create a new order")
+
     func failStaleProcessingOrders() async throws -> [UUID] {
         let threshold = order.staleProcessingThresholdSeconds
-        let interrupted = Problem(.serverInternal, "issuance was interrupted; create a new order").documentJSON
+        let interrupted = Self.interrupted.documentJSON
         return try await database.withConnection { try $0.failStaleProcessingOrders(olderThan: threshold, error: interrupted) }
     }
 
@@ -167,6 +177,7 @@ struct CleanupWorker: Sendable {
         let authorizations = try await drain {
             try $0.deleteExpiredAuthorizations(olderThanDays: r.expiredAuthzMaxAgeDays, limit: limit)
         }
+        _ = try await drain { try $0.deleteExpirationNotices(olderThanDays: r.expirationNoticeMaxAgeDays, limit: limit) }
         return (orders, authorizations, challenges)
     }
 }

@@ -4,7 +4,7 @@
 enum WorkerLock {
     /// The cleanup worker (`CleanupWorker`).
     static let cleanup = 712_001
-    /// The expiration-warning worker of the notifications work; reserved, not built yet.
+    /// The expiration-warning worker (`ExpirationWorker`).
     static let expiration = 712_002
     /// The challenge worker (`ChallengeWorker`).
     static let challenge = 712_003

@@ -61,6 +61,9 @@ final class TwoInstanceFailoverTests: XCTestCase {
           resolvers: ["\(dns.address)"]
         nonce:
           gc_interval_seconds: 1
+        # No expiration worker here: it checks its lock hourly, not every poll interval.
+        notifications:
+          enabled: false
         order:
           stale_processing_threshold_seconds: \(Self.staleProcessingSeconds)
         security:

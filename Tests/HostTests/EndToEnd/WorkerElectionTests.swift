@@ -70,9 +70,10 @@ final class WorkerElectionTests: XCTestCase {
         // Exactly one leader of each worker, once every instance has checked its locks.
         func checked(_ url: String, _ worker: String) -> Bool { HTTP.workerStates(url)[worker]?["last_check"] != nil }
         XCTAssertTrue(waitUntil(10) {
-            urls.allSatisfy { checked($0, "cleanup") } && urls.prefix(2).allSatisfy { checked($0, "challenge") }
+            urls.allSatisfy { checked($0, "cleanup") && checked($0, "expiration") }
+                && urls.prefix(2).allSatisfy { checked($0, "challenge") }
         }, "\(urls.map(HTTP.workerStates))")
-        for worker in ["challenge", "cleanup"] {
+        for worker in ["challenge", "cleanup", "expiration"] {
             XCTAssertEqual(roles(worker, urls).filter { $0 == "leader" }.count, 1, "\(worker): \(roles(worker, urls))")
         }
         let thirdStates = HTTP.workerStates(third.baseURL)
@@ -80,12 +81,12 @@ final class WorkerElectionTests: XCTestCase {
         XCTAssertNil(thirdStates["challenge"]?["role"])
         XCTAssertEqual(thirdStates["challenge"]?["lock_id"] as? Int, 712_003)
         XCTAssertEqual(thirdStates["cleanup"]?["lock_id"] as? Int, 712_001)
-        XCTAssertEqual(thirdStates["expiration"]?["status"] as? String, "disabled")
+        XCTAssertNotEqual(thirdStates["expiration"]?["status"] as? String, "disabled", "notifications.enabled is on by default")
         XCTAssertEqual(thirdStates["expiration"]?["lock_id"] as? Int, 712_002)
         let health = try HTTP.get("\(third.baseURL)/healthz")
         XCTAssertEqual(health.status, 200)
         let running = (health.json?["checks"] as? [String: Any])?["workers"] as? [String: Bool]
-        XCTAssertEqual(running, ["challenge": false, "cleanup": true, "expiration": false, "crl": false])
+        XCTAssertEqual(running, ["challenge": false, "cleanup": true, "expiration": true, "crl": false])
 
         // SIGKILL the challenge leader: the other enabled instance leads within one interval.
         let challengeLeader = try XCTUnwrap(roles("challenge", urls).firstIndex(of: "leader"))

@@ -14,7 +14,7 @@ enum AuditTrail {
              .authorizationDeactivated, .certificateIssued, .certificateRevoked, .requestRefused:
             true
         case .challengeBeforeValidate, .challengeAfterValidate, .challengeFailed, .challengeRetried,
-             .certificateDelivered, .ctSubmitted:
+             .certificateDelivered, .ctSubmitted, .orderUnfulfilled:
             false
         }
     }

@@ -39,6 +39,28 @@ enum DomainEvent: Sendable, Equatable {
         var eabKID: String? = nil
     }
 
+    /// Why an order came to nothing.
+    struct OrderFailure: Sendable, Equatable {
+        enum Kind: String, Sendable, CaseIterable {
+            /// §7.4: newOrder refused by the identifier policy (`rejectedIdentifier`, `unsupportedIdentifier`).
+            case rejected = "order.rejected"
+            /// newOrder or finalize refused by `quotas`.
+            case quotaExceeded = "order.quota_exceeded"
+            /// §7.4: finalize refused the CSR (`badCSR`); the order stays ready.
+            case csrRefused = "order.csr_refused"
+            /// The CA refused to sign, or CAA forbade it: the order is invalid.
+            case signingFailed = "order.failed"
+            /// The cleanup worker ended an order left `processing` by an interrupted issuance.
+            case staleRecovered = "order.stale_recovered"
+        }
+        var kind: Kind
+        /// nil for a refused newOrder.
+        var orderID: UUID?
+        var accountID: UUID
+        var identifiers: [Identifier]
+        var error: String
+    }
+
     /// RFC 8555 §7.3: a new account (not a newAccount that found an existing one).
     case accountRegistered(accountID: UUID, contacts: [String], jwkThumbprint: String, termsOfServiceAgreed: Bool,
                            eabKID: String? = nil)
@@ -71,6 +93,8 @@ enum DomainEvent: Sendable, Equatable {
     /// RFC 6962: one CT log's answer to the submission of an issued certificate (its
     /// precertificate when `precertificate`): an SCT (base64 of the TLS struct) or the error.
     case ctSubmitted(certificateID: UUID, serial: String, logURL: String, precertificate: Bool, sct: String?, error: String?)
+    /// An order refused, or ended without a certificate: what the account is told.
+    case orderUnfulfilled(OrderFailure)
     /// A refused request (no state changed).
     case requestRefused(RefusedRequest)
 
@@ -91,6 +115,7 @@ enum DomainEvent: Sendable, Equatable {
         case .certificateRevoked: "certificate.revocation"
         case .certificateDelivered: "certificate.delivery"
         case .ctSubmitted: "ct.submission"
+        case .orderUnfulfilled(let failure): failure.kind.rawValue
         case .requestRefused(let refusal): refusal.kind.rawValue
         }
     }
@@ -134,6 +159,10 @@ enum DomainEvent: Sendable, Equatable {
             ["certificate_id": Self.text(certificate), "serial_number": serial, "ct_log_url": url,
              "entry_type": precertificate ? "precert" : "x509", "result": sct == nil ? "failed" : "sct"]
                 .merging(sct.map { ["sct": $0] } ?? error.map { ["error": $0] } ?? [:]) { $1 }
+        case .orderUnfulfilled(let failure):
+            ["account_id": Self.text(failure.accountID), "error": failure.error,
+             "identifiers": failure.identifiers.map { ["type": $0.type, "value": $0.value] }]
+                .merging(failure.orderID.map { ["order_id": Self.text($0)] } ?? [:]) { $1 }
         case .requestRefused(let refusal):
             refusal.fields
         }

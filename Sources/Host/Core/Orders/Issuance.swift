@@ -175,10 +175,14 @@ struct Issuance: Sendable {
         }
     }
 
-    /// processing → invalid with the problem, which is then thrown.
+    /// processing → invalid with the problem, which is then thrown; the account is told.
     private func fail(_ id: UUID, _ problem: Problem) async throws -> Never {
-        try await database.withConnection {
+        let failed = try await database.withConnection {
             try $0.setOrderStatus(id, to: .invalid, from: [.processing], error: problem.documentJSON)
+        }
+        if failed, let order = try? await reload(id) {
+            events.publish(.orderUnfulfilled(.init(kind: .signingFailed, orderID: id, accountID: order.accountID,
+                                                   identifiers: order.identifiers, error: problem.detail)))
         }
         throw problem
     }

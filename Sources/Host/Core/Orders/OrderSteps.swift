@@ -6,7 +6,18 @@ extension CoreServices {
     func newOrder(_ request: OrderCreation.Request, by account: Account, _ requestGuard: RequestGuard? = nil) async throws
         -> (order: Order, created: Bool)
     {
-        let (order, created) = try await orderCreation.newOrder(account: account, request, requestGuard)
+        let (order, created): (Order, Bool)
+        do {
+            (order, created) = try await orderCreation.newOrder(account: account, request, requestGuard)
+        } catch let problem as Problem {
+            // The identifier policy or a quota refused it: the account is told.
+            if let kind: DomainEvent.OrderFailure.Kind = [.rejectedIdentifier, .unsupportedIdentifier].contains(problem.type)
+                ? .rejected : Quotas.isQuotaRefusal(problem) ? .quotaExceeded : nil {
+                events.publish(.orderUnfulfilled(.init(kind: kind, orderID: nil, accountID: account.id,
+                                                       identifiers: request.identifiers, error: problem.detail)))
+            }
+            throw problem
+        }
         if created {
             logger.info("order created", metadata: ["order": "\(order.id)", "account": "\(account.id)",
                                                      "identifiers": "\(order.identifiers.map(\.value))"])
@@ -32,6 +43,25 @@ extension CoreServices {
     /// unexpired, exactly the CSR's identifiers — and the serial are one statement of the
     /// batch opened by the request's guard, which also reads the order back.
     func finalize(_ id: UUID, by account: Account, csrDER: [UInt8], _ requestGuard: RequestGuard? = nil) async throws -> Order {
+        let claimed: (order: Order, serialHex: String?)
+        do {
+            claimed = try await claimForSigning(id, by: account, csrDER: csrDER, requestGuard)
+        } catch let problem as Problem {
+            // A refused CSR or a quota: the account is told (the order stays ready).
+            if let kind: DomainEvent.OrderFailure.Kind = problem.type == .badCSR ? .csrRefused
+                : Quotas.isQuotaRefusal(problem) ? .quotaExceeded : nil {
+                let identifiers = (try? await order(id, for: account))?.identifiers ?? []
+                events.publish(.orderUnfulfilled(.init(kind: kind, orderID: id, accountID: account.id,
+                                                       identifiers: identifiers, error: problem.detail)))
+            }
+            throw problem
+        }
+        return try await issuance.sign(claimed: claimed.order, account: account, csrDER: csrDER, serialHex: claimed.serialHex)
+    }
+
+    /// The CSR checked and the order claimed (`processing`) with its serial, or the refusal.
+    private func claimForSigning(_ id: UUID, by account: Account, csrDER: [UInt8],
+                                 _ requestGuard: RequestGuard?) async throws -> (order: Order, serialHex: String?) {
         let policy = CSRPolicy(security: config.security)
         let inspected: CSRPolicy.Inspected
         do {
@@ -81,6 +111,6 @@ extension CoreServices {
         }
         // Whole bytes, as the CA plugin ABI expects.
         let serialHex = try claim.stringIfPresent("serial").map { $0.count % 2 == 1 ? "0" + $0 : $0 }
-        return try await issuance.sign(claimed: order, account: account, csrDER: csrDER, serialHex: serialHex)
+        return (order, serialHex)
     }
 }

@@ -27,6 +27,14 @@ struct Quotas: Sendable {
 
     /// The `rateLimited` problem of a batch aborted by a quota guard (with `Retry-After`
     /// when the oldest counted row leaves the window), else nil.
+    /// How every quota refusal's detail begins.
+    static let refusalPrefix = "quota exceeded"
+
+    /// Whether `problem` is a quota's refusal (not a rate limit's).
+    static func isQuotaRefusal(_ problem: Problem) -> Bool {
+        problem.type == .rateLimited && problem.detail.hasPrefix(refusalPrefix)
+    }
+
     func refusal(_ error: StoreError, accountID: UUID) async -> Problem? {
         guard error.kind == .guardFailed, let name = error.guardName,
               name == Self.ordersGuard || name == Self.certificatesGuard else { return nil }
@@ -36,7 +44,7 @@ struct Quotas: Sendable {
         }) ?? 3600
         let what = certificates ? "certificates (\(config.maxCertificatesPerAccountPerDay))"
             : "orders (\(config.maxOrdersPerAccountPerDay))"
-        return Problem(.rateLimited, "quota exceeded: this account may have \(what) per 24 hours; retry after \(retryAfter) s",
+        return Problem(.rateLimited, "\(Self.refusalPrefix): this account may have \(what) per 24 hours; retry after \(retryAfter) s",
                        headers: ["Retry-After": String(retryAfter)])
     }
 }

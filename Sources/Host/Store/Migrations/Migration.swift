@@ -17,5 +17,6 @@ enum Migrations {
         Migration0005.rateLimitCounters,
         Migration0006.crlCache,
         Migration0007.revocationOutbox,
+        Migration0008.notifications,
     ]
 }
