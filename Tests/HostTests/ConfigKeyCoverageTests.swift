@@ -126,6 +126,8 @@ final class ConfigKeyCoverageTests: XCTestCase {
             ("challenges:\n  auto_accept: true\n", "challenges.auto_accept", "no auto-accept validator"),
             ("nonce:\n  audit_consumed: true\n", "nonce.audit_consumed", "no record of consumed nonces"),
             ("hooks:\n  registered:\n    - class: acme.hooks.Mine\n", "hooks.registered[0].class", "notifier plugins"),
+            ("hooks:\n  registered:\n    - class: acme.hooks.Mine\n", "hooks.registered[0].class",
+             "write `notifier: webhook` (or `notifier: ext:NAME`"),
         ]
         for (yaml, path, why) in cases {
             let problems = refusal(yaml: ConfigTests.minimal + yaml)
@@ -218,7 +220,7 @@ final class ConfigKeyCoverageTests: XCTestCase {
         let directory = try TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("warned.yaml")
-        try (ConfigTests.minimal + "hooks:\n  max_workers: 2\n"
+        try (ConfigTests.minimal + "notifications:\n  max_retries: 2\n"
                 + "smtp:\n  enabled: true\n  host: mail\n  from_address: a@b\n")
             .write(to: file, atomically: true, encoding: .utf8)
         let result = try Command.run(TestPaths.executable.path, ["-c", file.path, "--validate-only"])
@@ -226,7 +228,7 @@ final class ConfigKeyCoverageTests: XCTestCase {
         XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "configuration OK")
         let lines = result.stderr.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2, result.stderr)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: hooks is not active yet: ") },
+        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: notifications is not active yet: ") },
                       result.stderr)
         XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):13: smtp is not active yet: ") },
                       result.stderr)

@@ -16,7 +16,6 @@ extension ConfigFeature {
     static let notifications = ConfigFeature(name: "notifications", what: "no notification is recorded or sent",
                                              plan: "issue 12", gate: "notifications.enabled", gateDefault: true)
     static let smtp = ConfigFeature(name: "smtp", what: "no mail is sent", plan: "issue 12", gate: "smtp.enabled")
-    static let hooks = ConfigFeature(name: "hooks", what: "no hook is called", plan: "issue 12")
     static let adminAPI = ConfigFeature(name: "admin_api", what: "there is no admin API", plan: "issue 13",
                                         gate: "admin_api.enabled")
     static let auditRetention = ConfigFeature(name: "audit_retention", what: "there is no admin audit log to prune",
