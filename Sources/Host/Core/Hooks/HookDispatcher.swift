@@ -16,7 +16,7 @@ final class HookDispatcher: Sendable {
     /// How long `close()` lets queued and running deliveries finish.
     static let drainTimeout: Duration = .seconds(5)
 
-    /// One event for one hook, and the attempts made so far.
+    /// One event for one hook.
     struct Delivery: Sendable {
         var target: HookTarget
         var payload: HookPayload
