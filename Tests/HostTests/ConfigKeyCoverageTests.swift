@@ -126,6 +126,8 @@ final class ConfigKeyCoverageTests: XCTestCase {
             ("challenges:\n  auto_accept: true\n", "challenges.auto_accept", "no auto-accept validator"),
             ("nonce:\n  audit_consumed: true\n", "nonce.audit_consumed", "no record of consumed nonces"),
             ("hooks:\n  registered:\n    - class: acme.hooks.Mine\n", "hooks.registered[0].class", "notifier plugins"),
+            ("hooks:\n  registered:\n    - class: acme.hooks.Mine\n", "hooks.registered[0].class",
+             "write `notifier: webhook` (or `notifier: ext:NAME`"),
         ]
         for (yaml, path, why) in cases {
             let problems = refusal(yaml: ConfigTests.minimal + yaml)
@@ -161,10 +163,8 @@ final class ConfigKeyCoverageTests: XCTestCase {
 
     func testOneWarningPerInactiveSection() throws {
         let config = try ConfigLoader.load(yaml: ConfigTests.minimal + """
-            smtp:
-              enabled: true
-              host: mail
-              from_address: a@b
+            audit_export:
+              webhook_url: https://siem.example/ingest
             audit_retention:
               enabled: true
             admin_api:
@@ -179,12 +179,12 @@ final class ConfigKeyCoverageTests: XCTestCase {
             """, source: "w.yaml", environment: [:])
         let messages = config.warnings.map(\.message)
         XCTAssertEqual(messages.count, 2, "\(messages)")
-        XCTAssertEqual(messages.filter { $0.hasPrefix("smtp is not active yet: ") }.count, 1, "\(messages)")
+        XCTAssertEqual(messages.filter { $0.hasPrefix("audit_export.webhook_url is not active yet: ") }.count, 1, "\(messages)")
         XCTAssertTrue(messages.contains { $0.hasPrefix("audit_retention is not active yet: ") }, "\(messages)")
         // The audit log works, its syslog switch too.
         // admin_api is switched off: nothing to warn about.
         XCTAssertFalse(messages.contains { $0.hasPrefix("admin_api") }, "\(messages)")
-        XCTAssertEqual(config.warnings.first?.description.hasPrefix("w.yaml:11: smtp is not active yet"), true,
+        XCTAssertEqual(config.warnings.first?.description.hasPrefix("w.yaml:11: audit_export.webhook_url is not active yet"), true,
                        "\(config.warnings)")
         XCTAssertEqual(try ConfigLoader.load(yaml: ConfigTests.minimal, source: "m.yaml", environment: [:]).warnings, [])
     }
@@ -218,17 +218,17 @@ final class ConfigKeyCoverageTests: XCTestCase {
         let directory = try TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("warned.yaml")
-        try (ConfigTests.minimal + "hooks:\n  max_workers: 2\n"
-                + "smtp:\n  enabled: true\n  host: mail\n  from_address: a@b\n")
+        try (ConfigTests.minimal + "audit_export:\n  webhook_url: https://siem.example/ingest\n"
+                + "audit_retention:\n  enabled: true\n")
             .write(to: file, atomically: true, encoding: .utf8)
         let result = try Command.run(TestPaths.executable.path, ["-c", file.path, "--validate-only"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "configuration OK")
         let lines = result.stderr.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2, result.stderr)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: hooks is not active yet: ") },
+        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: audit_export.webhook_url is not active yet: ") },
                       result.stderr)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):13: smtp is not active yet: ") },
+        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):13: audit_retention is not active yet: ") },
                       result.stderr)
     }
 }

@@ -513,6 +513,46 @@ extension ConfigTests {
         XCTAssertNoThrow(try load(with("hooks: {registered: [], timeout_seconds: 5}")))
     }
 
+    func testHooksNameNotifierPlugins() throws {
+        let c = try load(with("""
+            hooks:
+              timeout_seconds: 7
+              max_retries: 2
+              registered:
+                - notifier: webhook
+                  events: [certificate.issuance]
+                  timeout_seconds: 3
+                  config: {url: 'http://127.0.0.1:9/h', secret: s, headers: {X-A: b}}
+                - notifier: ext:MyNotifier
+                  enabled: false
+                - notifier: smtp
+            """))
+        XCTAssertEqual(c.hooks.registered.map(\.notifier), ["webhook", "ext:MyNotifier", "smtp"])
+        XCTAssertEqual(c.hooks.registered[0].configJSON, #"{"url":"http://127.0.0.1:9/h","secret":"s","headers":{"X-A":"b"}}"#)
+        XCTAssertEqual(c.hooks.registered[0].wantedEvents, ["certificate.issuance"])
+        XCTAssertEqual(c.hooks.registered[0].timeoutSeconds, 3)
+        XCTAssertEqual(c.hooks.registered[2].configJSON, "{}")
+        XCTAssertEqual(c.hooks.registered[2].wantedEvents, HooksConfig.events, "no events = all 10")
+        XCTAssertEqual(c.hooks.active.map(\.index), [0, 2], "a disabled entry is not loaded")
+        XCTAssertEqual(c.warnings, [], "hooks work: no warning")
+
+        let cases = [
+            ("hooks: {registered: [{events: [order.creation]}]}", "hooks.registered[0].notifier", "required key is missing"),
+            ("hooks: {registered: [{notifier: slack}]}", "hooks.registered[0].notifier", "unknown notifier \"slack\""),
+            ("hooks: {registered: [{notifier: 'ext:my.hooks.Slack'}]}", "hooks.registered[0].notifier", "Python class"),
+            ("hooks: {registered: [{notifier: webhook, config: 'url'}]}", "hooks.registered[0].config", "expected a mapping"),
+        ]
+        for (yaml, path, says) in cases {
+            let found = problems(with(yaml))
+            XCTAssertEqual(found.map(\.path), [path], yaml)
+            XCTAssertTrue(problem(path, in: found)?.message.contains(says) ?? false, "\(found)")
+        }
+        // A Python class is refused on its own (no second problem for the missing notifier).
+        let python = problems(with("hooks: {registered: [{class: my.hooks.Slack}]}"))
+        XCTAssertEqual(python.map(\.path), ["hooks.registered[0].class"])
+        XCTAssertTrue(python.first?.message.contains("notifier: webhook") ?? false, "\(python)")
+    }
+
     func testPluginConfigJSON() throws {
         let yaml = minimal(replacing: "ca:\n", with: """
             ca:

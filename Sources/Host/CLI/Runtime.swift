@@ -22,6 +22,8 @@ final class Runtime: Sendable {
     /// SMTP notifier that delivers them (`smtp.enabled` too).
     let notificationTemplates: NotificationTemplates?
     let mailer: NotifierPluginInstance?
+    /// The lifecycle hooks of a serving process (`hooks.registered`), nil when none is loaded.
+    let hooks: HookDispatcher?
 
     /// The bound on each plugin call made for a request (`server.timeout`).
     var pluginTimeout: Duration { .seconds(config.server.timeout) }
@@ -29,7 +31,7 @@ final class Runtime: Sendable {
     private init(config: AppConfig, database: Database, plugins: PluginRegistry,
                  ca: GuardedCA, validators: [String: ChallengePluginInstance], metrics: ServerMetrics?,
                  audit: AuditSinks?, transparency: CertificateTransparency?,
-                 notificationTemplates: NotificationTemplates?, mailer: NotifierPluginInstance?) {
+                 notificationTemplates: NotificationTemplates?, mailer: NotifierPluginInstance?, hooks: HookDispatcher?) {
         self.config = config
         self.database = database
         self.plugins = plugins
@@ -40,6 +42,7 @@ final class Runtime: Sendable {
         self.transparency = transparency
         self.notificationTemplates = notificationTemplates
         self.mailer = mailer
+        self.hooks = hooks
     }
 
     /// Opens the database (migrating when `database.auto_setup` is true, refusing an
@@ -47,9 +50,11 @@ final class Runtime: Sendable {
     /// enabled challenge validator. Any failure stops here with a message naming the part.
     /// With `metrics`, the CA's and the validators' calls are timed into it. With
     /// `auditing` (serve), `logging.audit.file` is opened; with `notifying` (serve), the
-    /// notification templates are read and the SMTP notifier loaded.
+    /// notification templates are read and the SMTP notifier loaded; with `withHooks`
+    /// (serve), the notifiers of `hooks.registered` are loaded and their workers started.
     static func start(config: AppConfig, logger: Logger, withValidators: Bool = true,
-                      metrics: ServerMetrics? = nil, auditing: Bool = false, notifying: Bool = false) async throws -> Runtime {
+                      metrics: ServerMetrics? = nil, auditing: Bool = false, notifying: Bool = false,
+                      withHooks: Bool = false) async throws -> Runtime {
         var audit: AuditSinks? = nil
         if auditing {
             let auditLogger = Logger(label: "acmeeh.audit")
@@ -65,7 +70,10 @@ final class Runtime: Sendable {
             logger.info("applied migration \(migration.version) \(migration.name)")
         }
 
-        let plugins = PluginRegistry(threadPool: PluginThreadPool(numberOfThreads: max(4, config.server.workers * 4))) {
+        // Hook deliveries get threads of their own, so a slow receiver never holds up a CA or a validator.
+        let hookThreads = withHooks && !config.hooks.active.isEmpty ? config.hooks.maxWorkers : 0
+        let plugins = PluginRegistry(threadPool: PluginThreadPool(
+            numberOfThreads: max(4, config.server.workers * 4) + hookThreads)) {
             Logger(label: $0)
         }
         let directory = PluginReference.directory(configured: config.plugins.directory)
@@ -106,8 +114,37 @@ final class Runtime: Sendable {
                                                         configJSON: config.smtp.pluginConfigJSON, configPath: "smtp")
             }
         }
+        let hooks = withHooks ? try await loadHooks(config: config, plugins: plugins, directory: directory,
+                                                    metrics: metrics, logger: logger) : nil
         return Runtime(config: config, database: database, plugins: plugins, ca: ca, validators: validators,
-                       metrics: metrics, audit: audit, transparency: transparency, notificationTemplates: templates, mailer: mailer)
+                       metrics: metrics, audit: audit, transparency: transparency, notificationTemplates: templates,
+                       mailer: mailer, hooks: hooks)
+    }
+
+    /// Loads the notifier of every enabled `hooks.registered[i]` (its `config` as the
+    /// plugin's configuration) and starts the delivery workers; nil without hooks. A plugin
+    /// that cannot be loaded stops startup, naming `hooks.registered[i].notifier`.
+    static func loadHooks(config: AppConfig, plugins: PluginRegistry, directory: String,
+                          metrics: ServerMetrics?, logger: Logger) async throws -> HookDispatcher? {
+        let hooks = config.hooks
+        guard !hooks.active.isEmpty else { return nil }
+        var targets: [HookTarget] = []
+        for (index, hook) in hooks.active {
+            let instance = try await plugins.loadNotifier(
+                reference: hook.notifier, configKey: "hooks.registered[\(index)].notifier", directory: directory,
+                configJSON: hook.configJSON, configPath: "hooks.registered[\(index)].config")
+            targets.append(HookTarget(index: index, notifier: hook.notifier, events: hook.wantedEvents,
+                                      timeout: .seconds(hook.timeoutSeconds ?? hooks.timeoutSeconds), instance: instance))
+            let events = hook.events.isEmpty ? "every event" : hook.events.joined(separator: ", ")
+            logger.info("hooks.registered[\(index)]: \(instance.name) (\(hook.notifier)) receives \(events)")
+        }
+        let events = targets.reduce(into: Set<String>()) { $0.formUnion($1.events) }
+        let dispatcher = HookDispatcher(
+            targets: targets, maxWorkers: hooks.maxWorkers, maxRetries: hooks.maxRetries,
+            deadLetterLog: hooks.deadLetterLog.map(HookDeadLetterLog.init(path:)),
+            observer: metrics?.hookObserver(events: events) ?? .none, logger: Logger(label: "acmeeh.hooks"))
+        dispatcher.start()
+        return dispatcher
     }
 
     /// The CA must be able to sign at startup: the primary passes its self-check or, with
@@ -192,12 +229,13 @@ final class Runtime: Sendable {
     }
 
     /// The Core operations over this runtime's parts, with their event dispatcher (which
-    /// logs every event at debug level, writes the audit trail (`logging.audit`) and, with
-    /// metrics, counts them).
+    /// logs every event at debug level, writes the audit trail (`logging.audit`), with
+    /// metrics counts them, and queues them for the hooks).
     func core(urls: ACMEURLs) -> CoreServices {
         let events = EventDispatcher()
         EventLog.subscribe(events, logger: Logger(label: "acmeeh.events"))
         if let metrics { EventCounters.subscribe(events, metrics: metrics) }
+        hooks?.subscribe(events)
         if config.logging.audit.enabled {
             if let audit { AuditTrail.subscribe(events) { audit.write($0) } }
             if audit?.file == nil { AuditTrail.subscribe(events, logger: Logger(label: "acmeeh.audit")) }
@@ -269,6 +307,7 @@ final class Runtime: Sendable {
     }
 
     func close() async {
+        await hooks?.close()
         await plugins.closeAll()
         await database.shutdown()
         await audit?.close()

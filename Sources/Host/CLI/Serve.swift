@@ -21,7 +21,8 @@ struct Serve: AsyncParsableCommand {
         let metrics: ServerMetrics
         do {
             metrics = try ServerMetrics.make(config: config)
-            runtime = try await Runtime.start(config: config, logger: logger, metrics: metrics, auditing: true, notifying: true)
+            runtime = try await Runtime.start(config: config, logger: logger, metrics: metrics, auditing: true,
+                                              notifying: true, withHooks: true)
             acme = try await ACMEServices.start(core: runtime.core(urls: ACMEURLs(config: config)),
                                                 urls: ACMEURLs(config: config), logger: Logger(label: "acmeeh.acme"))
         } catch {

@@ -13,7 +13,6 @@ struct ConfigFeature: Sendable, Equatable {
 }
 
 extension ConfigFeature {
-    static let hooks = ConfigFeature(name: "hooks", what: "no hook is called", plan: "issue 12")
     static let adminAPI = ConfigFeature(name: "admin_api", what: "there is no admin API", plan: "issue 13",
                                         gate: "admin_api.enabled")
     static let auditRetention = ConfigFeature(name: "audit_retention", what: "there is no admin audit log to prune",

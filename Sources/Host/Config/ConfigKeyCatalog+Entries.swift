@@ -64,10 +64,11 @@ extension ConfigKeyCatalog {
               "retry_backoff_multiplier", "retry_max_delay_seconds", "disabled_types"),
         [noEffect("notifications.retry_interval_seconds", unless: .int(300),
                   "the sender looks for due retries every few seconds; retry_delay_seconds and the backoff set when")],
-        inactive(.hooks, "hooks", "timeout_seconds", "max_workers", "max_retries", "dead_letter_log", "registered"),
+        works("hooks", "timeout_seconds", "max_workers", "max_retries", "dead_letter_log", "registered"),
         [refused("hooks.registered[].class", when: .set,
-                   "a Python hook class; acmeeh has no Python hooks — events are delivered by notifier plugins")],
-        inactive(.hooks, "hooks.registered[]", "enabled", "events", "timeout_seconds", "config"),
+                   "a Python hook class; acmeeh has no Python hooks — events are delivered by notifier plugins: "
+                       + "write `notifier: webhook` (or `notifier: ext:NAME` for your own notifier plugin) instead")],
+        works("hooks.registered[]", "notifier", "enabled", "events", "timeout_seconds", "config"),
         works("nonce", "expiry_seconds", "gc_interval_seconds", "length"),
         [
             refused("nonce.audit_consumed", when: .equals(.bool(true)), "acmeeh keeps no record of consumed nonces"),

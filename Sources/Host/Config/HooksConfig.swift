@@ -1,6 +1,8 @@
-/// The `hooks` section: event delivery settings. acmeeh delivers events through notifier
-/// plugins; the reference's Python hook classes (`registered[].class`) cannot be loaded.
+/// The `hooks` section: lifecycle events delivered to notifier plugins (docs/hooks.md).
+/// Each `registered[]` entry names a notifier (`webhook`, `smtp`, `ext:NAME`); the
+/// reference's Python hook classes (`registered[].class`) are refused.
 struct HooksConfig: Sendable, Equatable {
+    /// The events a hook can ask for, as the reference names them.
     static let events: Set<String> = [
         "account.registration", "order.creation", "challenge.before_validate", "challenge.after_validate",
         "challenge.on_failure", "challenge.on_retry", "certificate.issuance", "certificate.revocation",
@@ -12,16 +14,28 @@ struct HooksConfig: Sendable, Equatable {
     var maxRetries: Int = 0
     /// JSON-lines file for events whose delivery failed after all retries.
     var deadLetterLog: String? = nil
-    /// Always empty in a loaded configuration: a registered Python hook is refused.
     var registered: [RegisteredHook] = []
+
+    /// The entries to load (`enabled`), each with its index in `registered`.
+    var active: [(index: Int, hook: RegisteredHook)] {
+        registered.enumerated().filter { $0.element.enabled }.map { ($0.offset, $0.element) }
+    }
 }
 
-/// One `hooks.registered[]` entry as the reference wrote it.
+/// One `hooks.registered[]` entry: a notifier plugin and the events it receives.
 struct RegisteredHook: Sendable, Equatable {
-    var className: String = ""
+    /// `webhook`, `smtp` or `ext:NAME`; empty only in an entry refused for its `class`.
+    var notifier: String = ""
     var enabled: Bool = true
+    /// The events delivered; empty = every event of `HooksConfig.events`.
     var events: [String] = []
+    /// Overrides `hooks.timeout_seconds`.
     var timeoutSeconds: Int? = nil
+    /// `config` as a JSON object: the notifier instance's configuration.
+    var configJSON: String = "{}"
+
+    /// The events this hook receives.
+    var wantedEvents: Set<String> { events.isEmpty ? HooksConfig.events : Set(events) }
 }
 
 extension HooksConfig {
@@ -45,13 +59,42 @@ extension HooksConfig {
 }
 
 extension RegisteredHook {
+    /// The notifier names besides `ext:NAME`.
+    static let builtinNotifiers = ["webhook", "smtp"]
+
     init(reading r: ConfigObjectReader) {
         self.init()
-        className = r.requiredString("class")  // refused by ConfigKeyCatalog: a Python class
+        // `class` (a Python class) is refused by ConfigKeyCatalog; such an entry needs no notifier.
+        let hasClass = r.member("class") != nil
+        if hasClass {
+            r.read("notifier", into: &notifier)
+        } else {
+            notifier = r.requiredString("notifier")
+        }
+        if !notifier.isEmpty, let problem = Self.notifierProblem(notifier) {
+            r.report(KeyPath.member(r.path, "notifier"), r.member("notifier")?.line ?? r.line, problem)
+        }
         r.read("enabled", into: &enabled)
         r.read("events", into: &events) { HooksConfig.events.contains($0) ? nil : "unknown hook event \"\($0)\"" }
         r.read("timeout_seconds", into: &timeoutSeconds, min: 1, max: 300)
-        _ = r.member("config")  // free-form settings of the hook
+        if let entry = r.member("config") {
+            switch entry.value {
+            case .mapping: configJSON = entry.value.jsonText
+            case .scalar(let s) where s.value == .null: break
+            default: r.report(KeyPath.member(r.path, "config"), entry.line,
+                              "expected a mapping, found \(entry.value.kindDescription)")
+            }
+        }
         r.finish(allowComment: true)
+    }
+
+    /// Why `value` names no notifier, or nil.
+    static func notifierProblem(_ value: String) -> String? {
+        if builtinNotifiers.contains(value) { return nil }
+        if value.hasPrefix(PluginReferenceSyntax.prefix) {
+            if case .failure(let problem) = PluginReferenceSyntax.parse(value) { return problem.message }
+            return nil
+        }
+        return "unknown notifier \"\(value)\" (expected webhook, smtp or ext:NAME for a notifier plugin)"
     }
 }

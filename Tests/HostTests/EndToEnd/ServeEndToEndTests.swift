@@ -148,13 +148,13 @@ final class ServeEndToEndTests: XCTestCase {
     /// Sections whose feature is not built yet load with one warning each (ConfigKeyCatalog).
     func testServeWarnsOncePerInactiveSection() throws {
         let port = try ServerProcess.freePort()
-        let config = try writeConfig(port: port, extra: "ct_logging:\n  enabled: true\n  logs:\n    - url: https://ct.example/log\n"
+        let config = try writeConfig(port: port, extra: "audit_export:\n  webhook_url: https://siem.example/ingest\n"
                                                          + "audit_retention:\n  enabled: true\n")
         let server = try ServerProcess(config: config, port: port,
                                        logFile: directory.appendingPathComponent("server.log"))
         try server.waitUntilLive()
         let log = server.log
-        for section in ["ct_logging", "audit_retention"] {
+        for section in ["audit_export.webhook_url", "audit_retention"] {
             let lines = log.split(separator: "\n").filter { $0.contains("\(section) is not active yet: ") }
             XCTAssertEqual(lines.count, 1, log)
             XCTAssertTrue(lines.first?.contains("WARNING") ?? false, log)
