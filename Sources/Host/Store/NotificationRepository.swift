@@ -118,7 +118,7 @@ extension BatchStatement {
                        ARRAY(SELECT uri FROM account_contacts k WHERE k.account_id = c.account_id ORDER BY k.id) AS contacts
                 FROM certificates c JOIN accounts a ON a.id = c.account_id
                 WHERE c.revoked_at IS NULL AND a.status = 'valid'
-                  AND c.not_after > now() AND c.not_after <= now() + make_interval(days => $2)
+                  AND c.not_after > now() AND c.not_after <= now() + make_interval(days => $2::int)
                   AND NOT EXISTS (SELECT 1 FROM certificates n
                                   WHERE n.account_id = c.account_id AND n.id <> c.id AND n.revoked_at IS NULL
                                     AND n.not_after > c.not_after

@@ -99,12 +99,12 @@ final class NotificationTests: XCTestCase {
     }
 
     func header(_ name: String, _ mail: [String: Any]) -> String? {
-        let headers = (mail["parsed"] as? [String: Any])?["headers"] as? [[String]] ?? []
+        let headers = mail["headers"] as? [[String]] ?? []
         return headers.first { $0.first?.lowercased() == name.lowercased() }?.last
     }
 
     func text(_ mail: [String: Any], _ type: String = "text/plain") -> String {
-        let parts = (mail["parsed"] as? [String: Any])?["parts"] as? [[String: Any]] ?? []
+        let parts = mail["parts"] as? [[String: Any]] ?? []
         return parts.first { $0["content_type"] as? String == type }?["text"] as? String ?? ""
     }
 
@@ -204,12 +204,13 @@ final class NotificationTests: XCTestCase {
         let sink = try startSink()
         let templates = directory.appendingPathComponent("templates")
         try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
-        try "Welcome aboard, {{contacts}}".write(to: templates.appendingPathComponent("registration_succeeded_subject.txt"),
+        try "Welcome aboard, {{#contacts}}{{.}}{{/contacts}}".write(to: templates.appendingPathComponent("registration_succeeded_subject.txt"),
                                                  atomically: true, encoding: .utf8)
         let server = try start(try writeConfig(smtpPort: sink.port, smtp: "  templates_path: \(templates.path)"))
         XCTAssertTrue(try certbot(server, email: "custom@example.test").register().succeeded)
         try waitFor("the registration mail") { !sink.records().isEmpty }
-        XCTAssertEqual(header("Subject", try XCTUnwrap(sink.records().first)), "Welcome aboard, custom@example.test")
+        XCTAssertEqual(header("Subject", try XCTUnwrap(sink.records().first)), "Welcome aboard, custom@example.test",
+                       "\(sink.records())")
         XCTAssertFalse(text(try XCTUnwrap(sink.records().first)).isEmpty, "the other templates stay the built-in ones")
 
         try "line one\n{{#domains}}\nnever closed\n".write(to: templates.appendingPathComponent("delivery_succeeded_body.txt"),
