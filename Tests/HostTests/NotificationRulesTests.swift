@@ -26,6 +26,7 @@ final class NotificationRulesTests: XCTestCase {
             (.orderUnfulfilled(.init(kind: .csrRefused, orderID: order, accountID: account, identifiers: [], error: "c")), .csrValidationFailed),
             (.orderUnfulfilled(.init(kind: .signingFailed, orderID: order, accountID: account, identifiers: [], error: "s")), .deliveryFailed),
             (.orderUnfulfilled(.init(kind: .staleRecovered, orderID: order, accountID: account, identifiers: [], error: "i")), .orderStaleRecovered),
+            (.revocationRefusedByCA(certificateID: certificate, accountID: account, serial: "0a", error: "unknown serial"), .revocationFailed),
             (.accountUpdated(accountID: account, contacts: []), nil),
             (.certificateDelivered(certificateID: certificate, accountID: account, serial: "0a"), nil),
         ]

@@ -53,7 +53,7 @@ struct CoreServices: Sendable {
     var revocationForwarding: RevocationForwarding {
         RevocationForwarding(database: database, ca: ca, timeout: pluginTimeout,
                              backoffBaseSeconds: config.ca.circuitBreakerRecoveryTimeout, backlog: revocationBacklog,
-                             observer: pluginObserver, logger: logger)
+                             observer: pluginObserver, events: events, logger: logger)
     }
 
     var issuance: Issuance {

@@ -54,7 +54,7 @@ struct EventCounters: Sendable {
         case .requestRefused(let refusal): refused[refusal.kind]?.increment()
         case .ctSubmitted(_, _, _, _, let sct, _): (sct == nil ? ctSubmissionsFailed : ctSubmissionsSCT).increment()
         case .accountUpdated, .accountKeyRolledOver, .challengeBeforeValidate, .authorizationDeactivated,
-             .certificateDelivered, .orderUnfulfilled:
+             .certificateDelivered, .orderUnfulfilled, .revocationRefusedByCA:
             break
         }
     }

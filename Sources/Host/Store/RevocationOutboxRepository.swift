@@ -13,6 +13,8 @@ struct PendingRevocation: Sendable, Equatable {
     let backend: String
     /// CA calls made so far.
     let attempts: Int
+    /// The certificate's account (told when the backend refuses for good).
+    let accountID: UUID
 }
 
 /// The outbox as `/healthz` and the metrics show it.
@@ -41,7 +43,7 @@ extension BatchStatement {
               AND o.certificate_id IN (SELECT certificate_id FROM revocation_outbox
                                        WHERE state = 'pending' AND next_at <= now()
                                        ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-            RETURNING o.certificate_id, o.attempts, c.serial, c.pem_chain, c.revocation_reason, c.ca_backend
+            RETURNING o.certificate_id, o.attempts, c.serial, c.pem_chain, c.revocation_reason, c.ca_backend, c.account_id
             """, [.int(limit), .int(leaseSeconds)])
     }
 
@@ -91,7 +93,8 @@ extension BatchStatementResult {
                 PendingRevocation(
                     certificateID: try row.uuid("certificate_id"), serial: try row.string("serial"),
                     pemChain: try row.string("pem_chain"), reason: try row.intIfPresent("revocation_reason"),
-                    backend: try row.string("ca_backend"), attempts: try row.int("attempts"))
+                    backend: try row.string("ca_backend"), attempts: try row.int("attempts"),
+                    accountID: try row.uuid("account_id"))
             }
         }
     }

@@ -66,7 +66,8 @@ extension CoreServices {
         ])
         events.publish(.certificateRevoked(certificateID: certificate.id, accountID: certificate.accountID,
                                            serial: certificate.serial, reason: RevocationReason.name(reason)))
-        await forwarding.attempt(certificateID: certificate.id, serial: certificate.serial, certificateDER: der,
+        await forwarding.attempt(certificateID: certificate.id, accountID: certificate.accountID, serial: certificate.serial,
+                                 certificateDER: der,
                                  reason: reason, backend: certificate.caBackend ?? ca.primary.name, attempts: 1)
     }
 }

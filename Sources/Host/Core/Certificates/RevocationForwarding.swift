@@ -18,6 +18,8 @@ struct RevocationForwarding: Sendable {
     let backoffBaseSeconds: Double
     let backlog: RevocationBacklog
     let observer: PluginCallObserver
+    /// Told of a final refusal (`certificate.revocation_refused_by_ca`).
+    var events: EventDispatcher? = nil
     let logger: Logger
 
     /// The longest delay between two attempts.
@@ -56,8 +58,8 @@ struct RevocationForwarding: Sendable {
     /// One attempt at the backend, its outcome recorded in the outbox (one round trip) and
     /// reported to the observer when settled. `attempts` counts this one.
     @discardableResult
-    func attempt(certificateID: UUID, serial: String, certificateDER: [UInt8], reason: Int?, backend: String,
-                 attempts: Int) async -> Outcome {
+    func attempt(certificateID: UUID, accountID: UUID, serial: String, certificateDER: [UInt8], reason: Int?,
+                 backend: String, attempts: Int) async -> Outcome {
         let outcome: Outcome
         do {
             try await ca.revoke(CARevokeRequest(serialHex: serial, certificateDER: certificateDER, reason: reason.map(Int32.init)),
@@ -90,7 +92,9 @@ struct RevocationForwarding: Sendable {
         }
         switch outcome {
         case .delivered: observer.caRevocationSettled(backend, true)
-        case .refused: observer.caRevocationSettled(backend, false)
+        case .refused(let detail):
+            observer.caRevocationSettled(backend, false)
+            events?.publish(.revocationRefusedByCA(certificateID: certificateID, accountID: accountID, serial: serial, error: detail))
         case .retry: break
         }
         return outcome
@@ -117,7 +121,8 @@ struct RevocationForwarding: Sendable {
                              metadata: ["serial": "\(revocation.serial)", "error": "\(error)"])
                 continue
             }
-            await attempt(certificateID: revocation.certificateID, serial: revocation.serial, certificateDER: der,
+            await attempt(certificateID: revocation.certificateID, accountID: revocation.accountID, serial: revocation.serial,
+                          certificateDER: der,
                           reason: revocation.reason, backend: revocation.backend, attempts: revocation.attempts + 1)
         }
         return due.count

@@ -11,7 +11,7 @@ enum AuditTrail {
     static func isAudited(_ event: DomainEvent) -> Bool {
         switch event {
         case .accountRegistered, .accountUpdated, .accountDeactivated, .accountKeyRolledOver, .orderCreated,
-             .authorizationDeactivated, .certificateIssued, .certificateRevoked, .requestRefused:
+             .authorizationDeactivated, .certificateIssued, .certificateRevoked, .revocationRefusedByCA, .requestRefused:
             true
         case .challengeBeforeValidate, .challengeAfterValidate, .challengeFailed, .challengeRetried,
              .certificateDelivered, .ctSubmitted, .orderUnfulfilled:

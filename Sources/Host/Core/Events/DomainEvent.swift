@@ -88,6 +88,9 @@ enum DomainEvent: Sendable, Equatable {
                            domains: [String], notAfter: Date, pemChain: String)
     /// §7.6; `reason` is the RFC 5280 CRLReason name.
     case certificateRevoked(certificateID: UUID, accountID: UUID, serial: String, reason: String)
+    /// The CA backend that issued the certificate refused, for good, to record its
+    /// revocation (the revocation stands here; the backend's own CRL will not list it).
+    case revocationRefusedByCA(certificateID: UUID, accountID: UUID, serial: String, error: String)
     /// §7.4.2: the owner downloaded the certificate.
     case certificateDelivered(certificateID: UUID, accountID: UUID, serial: String)
     /// RFC 6962: one CT log's answer to the submission of an issued certificate (its
@@ -115,6 +118,7 @@ enum DomainEvent: Sendable, Equatable {
         case .certificateRevoked: "certificate.revocation"
         case .certificateDelivered: "certificate.delivery"
         case .ctSubmitted: "ct.submission"
+        case .revocationRefusedByCA: "certificate.revocation_refused_by_ca"
         case .orderUnfulfilled(let failure): failure.kind.rawValue
         case .requestRefused(let refusal): refusal.kind.rawValue
         }
@@ -159,6 +163,8 @@ enum DomainEvent: Sendable, Equatable {
             ["certificate_id": Self.text(certificate), "serial_number": serial, "ct_log_url": url,
              "entry_type": precertificate ? "precert" : "x509", "result": sct == nil ? "failed" : "sct"]
                 .merging(sct.map { ["sct": $0] } ?? error.map { ["error": $0] } ?? [:]) { $1 }
+        case .revocationRefusedByCA(let certificate, let account, let serial, let error):
+            ["certificate_id": Self.text(certificate), "account_id": Self.text(account), "serial_number": serial, "error": error]
         case .orderUnfulfilled(let failure):
             ["account_id": Self.text(failure.accountID), "error": failure.error,
              "identifiers": failure.identifiers.map { ["type": $0.type, "value": $0.value] }]

@@ -18,10 +18,17 @@ struct NotificationRecorder: Sendable {
     /// Rung after a notification is recorded, so the sender starts at once.
     let bell: WorkerBell
     let logger: Logger
+    let contacts = ContactsCache()
 
     /// Records the notification of each event `dispatcher` publishes from now on.
     func subscribe(_ dispatcher: EventDispatcher) {
         dispatcher.subscribe { event in
+            switch event {
+            case .accountRegistered(let account, let list, _, _, _), .accountUpdated(let account, let list):
+                contacts.remember(list, of: account)
+            default:
+                break
+            }
             guard let (type, accountID, variables) = Self.notification(of: event), isEnabled(type) else { return }
             Task { await record(type, accountID: accountID, variables: variables) }
         }
@@ -31,8 +38,13 @@ struct NotificationRecorder: Sendable {
     func record(_ type: NotificationType, accountID: UUID, variables: [String: Any]) async {
         guard isEnabled(type) else { return }
         do {
-            guard let account = try await database.withConnection({ try $0.account(id: accountID) }) else { return }
-            guard let statement = statement(type, accountID: account.id, contacts: account.contacts, variables: variables)
+            var known = contacts.contacts(of: accountID)
+            if known == nil {
+                guard let account = try await database.withConnection({ try $0.account(id: accountID) }) else { return }
+                contacts.remember(account.contacts, of: accountID)
+                known = account.contacts
+            }
+            guard let statement = statement(type, accountID: accountID, contacts: known ?? [], variables: variables)
             else { return }
             _ = try await database.runBatch([statement])
             bell.ring()
@@ -107,6 +119,8 @@ struct NotificationRecorder: Sendable {
         case .authorizationDeactivated(let authorization, let account, let identifier):
             (.authorizationDeactivated, account, ["authz_id": DomainEvent.text(authorization),
                                                   "identifier_type": identifier.type, "identifier_value": identifier.value])
+        case .revocationRefusedByCA(let certificate, let account, let serial, let error):
+            (.revocationFailed, account, ["certificate_id": DomainEvent.text(certificate), "serial_number": serial, "error": error])
         case .orderUnfulfilled(let failure):
             (failure.kind.notificationType, failure.accountID, [
                 "order_id": failure.orderID.map(DomainEvent.text) ?? "", "domains": failure.identifiers.map(\.value),
