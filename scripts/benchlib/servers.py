@@ -95,6 +95,8 @@ class Acmeeh:
         self.rate_limits = False
         # --revocation-status: CRL publishing and the OCSP responder on (CT stays off).
         self.revocation_status = False
+        # --hooks: the webhook sink's base URL; two hooks on every event, one that hangs, one that fails.
+        self.hooks_sink = None
         os.makedirs(workdir, exist_ok=True)
         ca = os.path.join(workdir, "ca")
         subprocess.run([os.path.join(repo, "scripts/dev-ca"), ca], check=True, stdout=subprocess.DEVNULL)
@@ -130,9 +132,24 @@ class Acmeeh:
             # The peers run at WARNING too (scripts/bench-peer): no per-request log lines.
             "logging:",
             "  level: WARNING",
-        ] + (["crl:", "  enabled: true", "ocsp:", "  enabled: true"] if self.revocation_status else []) + [
+        ] + (["crl:", "  enabled: true", "ocsp:", "  enabled: true"] if self.revocation_status else [])
+          + (self.hook_lines() if self.hooks_sink else []) + [
             "",
         ])
+
+    def hook_lines(self):
+        return [
+            "hooks:",
+            "  max_workers: 4",
+            "  max_retries: 2",
+            "  dead_letter_log: %s" % os.path.join(self.workdir, "hooks-dead-letter.jsonl"),
+            "  registered:",
+            "    - notifier: webhook",
+            "      timeout_seconds: 2",
+            "      config: {url: \"%s\"}" % self.hooks_sink.url("/hang"),
+            "    - notifier: webhook",
+            "      config: {url: \"%s\"}" % self.hooks_sink.url("/fail"),
+        ]
 
     @staticmethod
     def rate_limit_lines():

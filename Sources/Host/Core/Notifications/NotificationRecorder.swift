@@ -3,10 +3,11 @@ import Logging
 
 /// Turns committed domain events into notifications for the account's contacts: renders
 /// the type's templates and records the result in `notifications` for the sender. Built
-/// only when `notifications.enabled`; a type in `disabled_types` (as SIGHUP last loaded it)
-/// and an account without a mail contact record nothing. With `smtp.enabled` false a notification is recorded
-/// `unsent`. Recording runs after the event's commit, on its own task: it never delays or
-/// fails the request (a crash in between loses the notification, not the change).
+/// only when `notifications.enabled`; a type in `disabled_types` (as SIGHUP last loaded
+/// it) and an account without a mail contact record nothing. With `smtp.enabled` false a
+/// notification is recorded `unsent`. Recording runs after the event's commit, on its own
+/// task: it never delays or fails the request (a crash in between loses the notification,
+/// not the change).
 struct NotificationRecorder: Sendable {
     let database: Database
     let templates: NotificationTemplates
@@ -54,8 +55,8 @@ struct NotificationRecorder: Sendable {
         }
     }
 
-    /// The insert of `type` for the account with `contacts` (nil: no mail contact), rendered with the common
-    /// variables and `variables`; `certificateID`/`warningDays` make it an expiration
+    /// The insert of `type` for the account with `contacts` (nil: no mail contact), rendered
+    /// with the common variables and `variables`; `expiration` makes it an expiration
     /// warning recorded once per threshold.
     func statement(_ type: NotificationType, accountID: UUID, contacts: [String], variables: [String: Any],
                    expiration: (certificateID: UUID, warningDays: Int)? = nil) -> BatchStatement? {
