@@ -21,7 +21,8 @@ public func acmeeh_plugin_register(_ hostABIVersion: UInt32) -> UnsafePointer<ac
 /// One webhook channel: each delivery POSTs the notification's payload JSON, byte for
 /// byte, with X-Acmeeh-Event (the event name) and, when `secret` is set,
 /// X-Acmeeh-Signature over the body. Any 2xx accepts it.
-/// Holds only immutable configuration; every delivery uses its own libcurl handle.
+/// Holds immutable configuration and a pool of libcurl handles (each delivery has one to
+/// itself while it runs).
 final class NotifierWebhook: NotifierInstance {
     let config: WebhookConfig
     let path: String

@@ -36,20 +36,27 @@ private let writeBody: acmeeh_curl_data_callback = { data, size, count, userdata
     return length
 }
 
-/// One POST with its own easy handle: http and https only, no redirects, no proxy from
-/// the environment, certificate verification always on for https.
+/// One POST on a pooled easy handle (its connection reused when the receiver keeps it
+/// open): http and https only, no redirects, no proxy from the environment, certificate
+/// verification always on for https.
 struct WebhookHTTP {
     static let userAgent = "acmeeh-notifier-webhook/0.1"
     /// What is read of an answer; the rest is not waited for.
     static let maxResponseBytes = 64 << 10
 
     let config: WebhookConfig
+    /// Idle handles kept for reuse: enough for the host's concurrent deliveries.
+    let handles = EasyHandlePool(capacity: 16)
 
     func post(_ body: [UInt8], headers extra: [String], timeoutMs: Int64) -> WebhookResponse {
-        guard curlGlobalInit == CURLE_OK, let curl = curl_easy_init() else {
-            return .failed(CURLE_FAILED_INIT, "libcurl could not be initialised")
+        guard curlGlobalInit == CURLE_OK else { return .failed(CURLE_FAILED_INIT, "libcurl could not be initialised") }
+        return handles.withHandle { curl in
+            guard let curl else { return .failed(CURLE_FAILED_INIT, "libcurl could not make a handle") }
+            return post(body, headers: extra, timeoutMs: timeoutMs, on: curl)
         }
-        defer { curl_easy_cleanup(curl) }
+    }
+
+    private func post(_ body: [UInt8], headers extra: [String], timeoutMs: Int64, on curl: UnsafeMutableRawPointer) -> WebhookResponse {
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errorBuffer.deallocate() }
