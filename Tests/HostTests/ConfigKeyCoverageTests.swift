@@ -163,13 +163,12 @@ final class ConfigKeyCoverageTests: XCTestCase {
 
     func testOneWarningPerInactiveSection() throws {
         let config = try ConfigLoader.load(yaml: ConfigTests.minimal + """
-            audit_export:
-              webhook_url: https://siem.example/ingest
+            admin_api:
+              enabled: true
+              token_secret: a-secret-of-32-characters-or-so
+              initial_admin_email: admin@example.test
             audit_retention:
               enabled: true
-            admin_api:
-              enabled: false
-              base_path: /admin
             logging:
               level: DEBUG
               audit:
@@ -179,12 +178,10 @@ final class ConfigKeyCoverageTests: XCTestCase {
             """, source: "w.yaml", environment: [:])
         let messages = config.warnings.map(\.message)
         XCTAssertEqual(messages.count, 2, "\(messages)")
-        XCTAssertEqual(messages.filter { $0.hasPrefix("audit_export.webhook_url is not active yet: ") }.count, 1, "\(messages)")
+        XCTAssertEqual(messages.filter { $0.hasPrefix("admin_api is not active yet: ") }.count, 1, "\(messages)")
         XCTAssertTrue(messages.contains { $0.hasPrefix("audit_retention is not active yet: ") }, "\(messages)")
         // The audit log works, its syslog switch too.
-        // admin_api is switched off: nothing to warn about.
-        XCTAssertFalse(messages.contains { $0.hasPrefix("admin_api") }, "\(messages)")
-        XCTAssertEqual(config.warnings.first?.description.hasPrefix("w.yaml:11: audit_export.webhook_url is not active yet"), true,
+        XCTAssertEqual(config.warnings.first?.description.hasPrefix("w.yaml:11: admin_api is not active yet"), true,
                        "\(config.warnings)")
         XCTAssertEqual(try ConfigLoader.load(yaml: ConfigTests.minimal, source: "m.yaml", environment: [:]).warnings, [])
     }
@@ -218,17 +215,15 @@ final class ConfigKeyCoverageTests: XCTestCase {
         let directory = try TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("warned.yaml")
-        try (ConfigTests.minimal + "audit_export:\n  webhook_url: https://siem.example/ingest\n"
-                + "audit_retention:\n  enabled: true\n")
+        try (ConfigTests.minimal + "audit_retention:\n  enabled: true\n"
+                + "admin_api:\n  enabled: false\n  base_path: /admin\n")
             .write(to: file, atomically: true, encoding: .utf8)
         let result = try Command.run(TestPaths.executable.path, ["-c", file.path, "--validate-only"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "configuration OK")
         let lines = result.stderr.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.count, 2, result.stderr)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: audit_export.webhook_url is not active yet: ") },
-                      result.stderr)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):13: audit_retention is not active yet: ") },
+        XCTAssertEqual(lines.count, 1, "admin_api is switched off: nothing to warn about\n\(result.stderr)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: audit_retention is not active yet: ") },
                       result.stderr)
     }
 }

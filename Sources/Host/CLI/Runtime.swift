@@ -71,7 +71,8 @@ final class Runtime: Sendable {
         }
 
         // Hook deliveries get threads of their own, so a slow receiver never holds up a CA or a validator.
-        let hookThreads = withHooks && !config.hooks.active.isEmpty ? config.hooks.maxWorkers : 0
+        let hookThreads = withHooks && (!config.hooks.active.isEmpty || config.auditExport.webhookURL != nil)
+            ? config.hooks.maxWorkers : 0
         let plugins = PluginRegistry(threadPool: PluginThreadPool(
             numberOfThreads: max(4, config.server.workers * 4) + hookThreads)) {
             Logger(label: $0)
@@ -122,21 +123,32 @@ final class Runtime: Sendable {
     }
 
     /// Loads the notifier of every enabled `hooks.registered[i]` (its `config` as the
-    /// plugin's configuration) and starts the delivery workers; nil without hooks. A plugin
-    /// that cannot be loaded stops startup, naming `hooks.registered[i].notifier`.
+    /// plugin's configuration) and, with `audit_export.webhook_url`, a webhook for the
+    /// audited events, and starts the delivery workers; nil without any. A plugin that
+    /// cannot be loaded stops startup, naming `hooks.registered[i].notifier`.
     static func loadHooks(config: AppConfig, plugins: PluginRegistry, directory: String,
                           metrics: ServerMetrics?, logger: Logger) async throws -> HookDispatcher? {
         let hooks = config.hooks
-        guard !hooks.active.isEmpty else { return nil }
+        guard !hooks.active.isEmpty || config.auditExport.webhookURL != nil else { return nil }
         var targets: [HookTarget] = []
         for (index, hook) in hooks.active {
             let instance = try await plugins.loadNotifier(
                 reference: hook.notifier, configKey: "hooks.registered[\(index)].notifier", directory: directory,
                 configJSON: hook.configJSON, configPath: "hooks.registered[\(index)].config")
-            targets.append(HookTarget(index: index, notifier: hook.notifier, events: hook.wantedEvents,
+            targets.append(HookTarget(key: "hooks.registered[\(index)]", notifier: hook.notifier, events: hook.wantedEvents,
                                       timeout: .seconds(hook.timeoutSeconds ?? hooks.timeoutSeconds), instance: instance))
             let events = hook.events.isEmpty ? "every event" : hook.events.joined(separator: ", ")
             logger.info("hooks.registered[\(index)]: \(instance.name) (\(hook.notifier)) receives \(events)")
+        }
+        if let url = config.auditExport.webhookURL {
+            // The reference's AuditWebhookHook: registrations, issuances and revocations.
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: ["url": url]), as: UTF8.self)
+            let instance = try await plugins.loadNotifier(reference: "webhook", configKey: "audit_export.webhook_url",
+                                                          directory: directory, configJSON: json, configPath: "audit_export")
+            targets.append(HookTarget(key: "audit_export.webhook_url", notifier: "webhook",
+                                      events: ["account.registration", "certificate.issuance", "certificate.revocation"],
+                                      timeout: .seconds(hooks.timeoutSeconds), instance: instance))
+            logger.info("audit_export.webhook_url: registrations, issuances and revocations are posted to the webhook")
         }
         let events = targets.reduce(into: Set<String>()) { $0.formUnion($1.events) }
         let dispatcher = HookDispatcher(

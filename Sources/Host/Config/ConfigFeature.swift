@@ -18,6 +18,4 @@ extension ConfigFeature {
     static let auditRetention = ConfigFeature(name: "audit_retention", what: "there is no admin audit log to prune",
                                               plan: "issue 13, with the admin API's audit log",
                                               gate: "audit_retention.enabled")
-    static let auditWebhook = ConfigFeature(name: "audit_export.webhook_url", what: "audit events are not posted to a webhook",
-                                            plan: "issue 12, by the webhook notifier")
 }

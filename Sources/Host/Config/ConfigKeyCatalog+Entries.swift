@@ -91,7 +91,7 @@ extension ConfigKeyCatalog {
         inactive(.adminAPI, "admin_api", "enabled", "base_path", "token_secret", "token_expiry_seconds",
                    "initial_admin_email", "password_length", "default_page_size", "max_page_size"),
         works("ari", "enabled", "renewal_percentage", "path"),
-        inactive(.auditWebhook, "audit_export", "webhook_url"),
+        works("audit_export", "webhook_url"),
         works("audit_export", "syslog_host", "syslog_port"),
         works("retention", "enabled", "invalid_order_max_age_days", "expired_authz_max_age_days",
                 "invalid_challenge_max_age_days", "cleanup_interval_seconds", "cleanup_loop_interval_seconds"),

@@ -73,11 +73,13 @@ final class HookTests: XCTestCase {
                 - notifier: webhook
                   enabled: false
                   config: {url: '\(receiver.url("/disabled"))'}
+            audit_export:
+              webhook_url: '\(receiver.url("/audit"))'
             """)
         let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
         let flow = try workspace.issue(client, name: "hooked.example.test")
         eventually { posts(receiver, at: "/all").contains { $0.event == "certificate.delivery" }
-            && posts(receiver, at: "/issuance-only").count == 1 }
+            && posts(receiver, at: "/issuance-only").count == 1 && posts(receiver, at: "/audit").count == 2 }
 
         // Every event of the flow reached the hook without a filter, in the order it happened.
         let all = posts(receiver, at: "/all")
@@ -87,6 +89,8 @@ final class HookTests: XCTestCase {
         // The filtered hook got certificate.issuance only (no order.creation); the disabled one nothing.
         XCTAssertEqual(posts(receiver, at: "/issuance-only").map(\.event), ["certificate.issuance"])
         XCTAssertEqual(posts(receiver, at: "/disabled").count, 0)
+        // audit_export.webhook_url: the audited events of the reference's audit webhook.
+        XCTAssertEqual(posts(receiver, at: "/audit").map(\.event), ["account.registration", "certificate.issuance"])
 
         // certificate.issuance: signed with the secret over the exact body, with the documented fields.
         let issuance = try XCTUnwrap(all.first { $0.event == "certificate.issuance" })
@@ -123,7 +127,7 @@ final class HookTests: XCTestCase {
         XCTAssertEqual(orderData["order_id"] as? String, data["order_id"] as? String)
         XCTAssertEqual((orderData["identifiers"] as? [[String: String]])?.first?["value"], "hooked.example.test")
 
-        XCTAssertEqual(try deliveries("certificate.issuance", "delivered"), 2)
+        XCTAssertEqual(try deliveries("certificate.issuance", "delivered"), 3)
         XCTAssertEqual(try deliveries("order.creation", "delivered"), 1)
         XCTAssertEqual(try deliveries("certificate.issuance", "dead_lettered"), 0)
     }

@@ -148,13 +148,14 @@ final class ServeEndToEndTests: XCTestCase {
     /// Sections whose feature is not built yet load with one warning each (ConfigKeyCatalog).
     func testServeWarnsOncePerInactiveSection() throws {
         let port = try ServerProcess.freePort()
-        let config = try writeConfig(port: port, extra: "audit_export:\n  webhook_url: https://siem.example/ingest\n"
+        let config = try writeConfig(port: port, extra: "admin_api:\n  enabled: true\n  token_secret: a-secret-of-32-characters-or-so\n"
+                                                         + "  initial_admin_email: admin@example.test\n"
                                                          + "audit_retention:\n  enabled: true\n")
         let server = try ServerProcess(config: config, port: port,
                                        logFile: directory.appendingPathComponent("server.log"))
         try server.waitUntilLive()
         let log = server.log
-        for section in ["audit_export.webhook_url", "audit_retention"] {
+        for section in ["admin_api", "audit_retention"] {
             let lines = log.split(separator: "\n").filter { $0.contains("\(section) is not active yet: ") }
             XCTAssertEqual(lines.count, 1, log)
             XCTAssertTrue(lines.first?.contains("WARNING") ?? false, log)
