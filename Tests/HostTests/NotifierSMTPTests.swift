@@ -249,25 +249,13 @@ final class NotifierSMTPTests: XCTestCase {
     }
 
     func load(_ config: [String: Any]) async throws -> NotifierPluginInstance {
-        let registry = PluginRegistry(threadPool: Self.pool) { Logger(label: $0) }
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
-        let notifier = try await registry.loadNotifier(
-            reference: "smtp", configKey: "notifications.channels[0]", directory: TestPaths.products.path,
-            configJSON: json, configPath: "notifications.smtp")
-        XCTAssertEqual(notifier.name, "NotifierSMTP")
-        addTeardownBlock { await notifier.close() }
-        return notifier
+        try await loadBuiltinNotifier("smtp", name: "NotifierSMTP", config, pool: Self.pool)
     }
 
     func deliverError(_ notifier: NotifierPluginInstance,
                       recipients: [String] = ["admin@example.test"]) async throws -> PluginError {
-        do {
-            try await notifier.deliver(PluginNotification(event: "certificate.issuance", recipients: recipients,
-                                                          subject: "s", body: "b"), timeout: .seconds(30))
-        } catch {
-            return error
-        }
-        throw CLIFailure("the delivery succeeded; expected a PluginError")
+        try await deliveryError(notifier, PluginNotification(event: "certificate.issuance", recipients: recipients,
+                                                             subject: "s", body: "b"))
     }
 
     func headerList(_ mail: [String: Any]) throws -> [[String]] {

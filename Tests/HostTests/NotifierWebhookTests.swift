@@ -1,4 +1,3 @@
-import COpenSSL
 import Foundation
 import Logging
 import XCTest
@@ -29,7 +28,7 @@ final class NotifierWebhookTests: XCTestCase {
         XCTAssertEqual(headers["X-Acmeeh-Event"], "certificate.issuance")
         XCTAssertEqual(headers["Authorization"], "Bearer receiver-token")
         // The receiver's check: HMAC-SHA256 over the body it got, keyed with the shared secret.
-        XCTAssertEqual(headers["X-Acmeeh-Signature"], "sha256=" + hmacSHA256Hex(key: Self.secret, data: Array(payload.utf8)))
+        XCTAssertEqual(headers["X-Acmeeh-Signature"], "sha256=" + webhookHMAC(key: Self.secret, data: Array(payload.utf8)))
     }
 
     func testUnsignedWithoutASecret() async throws {
@@ -111,36 +110,12 @@ final class NotifierWebhookTests: XCTestCase {
     // MARK: - helpers
 
     func load(_ config: [String: Any]) async throws -> NotifierPluginInstance {
-        let registry = PluginRegistry(threadPool: Self.pool) { Logger(label: $0) }
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .withoutEscapingSlashes]),
-                          as: UTF8.self)
-        let notifier = try await registry.loadNotifier(
-            reference: "webhook", configKey: "notifications.channels[0]", directory: TestPaths.products.path,
-            configJSON: json, configPath: "notifications.webhook")
-        XCTAssertEqual(notifier.name, "NotifierWebhook")
-        addTeardownBlock { await notifier.close() }
-        return notifier
+        try await loadBuiltinNotifier("webhook", name: "NotifierWebhook", config, pool: Self.pool)
     }
 
     func deliverError(_ notifier: NotifierPluginInstance) async throws -> PluginError {
-        do {
-            try await notifier.deliver(PluginNotification(event: "certificate.issuance", recipients: [], subject: "s",
-                                                          body: "b", payloadJSON: #"{"n":1}"#), timeout: .seconds(30))
-        } catch {
-            return error
-        }
-        throw CLIFailure("the delivery succeeded; expected a PluginError")
+        try await deliveryError(notifier, PluginNotification(event: "certificate.issuance", recipients: [], subject: "s",
+                                                             body: "b", payloadJSON: #"{"n":1}"#))
     }
 
-    func hmacSHA256Hex(key: String, data: [UInt8]) -> String {
-        var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let keyBytes = Array(key.utf8)
-        _ = HMAC(EVP_sha256(), keyBytes, Int32(keyBytes.count), data, data.count, &mac, &length)
-        return mac.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-extension LoopbackService {
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 }

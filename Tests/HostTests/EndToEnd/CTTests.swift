@@ -41,13 +41,13 @@ final class CTTests: XCTestCase {
     }
 
     func testPrecertificatesGoToEveryLogAndTheSCTsThatArriveAreEmbeddedAndVerify() throws {
-        let checked = try startCTLog(in: file("log-checked"))
-        let unchecked = try startCTLog(in: file("log-unchecked"))
-        let hanging = try startCTLog(in: file("log-hanging"), mode: "hang", hangSeconds: 60)
+        let checked = try startCTLog()
+        let unchecked = try startCTLog()
+        let hanging = try startCTLog(mode: "hang", hangSeconds: 60)
         let unreachable = "http://127.0.0.1:\(try ServerProcess.freePort())/"
         server = try workspace.start(extra: ctSection(submitPrecert: true, logs: [
-            (checked.url, checked.keyPath, 10), (unchecked.url + "/ct/v1", nil, 10),
-            (hanging.url, hanging.keyPath, 2), (unreachable, nil, 2),
+            (checked.url(""), checked.ctLogKeyPath, 10), (unchecked.url("/ct/v1"), nil, 10),
+            (hanging.url(""), hanging.ctLogKeyPath, 2), (unreachable, nil, 2),
         ]))
         XCTAssertTrue(server.log.contains("has no public_key_path: its SCTs are embedded unchecked"), server.log)
 
@@ -78,12 +78,12 @@ final class CTTests: XCTestCase {
         let verified = try Command.run("/usr/bin/python3", [
             TestPaths.repository.appendingPathComponent("Tests/HostTests/Fixtures/verify_scts.py").path,
             file("leaf.pem").path, workspace.directory.appendingPathComponent("ca/root.pem").path,
-            checked.keyPath, unchecked.keyPath, hanging.keyPath])
+            checked.ctLogKeyPath, unchecked.ctLogKeyPath, hanging.ctLogKeyPath])
         XCTAssertEqual(verified.status, 0, verified.stderr)
         let lines = verified.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2, verified.stdout)
-        XCTAssertEqual(lines.filter { $0.hasSuffix("verified-by \(checked.keyPath)") }.count, 1, verified.stdout)
-        XCTAssertEqual(lines.filter { $0.hasSuffix("verified-by \(unchecked.keyPath)") }.count, 1, verified.stdout)
+        XCTAssertEqual(lines.filter { $0.hasSuffix("verified-by \(checked.ctLogKeyPath)") }.count, 1, verified.stdout)
+        XCTAssertEqual(lines.filter { $0.hasSuffix("verified-by \(unchecked.ctLogKeyPath)") }.count, 1, verified.stdout)
 
         // Every outcome is an event (counted) and a log line.
         XCTAssertEqual(try submissions("sct"), 2)
@@ -93,10 +93,10 @@ final class CTTests: XCTestCase {
     }
 
     func testAnSCTThatDoesNotVerifyIsLeftOut() throws {
-        let log = try startCTLog(in: file("log"))
-        let other = try startCTLog(in: file("other"))
+        let log = try startCTLog()
+        let other = try startCTLog()
         // The log's SCTs checked against another log's key: wrong log ID, dropped.
-        server = try workspace.start(extra: ctSection(submitPrecert: true, logs: [(log.url, other.keyPath, 10)]))
+        server = try workspace.start(extra: ctSection(submitPrecert: true, logs: [(log.url(""), other.ctLogKeyPath, 10)]))
         let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
         let flow = try workspace.issue(client, name: "wrong-key.example.test")
         let chain = try client.post(flow.certificateURL, .empty, key: flow.key, kid: flow.account).text
@@ -109,8 +109,8 @@ final class CTTests: XCTestCase {
     }
 
     func testWithoutPrecertificatesTheIssuedChainGoesToAddChain() throws {
-        let log = try startCTLog(in: file("log"))
-        server = try workspace.start(extra: ctSection(submitPrecert: false, logs: [(log.url, log.keyPath, 10)]))
+        let log = try startCTLog()
+        server = try workspace.start(extra: ctSection(submitPrecert: false, logs: [(log.url(""), log.ctLogKeyPath, 10)]))
         let client = try ACMETestClient(directoryURL: server.baseURL + "/directory")
         let flow = try workspace.issue(client, name: "after.example.test")
         let deadline = Date().addingTimeInterval(20)

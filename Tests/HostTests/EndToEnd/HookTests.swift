@@ -1,4 +1,3 @@
-import COpenSSL
 import Foundation
 @testable import Host
 import XCTest
@@ -39,14 +38,6 @@ final class HookTests: XCTestCase {
         while try !condition(), Date() < end { Thread.sleep(forTimeInterval: 0.1) }
     }
 
-    /// What a receiver computes to check X-Acmeeh-Signature: HMAC-SHA256 of the body, hex.
-    func hmacSHA256Hex(key: String, data: [UInt8]) -> String {
-        var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let keyBytes = Array(key.utf8)
-        _ = HMAC(EVP_sha256(), keyBytes, Int32(keyBytes.count), data, data.count, &mac, &length)
-        return mac.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
-    }
 
     /// The value of one `acmeeh_hook_deliveries_total` series.
     func deliveries(_ event: String, _ result: String) throws -> Double? {
@@ -95,9 +86,9 @@ final class HookTests: XCTestCase {
         // certificate.issuance: signed with the secret over the exact body, with the documented fields.
         let issuance = try XCTUnwrap(all.first { $0.event == "certificate.issuance" })
         XCTAssertEqual(issuance.headers["X-Acmeeh-Signature"],
-                       "sha256=" + hmacSHA256Hex(key: Self.secret, data: Array(issuance.body.utf8)))
+                       "sha256=" + webhookHMAC(key: Self.secret, data: Array(issuance.body.utf8)))
         XCTAssertNotEqual(issuance.headers["X-Acmeeh-Signature"],
-                          "sha256=" + hmacSHA256Hex(key: "other", data: Array(issuance.body.utf8)))
+                          "sha256=" + webhookHMAC(key: "other", data: Array(issuance.body.utf8)))
         XCTAssertEqual(issuance.headers["X-Hook"], "all", "the entry's config reached the plugin")
         XCTAssertEqual(issuance.headers["Content-Type"], "application/json")
         XCTAssertNil(posts(receiver, at: "/issuance-only").first?.headers["X-Acmeeh-Signature"], "no secret, no signature")

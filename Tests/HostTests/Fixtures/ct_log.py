@@ -10,11 +10,12 @@ extension (1.3.6.1.4.1.11129.2.4.3) and a certificate must not. Anything else is
 (bodies over 1 MiB, bad JSON, base64 or DER included).
 
 Modes (--mode): ok (default); hang: answer only after --hang-seconds (default 30); error: 503.
---key-out gets the log's SubjectPublicKeyInfo PEM, then --port-file the port it listens on
-(127.0.0.1, both written atomically). --record gets one JSON line per request received:
+The log's SubjectPublicKeyInfo PEM goes to log-key.pem beside --port-file, then the port it
+listens on (127.0.0.1) to --port-file, both written atomically. --log gets one JSON line per
+request received:
 {"path", "entry_type": "precert"|"x509"|null, "leaf_der_b64", "issuer_der_b64", "has_poison",
  "timestamp": ms|null, "status"}, written before the answer (so before a hang's sleep).
-Usage: ct_log.py --port-file PATH --key-out PATH --record PATH [--mode ok|hang|error] [--hang-seconds N]
+Usage: ct_log.py --port-file PATH --log PATH [--mode ok|hang|error] [--hang-seconds N]
 """
 import argparse, base64, hashlib, json, os, signal, struct, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,7 +49,7 @@ def write_atomically(path, data):
 
 
 def record(entry):
-    with record_lock, open(args.record, "a") as f:
+    with record_lock, open(args.log, "a") as f:
         f.write(json.dumps(entry) + "\n")
         f.flush()
 
@@ -212,14 +213,14 @@ def main():
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     p = argparse.ArgumentParser(description="RFC 6962 CT log for tests")
     p.add_argument("--port-file", required=True)
-    p.add_argument("--key-out", required=True)
-    p.add_argument("--record", required=True)
+    p.add_argument("--log", required=True)
     p.add_argument("--mode", choices=("ok", "hang", "error"), default="ok")
     p.add_argument("--hang-seconds", type=float, default=30)
     args = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    write_atomically(args.key_out, log_key.public_key().public_bytes(
+    key_file = os.path.join(os.path.dirname(os.path.abspath(args.port_file)), "log-key.pem")
+    write_atomically(key_file, log_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     write_atomically(args.port_file, b"%d\n" % server.server_address[1])
     try:

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Host
 import XCTest
 
 /// A Python fixture (Tests/HostTests/Fixtures/NAME.py) run as a child process on a
@@ -28,7 +29,8 @@ final class LoopbackService: @unchecked Sendable {
         let end = Date().addingTimeInterval(20)
         var found: Int? = nil
         while Date() < end, process.isRunning {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), let value = Int(text) {
+            if let text = try? String(contentsOf: portFile, encoding: .utf8),
+               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
                 found = value
                 break
             }
@@ -41,6 +43,9 @@ final class LoopbackService: @unchecked Sendable {
         }
         port = found
     }
+
+    /// The service's URL for `path` (plain http on loopback).
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     /// What the service logged so far, one object per line.
     func records() -> [[String: Any]] {
@@ -60,6 +65,12 @@ final class LoopbackService: @unchecked Sendable {
 }
 
 extension XCTestCase {
+    /// Fixtures/ct_log.py (an RFC 6962 log with its own key): `mode` ok, hang (answers after
+    /// `hangSeconds`) or error (503).
+    func startCTLog(mode: String = "ok", hangSeconds: Int = 60) throws -> LoopbackService {
+        try startLoopbackService("ct_log", ["--mode", mode, "--hang-seconds", "\(hangSeconds)"])
+    }
+
     /// Starts Fixtures/`script`.py on loopback; stopped and its files removed when the test ends.
     func startLoopbackService(_ script: String, _ arguments: [String] = []) throws -> LoopbackService {
         let service = try LoopbackService(script: script, arguments: arguments)
@@ -69,4 +80,14 @@ extension XCTestCase {
         }
         return service
     }
+}
+
+extension LoopbackService {
+    /// The public key (PEM) `Fixtures/ct_log.py` writes beside its port file, for `public_key_path`.
+    var ctLogKeyPath: String { directory.appendingPathComponent("log-key.pem").path }
+}
+
+/// What a webhook receiver computes to check X-Acmeeh-Signature: HMAC-SHA256 of the body, hex.
+func webhookHMAC(key: String, data: [UInt8]) -> String {
+    Hex.encode(Digest.hmac(.sha256, key: Array(key.utf8), data: data))
 }
