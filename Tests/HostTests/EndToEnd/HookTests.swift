@@ -118,6 +118,8 @@ final class HookTests: XCTestCase {
         XCTAssertEqual(orderData["order_id"] as? String, data["order_id"] as? String)
         XCTAssertEqual((orderData["identifiers"] as? [[String: String]])?.first?["value"], "hooked.example.test")
 
+        // The receiver logs a POST before it answers; the count follows the answer.
+        eventually { (try? deliveries("certificate.issuance", "delivered")) == 3 }
         XCTAssertEqual(try deliveries("certificate.issuance", "delivered"), 3)
         XCTAssertEqual(try deliveries("order.creation", "delivered"), 1)
         XCTAssertEqual(try deliveries("certificate.issuance", "dead_lettered"), 0)
