@@ -18,5 +18,6 @@ enum Migrations {
         Migration0006.crlCache,
         Migration0007.revocationOutbox,
         Migration0008.notifications,
+        Migration0009.admin,
     ]
 }
