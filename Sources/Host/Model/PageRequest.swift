@@ -10,8 +10,10 @@ struct PageRequest: Sendable, Equatable {
     var after: PageCursor? = nil
 }
 
-/// The position of a row in an admin list: its `created_at` and `id`.
+/// The position of a row in an admin list: its `created_at` (microseconds since the Unix
+/// epoch, exact: Store reads it as `(extract(epoch FROM created_at) * 1000000)::bigint`
+/// and compares with `'epoch'::timestamptz + $n * interval '1 microsecond'`) and `id`.
 struct PageCursor: Sendable, Equatable {
-    let createdAt: Date
+    let createdAtMicros: Int64
     let id: UUID
 }
