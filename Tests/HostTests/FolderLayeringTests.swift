@@ -18,7 +18,8 @@ final class FolderLayeringTests: XCTestCase {
         "Metrics": ["Core", "Store", "Plugins", "Ops", "Config", "Model"],
         "Workers": ["Metrics", "Core", "Store", "Config", "Model"],
         "ACME": ["Metrics", "Core", "Store", "Ops", "Config", "Model", "Encoding"],
-        "CLI": ["ACME", "Workers", "Metrics", "Core", "Store", "Plugins", "Ops", "Config", "Model", "Encoding"],
+        "Admin": ["ACME", "Metrics", "Core", "Store", "Ops", "Config", "Model", "Encoding"],
+        "CLI": ["Admin", "ACME", "Workers", "Metrics", "Core", "Store", "Plugins", "Ops", "Config", "Model", "Encoding"],
     ]
 
     func testEachFolderUsesOnlyTheLayersBelowIt() throws {

@@ -18,6 +18,10 @@ struct HTTPServer {
     var metricsEnabled: @Sendable () -> Bool = { false }
     /// Serves `ocsp.path` when set (`ocsp.enabled`).
     var ocsp: OCSPResponder? = nil
+    /// Routes served beside the ACME resources (the admin API, when it shares this listener).
+    var additionalRoutes: (@Sendable (Router<ACMERequestContext>) -> Void)? = nil
+    /// Checks the bearer token of a metrics scrape (`metrics.auth_required`).
+    var metricsAuthorization: (@Sendable (HTTPFields) async -> Bool)? = nil
 
     /// Throws when `metrics.path` is a path the server already serves.
     func makeApplication(eventLoopGroup: any EventLoopGroup) throws -> some ApplicationProtocol {
@@ -31,6 +35,7 @@ struct HTTPServer {
             hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))
         addHealthRoutes(to: router)
         addACMERoutes(to: router)
+        additionalRoutes?(router)
         if let metrics { try addMetricsRoute(metrics, to: router) }
         if let crl = acme.core.crl {
             try Self.ensureFree(config.crl.path, key: "crl.path", in: router)
@@ -53,6 +58,22 @@ struct HTTPServer {
         )
     }
 
+    /// A listener of its own for `routes` (the admin API on `admin_api.bind`/`port`), with
+    /// the same origin and security-header middleware as the ACME listener.
+    func makeSeparateApplication(bind: String, port: Int, routes: @escaping @Sendable (Router<ACMERequestContext>) -> Void,
+                                 eventLoopGroup: any EventLoopGroup) -> some ApplicationProtocol {
+        let router = Router(context: ACMERequestContext.self)
+        router.middlewares.add(RequestOriginMiddleware(forwarded: ForwardedClient(config.proxy)))
+        router.middlewares.add(SecurityHeadersMiddleware(
+            externalURL: config.server.externalURL, hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))
+        routes(router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(bind, port: port), serverName: nil),
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
+    }
+
     private func addHealthRoutes(to router: Router<ACMERequestContext>) {
         let health = self.health
         router.get("/livez") { _, _ in JSONResponse.make(health.liveness()) }
@@ -73,7 +94,7 @@ struct HTTPServer {
     private func addMetricsRoute(_ metrics: ServerMetrics, to router: Router<ACMERequestContext>) throws {
         try Self.ensureFree(config.metrics.path, key: "metrics.path", in: router)
         MetricsEndpoint(metrics: metrics, database: acme.core.database, revocationBacklog: acme.core.revocationBacklog)
-            .register(on: router, path: config.metrics.path, isEnabled: metricsEnabled)
+            .register(on: router, path: config.metrics.path, isEnabled: metricsEnabled, authorize: metricsAuthorization)
     }
 
     /// Refuses a configured `path` that another route already has (the router would trap).

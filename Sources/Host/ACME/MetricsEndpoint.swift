@@ -37,10 +37,18 @@ struct MetricsEndpoint: Sendable {
 
     /// Serves the scrape at `path` while `isEnabled()`; answers 404 otherwise, as for a path
     /// the server does not serve.
+    /// With `authorize` (`metrics.auth_required`), a scrape without an admin bearer token
+    /// that `authorize` accepts gets 401.
     func register<Context: RequestContext>(on router: Router<Context>, path: String,
-                                           isEnabled: @escaping @Sendable () -> Bool) {
-        router.get(RouterPath(path)) { _, _ in
+                                           isEnabled: @escaping @Sendable () -> Bool,
+                                           authorize: (@Sendable (HTTPFields) async -> Bool)? = nil) {
+        router.get(RouterPath(path)) { request, _ in
             guard isEnabled() else { throw HTTPError(.notFound) }
+            if let authorize, !(await authorize(request.headers)) {
+                return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer realm="acmeeh-admin""#,
+                                                                 .contentType: "text/plain; charset=utf-8"],
+                                body: .init(byteBuffer: ByteBuffer(string: "an admin bearer token is required\n")))
+            }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: scrape())))

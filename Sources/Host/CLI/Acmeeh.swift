@@ -8,7 +8,7 @@ struct Acmeeh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "acmeeh",
         abstract: "An ACME (RFC 8555) server for internal PKI.",
-        subcommands: [Serve.self, DB.self, CA.self, CRLCommand.self, EAB.self, Maintenance.self, PluginsCommand.self,
+        subcommands: [Serve.self, DB.self, CA.self, CRLCommand.self, EAB.self, AdminCommand.self, Maintenance.self, PluginsCommand.self,
                       RevocationsCommand.self],
         defaultSubcommand: Serve.self
     )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -43,6 +44,24 @@ struct Serve: AsyncParsableCommand {
                 invocation.fail(CLIError("ocsp.enabled: ca.backend \(config.ca.backend) cannot issue the OCSP responder certificate: \(error)"))
             }
         }
+        var admin: AdminAPI? = nil
+        if config.adminAPI.enabled {
+            let api = AdminAPI(config: config.adminAPI, core: core, logger: Logger(label: "acmeeh.admin"))
+            do {
+                if let password = try await api.users.bootstrap() {
+                    // Shown once, on stderr only: never logged, never stored.
+                    FileHandle.standardError.write(Data("""
+                        acmeeh: the admin API had no users; created "admin" (\(config.adminAPI.initialAdminEmail)) \
+                        with the password \(password)
+                        It is shown only now.
+
+                        """.utf8))
+                }
+            } catch {
+                invocation.fail(CLIError("admin_api: cannot create the first admin user: \(error)"))
+            }
+            admin = api
+        }
         let lifecycle = Lifecycle()
         let workersOfThisInstance = BackgroundWorkers(core: core, metrics: metrics.workers)
         let workerStates = workersOfThisInstance.states
@@ -60,10 +79,20 @@ struct Serve: AsyncParsableCommand {
         }
         let shutdown = GracefulShutdown(runtime: runtime, maintenance: core.maintenance, background: background, logger: logger)
         let application: any Service
+        var adminApplication: (any Service)? = nil
         do {
-            application = try HTTPServer(config: config, health: health, acme: acme, logger: Logger(label: "acmeeh.http"),
-                                         metrics: metrics, metricsEnabled: { core.reloadable.metricsEnabled }, ocsp: ocsp)
-                .makeApplication(eventLoopGroup: eventLoops)
+            var server = HTTPServer(config: config, health: health, acme: acme, logger: Logger(label: "acmeeh.http"),
+                                    metrics: metrics, metricsEnabled: { core.reloadable.metricsEnabled }, ocsp: ocsp)
+            if let admin {
+                if config.metrics.authRequired { server.metricsAuthorization = { await admin.authorizeMetrics($0) } }
+                if let port = config.adminAPI.port {
+                    adminApplication = server.makeSeparateApplication(
+                        bind: config.adminAPI.bind, port: port, routes: { admin.register(on: $0) }, eventLoopGroup: eventLoops)
+                } else {
+                    server.additionalRoutes = { admin.register(on: $0) }
+                }
+            }
+            application = try server.makeApplication(eventLoopGroup: eventLoops)
         } catch {
             background.cancel()
             await runtime.close()
@@ -77,6 +106,7 @@ struct Serve: AsyncParsableCommand {
         var groupConfig = ServiceGroupConfiguration(
             services: [
                 .init(service: application),
+            ] + (adminApplication.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
                 .init(service: reloader, successTerminationBehavior: .ignore),
                 .init(service: ShutdownWatcher(lifecycle: lifecycle, shutdown: shutdown),
                       successTerminationBehavior: .ignore),

@@ -12,6 +12,10 @@ struct AdminAPIConfig: Sendable, Equatable {
     var passwordLength: Int = 20
     var defaultPageSize: Int = 50
     var maxPageSize: Int = 1000
+    /// A listener of its own (`bind`/`port`); nil: the admin API shares the ACME listener.
+    var port: Int? = nil
+    /// The address of that listener (127.0.0.1 unless set).
+    var bind: String = "127.0.0.1"
 }
 
 extension AdminAPIConfig {
@@ -25,6 +29,8 @@ extension AdminAPIConfig {
         r.read("password_length", into: &passwordLength, min: 1)
         r.read("default_page_size", into: &defaultPageSize, min: 1)
         r.read("max_page_size", into: &maxPageSize, min: 1)
+        r.read("port", into: &port, min: 1, max: 65535)
+        r.read("bind", into: &bind)
         r.finish()
     }
 }

@@ -81,15 +81,14 @@ extension ConfigKeyCatalog {
         works("crl", "enabled", "path", "rebuild_interval_seconds", "next_update_seconds", "hash_algorithm"),
         // ours: the reference has no OCSP responder
         works("ocsp", "enabled", "path", "responder_validity_days", "renew_before_days", "next_update_seconds"),
-        works("metrics", "enabled", "path"),
-        [refused("metrics.auth_required", when: .equals(.bool(true)),
-                   "metrics authentication takes admin API tokens, which are not built yet; ignoring it would "
-                       + "serve metrics without authentication once they exist")],
+        works("metrics", "enabled", "path", "auth_required"),
         works("ct_logging", "enabled", "logs", "submit_precert"),
         works("ct_logging.logs[]", "url", "public_key_path", "timeout_seconds"),
         inactive(.auditRetention, "audit_retention", "enabled", "max_age_days", "cleanup_interval_seconds"),
-        inactive(.adminAPI, "admin_api", "enabled", "base_path", "token_secret", "token_expiry_seconds",
-                   "initial_admin_email", "password_length", "default_page_size", "max_page_size"),
+        works("admin_api", "enabled", "base_path", "token_secret", "token_expiry_seconds",
+                "initial_admin_email", "password_length", "default_page_size", "max_page_size"),
+        // ours: a listener of its own keeps the admin API off the public interface
+        works("admin_api", "bind", "port"),
         works("ari", "enabled", "renewal_percentage", "path"),
         works("audit_export", "webhook_url"),
         works("audit_export", "syslog_host", "syslog_port"),

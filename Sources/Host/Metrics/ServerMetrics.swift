@@ -15,14 +15,9 @@ final class ServerMetrics: Sendable {
 
     /// The metrics for `config`, made whether or not `metrics.enabled` is on, so that a
     /// SIGHUP can switch them on (counting is a few atomic increments; the HTTP timing and
-    /// the endpoint follow the switch). Refuses a setting the endpoint cannot honour:
-    /// `auth_required` (there are no admin tokens to check yet) or a path that is not absolute.
+    /// the endpoint follow the switch). Refuses a path that is not absolute.
     static func make(config: AppConfig) throws -> ServerMetrics {
         let metrics = config.metrics
-        if metrics.authRequired {
-            throw MetricsSetupError("metrics.auth_required: true needs admin API tokens, which acmeeh does not have yet; "
-                                    + "set it to false and restrict \(metrics.path) at the network or proxy, or disable metrics")
-        }
         guard metrics.path.hasPrefix("/"), metrics.path.count > 1 else {
             throw MetricsSetupError("metrics.path must be an absolute path such as /metrics, not \"\(metrics.path)\"")
         }

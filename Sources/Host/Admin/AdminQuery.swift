@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+
+/// The query parameters of an admin request, with errors that name the parameter.
+struct AdminQuery: Sendable {
+    let parameters: Parameters
+
+    init(_ parameters: Parameters) { self.parameters = parameters }
+
+    func string(_ name: String) -> String? {
+        guard let value = parameters.get(name), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw AdminProblem(.badRequest, "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        guard let text = string(name)?.lowercased() else { return nil }
+        switch text {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw AdminProblem(.badRequest, "\(name) must be true or false")
+        }
+    }
+
+    func uuid(_ name: String) throws -> UUID? {
+        guard let text = string(name) else { return nil }
+        guard let id = UUID(uuidString: text) else { throw AdminProblem(.badRequest, "\(name) \"\(text)\" is not a UUID") }
+        return id
+    }
+
+    func date(_ name: String) throws -> Date? {
+        guard let text = string(name) else { return nil }
+        guard let date = AdminDates.parse(text) else {
+            throw AdminProblem(.badRequest, "\(name) \"\(text)\" is not an ISO 8601 date or timestamp")
+        }
+        return date
+    }
+
+    /// One of `allowed`.
+    func choice(_ name: String, _ allowed: [String]) throws -> String? {
+        guard let text = string(name) else { return nil }
+        guard allowed.contains(text) else {
+            throw AdminProblem(.badRequest, "\(name) must be one of \(allowed.joined(separator: ", "))")
+        }
+        return text
+    }
+}
+
+/// Timestamps of the admin API: ISO 8601 out (UTC, microseconds), ISO 8601 or a plain
+/// date in (a date is its midnight UTC; a timestamp without zone is UTC).
+enum AdminDates {
+    static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for candidate in [trimmed, trimmed + "Z"] {
+            if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(candidate) { return date }
+            if let date = try? Date.ISO8601FormatStyle().parse(candidate) { return date }
+        }
+        if let date = try? Date.ISO8601FormatStyle().year().month().day().parse(trimmed) { return date }
+        return nil
+    }
+}
