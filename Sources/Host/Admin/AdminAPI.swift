@@ -44,6 +44,7 @@ struct AdminAPI: Sendable {
         registerUserRoutes(routes)
         registerAuditLogRoutes(routes)
         registerOperationRoutes(routes)
+        registerEABRoutes(routes)
     }
 
     /// The token's user when the metrics endpoint requires admin authentication (either role).

@@ -14,4 +14,6 @@ struct EABCredential: Sendable, Equatable {
     var usedAt: Date?
     var revoked: Bool
     var createdAt: Date
+    /// The admin user who created it (nil: `acmeeh eab create`, or the user was deleted).
+    var createdBy: UUID? = nil
 }
