@@ -9,7 +9,7 @@ struct Acmeeh: AsyncParsableCommand {
         commandName: "acmeeh",
         abstract: "An ACME (RFC 8555) server for internal PKI.",
         subcommands: [Serve.self, DB.self, CA.self, CRLCommand.self, EAB.self, Maintenance.self, PluginsCommand.self,
-                      RevocationsCommand.self],
+                      RevocationsCommand.self, Inspect.self],
         defaultSubcommand: Serve.self
     )
 

@@ -87,7 +87,7 @@ extension ConfigKeyCatalog {
                        + "serve metrics without authentication once they exist")],
         works("ct_logging", "enabled", "logs", "submit_precert"),
         works("ct_logging.logs[]", "url", "public_key_path", "timeout_seconds"),
-        inactive(.auditRetention, "audit_retention", "enabled", "max_age_days", "cleanup_interval_seconds"),
+        works("audit_retention", "enabled", "max_age_days", "cleanup_interval_seconds"),
         inactive(.adminAPI, "admin_api", "enabled", "base_path", "token_secret", "token_expiry_seconds",
                    "initial_admin_email", "password_length", "default_page_size", "max_page_size"),
         works("ari", "enabled", "renewal_percentage", "path"),
