@@ -70,7 +70,7 @@ extension CoreServices {
     func bulkRevoke(_ filter: BulkRevocationFilter, reason requested: Int?, dryRun: Bool,
                     by: String) async throws -> BulkRevocationResult {
         let reason = try RevocationReason.check(requested)
-        let search = try Self.search(filter)
+        let search = try Self.bulkRevocationSearch(filter)
         let matched = try await database.withConnection { try $0.countRevocationCandidates(search) }
         if dryRun {
             let listed = try await database.withConnection {
@@ -138,7 +138,7 @@ extension CoreServices {
 
     /// The certificate search of a filter: refuses an empty one, a serial that is not hex
     /// and an empty domain.
-    static func search(_ filter: BulkRevocationFilter) throws(Problem) -> CertificateSearch {
+    static func bulkRevocationSearch(_ filter: BulkRevocationFilter) throws(Problem) -> CertificateSearch {
         guard !filter.isEmpty else {
             throw Problem(.malformed, "a bulk revocation needs at least one criterion: account_id, serial_numbers, "
                           + "domain, issued_before or issued_after")
