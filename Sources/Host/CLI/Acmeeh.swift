@@ -8,8 +8,8 @@ struct Acmeeh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "acmeeh",
         abstract: "An ACME (RFC 8555) server for internal PKI.",
-        subcommands: [Serve.self, DB.self, CA.self, CRLCommand.self, EAB.self, AdminCommand.self, Maintenance.self, PluginsCommand.self,
-                      RevocationsCommand.self],
+        subcommands: [Serve.self, DB.self, CA.self, CRLCommand.self, EAB.self, AdminCommand.self, Maintenance.self,
+                      PluginsCommand.self, RevocationsCommand.self, Inspect.self],
         defaultSubcommand: Serve.self
     )
 

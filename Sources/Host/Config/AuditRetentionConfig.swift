@@ -1,4 +1,5 @@
-/// The `audit_retention` section: purging old admin audit-log rows.
+/// The `audit_retention` section: the cleanup worker deletes admin audit-log rows
+/// (`admin.audit_log`) older than `max_age_days`, every `cleanup_interval_seconds`.
 struct AuditRetentionConfig: Sendable, Equatable {
     var enabled: Bool = false
     var maxAgeDays: Int = 90

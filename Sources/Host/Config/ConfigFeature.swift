@@ -15,7 +15,4 @@ struct ConfigFeature: Sendable, Equatable {
 extension ConfigFeature {
     static let adminAPI = ConfigFeature(name: "admin_api", what: "there is no admin API", plan: "issue 13",
                                         gate: "admin_api.enabled")
-    static let auditRetention = ConfigFeature(name: "audit_retention", what: "there is no admin audit log to prune",
-                                              plan: "issue 13, with the admin API's audit log",
-                                              gate: "audit_retention.enabled")
 }

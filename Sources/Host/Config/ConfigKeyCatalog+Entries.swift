@@ -84,7 +84,7 @@ extension ConfigKeyCatalog {
         works("metrics", "enabled", "path", "auth_required"),
         works("ct_logging", "enabled", "logs", "submit_precert"),
         works("ct_logging.logs[]", "url", "public_key_path", "timeout_seconds"),
-        inactive(.auditRetention, "audit_retention", "enabled", "max_age_days", "cleanup_interval_seconds"),
+        works("audit_retention", "enabled", "max_age_days", "cleanup_interval_seconds"),
         works("admin_api", "enabled", "base_path", "token_secret", "token_expiry_seconds",
                 "initial_admin_email", "password_length", "default_page_size", "max_page_size"),
         // ours: a listener of its own keeps the admin API off the public interface

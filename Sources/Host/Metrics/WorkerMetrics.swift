@@ -11,6 +11,7 @@ struct WorkerMetrics: Sendable {
         case staleProcessingOrders = "stale_processing_orders"
         case rateLimitGC = "rate_limit_gc"
         case retention
+        case auditRetention = "audit_retention"
     }
 
     let challengePolls: Counter

@@ -32,6 +32,11 @@ extension Connection {
             """, [.int(days), .int(limit)])
     }
 
+    /// Admin audit-log rows (`admin.audit_log`) recorded more than `days` ago (`audit_retention`).
+    func deleteAuditLog(olderThanDays days: Int, limit: Int) throws -> Int {
+        try deleteBatch(from: "admin.audit_log", where: "created_at", olderThanDays: days, limit: limit)
+    }
+
     /// Deletes up to `limit` rows of `table` whose condition, ending in a timestamp column,
     /// lies more than `days` in the past (the caller's literals only, never input).
     private func deleteBatch(from table: String, where condition: String, olderThanDays days: Int, limit: Int) throws -> Int {

@@ -95,6 +95,7 @@ struct BackgroundWorkers: Sendable {
     private static func cleanupWorker(_ core: CoreServices, metrics: WorkerMetrics = .disabled) -> CleanupWorker {
         CleanupWorker(database: core.database, nonce: core.config.nonce, order: core.config.order,
                       logger: Logger(label: "acmeeh.worker.cleanup"), rateLimits: core.config.security.rateLimits,
-                      retention: core.config.retention, metrics: metrics, events: core.events)
+                      retention: core.config.retention, auditRetention: core.config.auditRetention, metrics: metrics,
+                      events: core.events)
     }
 }

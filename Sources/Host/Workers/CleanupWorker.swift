@@ -12,12 +12,14 @@ import NIOConcurrencyHelpers
 /// every `gc_interval_seconds`; with `retention.enabled`, invalid orders, long-expired
 /// authorizations, invalid challenges and the expiration notices of expired certificates
 /// older than their `retention.*_max_age_days` are
-/// deleted every `retention.cleanup_interval_seconds`, in batches. The loop wakes every
+/// deleted every `retention.cleanup_interval_seconds`, in batches; with
+/// `audit_retention.enabled`, admin audit-log rows older than `audit_retention.max_age_days`
+/// are deleted every `audit_retention.cleanup_interval_seconds`, in batches. The loop wakes every
 /// `retention.cleanup_loop_interval_seconds` (sooner when a task's interval is shorter). A new
 /// leader runs every task at once.
 struct CleanupWorker: Sendable {
     enum Job: String, CaseIterable, Sendable {
-        case nonces, orderExpiry, staleProcessing, rateLimitCounters, retention
+        case nonces, orderExpiry, staleProcessing, rateLimitCounters, retention, auditRetention
 
         /// The `task` label of its metrics.
         var metric: WorkerMetrics.CleanupTask {
@@ -27,6 +29,7 @@ struct CleanupWorker: Sendable {
             case .staleProcessing: .staleProcessingOrders
             case .rateLimitCounters: .rateLimitGC
             case .retention: .retention
+            case .auditRetention: .auditRetention
             }
         }
     }
@@ -39,6 +42,7 @@ struct CleanupWorker: Sendable {
 
     let rateLimits: RateLimitsConfig
     let retention: RetentionConfig
+    let auditRetention: AuditRetentionConfig
     let metrics: WorkerMetrics
     /// Told of each order the stale-processing task ends (`order.stale_recovered`).
     let events: EventDispatcher?
@@ -48,7 +52,9 @@ struct CleanupWorker: Sendable {
 
     init(database: Database, nonce: NonceConfig, order: OrderConfig, logger: Logger,
          rateLimits: RateLimitsConfig = RateLimitsConfig(), retention: RetentionConfig = RetentionConfig(),
+         auditRetention: AuditRetentionConfig = AuditRetentionConfig(),
          metrics: WorkerMetrics = .disabled, events: EventDispatcher? = nil) {
+        self.auditRetention = auditRetention
         self.database = database
         self.events = events
         self.nonce = nonce
@@ -60,12 +66,13 @@ struct CleanupWorker: Sendable {
     }
 
     /// The tasks this instance has: counters live in PostgreSQL only with the database backend;
-    /// retention runs while `retention.enabled`.
+    /// retention runs while `retention.enabled`, audit-log retention while `audit_retention.enabled`.
     var jobs: [Job] {
         Job.allCases.filter { job in
             switch job {
             case .rateLimitCounters: rateLimits.enabled && rateLimits.backend == .database
             case .retention: retention.enabled
+            case .auditRetention: auditRetention.enabled
             default: true
             }
         }
@@ -78,6 +85,7 @@ struct CleanupWorker: Sendable {
         case .staleProcessing: order.staleProcessingThresholdSeconds
         case .rateLimitCounters: rateLimits.gcIntervalSeconds
         case .retention: retention.cleanupIntervalSeconds
+        case .auditRetention: auditRetention.cleanupIntervalSeconds
         }
     }
 
@@ -133,6 +141,11 @@ struct CleanupWorker: Sendable {
                     authorizations and \(deleted.challenges) invalid challenges
                     """)
             }
+        case .auditRetention:
+            let deleted = try await pruneAuditLog()
+            if deleted > 0 {
+                logger.info("audit retention deleted \(deleted) admin audit-log rows older than \(auditRetention.maxAgeDays) days")
+            }
         }
     }
 
@@ -159,6 +172,18 @@ struct CleanupWorker: Sendable {
     func sweepRateLimitCounters() async throws -> Int {
         let maxAge = rateLimits.gcMaxAgeSeconds
         return try await database.withConnection { try $0.deleteRateLimitCounters(olderThan: maxAge) }
+    }
+
+    /// Deletes the admin audit-log rows older than `audit_retention.max_age_days`, batch by
+    /// batch; returns how many.
+    func pruneAuditLog() async throws -> Int {
+        let days = auditRetention.maxAgeDays, limit = Self.retentionBatch
+        var total = 0
+        while true {
+            let deleted = try await database.withConnection { try $0.deleteAuditLog(olderThanDays: days, limit: limit) }
+            total += deleted
+            if deleted < limit { return total }
+        }
     }
 
     /// Deletes what `retention` no longer keeps, batch by batch; returns how many of each.

@@ -56,11 +56,24 @@ extension CoreServices {
         let alreadyRevoked = Problem(.alreadyRevoked, "certificate \(certificate.serial) is already revoked")
         guard certificate.revokedAt == nil else { throw alreadyRevoked }
 
+        guard try await recordRevocation(of: certificate, certificateDER: der, reason: reason, by: by) else {
+            throw alreadyRevoked
+        }
+    }
+
+    /// The revocation itself, shared by revokeCert and the admin's bulk revocation: records
+    /// it with its `revocation_outbox` row (one round trip), publishes
+    /// `certificateRevoked`, then makes the first attempt at the CA backend that issued it
+    /// (a failure is retried by `RevocationForwarder` until the backend confirms). Returns
+    /// false, changing nothing, when the certificate was already revoked. `reason` must
+    /// have passed `RevocationReason.check`; `by` names the revoker in the log.
+    func recordRevocation(of certificate: RevocableCertificate, certificateDER der: [UInt8], reason: Int?,
+                          by: String) async throws -> Bool {
         let forwarding = revocationForwarding
         let recorded = try await database.runBatch([
             .markCertificateRevoked(certificate.id, reason: reason, leaseSeconds: forwarding.leaseSeconds),
         ])
-        guard !recorded[0].rows.isEmpty else { throw alreadyRevoked }
+        guard !recorded[0].rows.isEmpty else { return false }
         logger.info("certificate revoked", metadata: [
             "serial": "\(certificate.serial)", "reason": "\(reason.map(String.init) ?? "-")", "by": "\(by)",
         ])
@@ -69,5 +82,6 @@ extension CoreServices {
         await forwarding.attempt(certificateID: certificate.id, accountID: certificate.accountID, serial: certificate.serial,
                                  certificateDER: der,
                                  reason: reason, backend: certificate.caBackend ?? ca.primary.name, attempts: 1)
+        return true
     }
 }

@@ -29,3 +29,9 @@ enum RevocationReason {
         }
     }
 }
+
+extension CertificateRecord {
+    /// RFC 5280 §5.3.1's name of its revocation reason (`unspecified` when revoked without
+    /// one); nil while not revoked.
+    var revocationReasonName: String? { revokedAt == nil ? nil : RevocationReason.name(revocationReason) }
+}
