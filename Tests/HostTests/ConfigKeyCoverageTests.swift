@@ -5,7 +5,7 @@ import XCTest
 
 /// Issue 10 item 1: no key is silently ignored. Every key the loader accepts has a status in
 /// `ConfigKeyCatalog`, docs/configuration.md lists exactly those keys, unsafe switches are
-/// refused with file, line, key path and why, and inactive features warn once per section.
+/// refused with file, line, key path and why, and keys without effect are named when set.
 final class ConfigKeyCoverageTests: XCTestCase {
     /// Reaches the parts of the schema that readers only visit when present: a list
     /// element, a rate-limit rule, a certificate profile.
@@ -71,13 +71,9 @@ final class ConfigKeyCoverageTests: XCTestCase {
             let word = switch key.status {
             case .works: "works"
             case .refused: "refused"
-            case .notActiveYet: "not active yet"
             case .noEffect: "no effect"
             }
             XCTAssertTrue(row.status.hasPrefix(word), "\(key.path): the docs say \"\(row.status)\", the catalog \(word)")
-            if case .notActiveYet(let feature) = key.status {
-                XCTAssertTrue(row.status.hasSuffix("(\(feature.plan))"), "\(key.path): the docs should name \(feature.plan)")
-            }
             let reload = ConfigKeyCatalog.isReloadable(key.path) ? "SIGHUP" : "restart"
             XCTAssertEqual(row.reload, reload, key.path)
         }
@@ -90,7 +86,6 @@ final class ConfigKeyCoverageTests: XCTestCase {
         ("security:\n  identifier_policy:\n    enforce_account_allowlist: true\n",
          "security.identifier_policy.enforce_account_allowlist", "would let every account order any name"),
         ("security:\n  require_csr_profile: true\n", "security.require_csr_profile", "without any profile check"),
-        ("metrics:\n  auth_required: true\n", "metrics.auth_required", "without authentication"),
     ]
 
     func testUnsafeSwitchesAreRefusedWithFileLineKeyAndReason() throws {
@@ -134,9 +129,9 @@ final class ConfigKeyCoverageTests: XCTestCase {
             XCTAssertTrue(problems.contains { $0.path == path && $0.message.contains(why) }, "\(path): \(problems)")
         }
         // A value from the environment is judged after substitution.
-        let fromEnvironment = refusal(yaml: ConfigTests.minimal + "metrics:\n  auth_required: ${AUTH}\n",
-                                      env: ["AUTH": "true"])
-        XCTAssertEqual(fromEnvironment.map(\.path), ["metrics.auth_required"])
+        let fromEnvironment = refusal(yaml: ConfigTests.minimal + "challenges:\n  auto_accept: ${AUTO}\n",
+                                      env: ["AUTO": "true"])
+        XCTAssertEqual(fromEnvironment.map(\.path), ["challenges.auto_accept"])
     }
 
     private func refusal(_ path: String) -> [ConfigProblem] {
@@ -161,7 +156,8 @@ final class ConfigKeyCoverageTests: XCTestCase {
 
     // MARK: - Warnings
 
-    func testOneWarningPerInactiveSection() throws {
+    /// The sections that once loaded before their feature existed now load without a warning.
+    func testFinishedSectionsLoadWithoutWarnings() throws {
         let config = try ConfigLoader.load(yaml: ConfigTests.minimal + """
             admin_api:
               enabled: true
@@ -169,6 +165,9 @@ final class ConfigKeyCoverageTests: XCTestCase {
               initial_admin_email: admin@example.test
             audit_retention:
               enabled: true
+            metrics:
+              enabled: true
+              auth_required: true
             logging:
               level: DEBUG
               audit:
@@ -176,12 +175,7 @@ final class ConfigKeyCoverageTests: XCTestCase {
                 syslog: true
 
             """, source: "w.yaml", environment: [:])
-        let messages = config.warnings.map(\.message)
-        XCTAssertEqual(messages.count, 1, "\(messages)")
-        XCTAssertEqual(messages.filter { $0.hasPrefix("admin_api is not active yet: ") }.count, 1, "\(messages)")
-        // audit_retention works; the audit log works, its syslog switch too.
-        XCTAssertEqual(config.warnings.first?.description.hasPrefix("w.yaml:11: admin_api is not active yet"), true,
-                       "\(config.warnings)")
+        XCTAssertEqual(config.warnings, [])
         XCTAssertEqual(try ConfigLoader.load(yaml: ConfigTests.minimal, source: "m.yaml", environment: [:]).warnings, [])
     }
 
@@ -214,15 +208,16 @@ final class ConfigKeyCoverageTests: XCTestCase {
         let directory = try TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("warned.yaml")
-        try (ConfigTests.minimal + "admin_api:\n  enabled: true\n  base_path: /admin\n"
-                + "  token_secret: a-secret-of-32-characters-or-so\n  initial_admin_email: admin@example.test\n")
+        try ConfigTests.minimal
+            .replacingOccurrences(of: "  external_url: https://acme.example.com\n",
+                                  with: "  external_url: https://acme.example.com\n  max_requests: 1000\n")
             .write(to: file, atomically: true, encoding: .utf8)
         let result = try Command.run(TestPaths.executable.path, ["-c", file.path, "--validate-only"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "configuration OK")
         let lines = result.stderr.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 1, result.stderr)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):11: admin_api is not active yet: ") },
-                      result.stderr)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("acmeeh: warning: \(file.path):") && $0.hasSuffix(
+            "server.max_requests has no effect: acmeeh does not recycle workers") }, result.stderr)
     }
 }

@@ -45,6 +45,9 @@ struct AdminAPI: Sendable {
         registerAuditLogRoutes(routes)
         registerOperationRoutes(routes)
         registerEABRoutes(routes)
+        registerCertificateRoutes(routes)
+        registerAccountRoutes(routes)
+        registerNotificationRoutes(routes)
     }
 
     /// The token's user when the metrics endpoint requires admin authentication (either role).
@@ -75,6 +78,9 @@ struct AdminRouteTable {
                 return try await handler(AdminCall(request: request, context: context, user: user, token: token, api: api))
             } catch let problem as AdminProblem {
                 return problem.response
+            } catch let problem as Problem {
+                // A refusal of Core (a bad serial, a bad reason): the caller's mistake.
+                return AdminProblem(problem.refusal == .notFound ? .notFound : .badRequest, problem.detail).response
             } catch let error as StoreError where error.isUniqueViolation {
                 return AdminProblem(.conflict, "it already exists").response
             } catch {

@@ -28,10 +28,6 @@ enum ConfigKeyCatalog {
         keys.map { ConfigKey(path: KeyPath.member(section, $0), status: .works) }
     }
 
-    static func inactive(_ feature: ConfigFeature, _ section: String, _ keys: String...) -> [ConfigKey] {
-        keys.map { ConfigKey(path: KeyPath.member(section, $0), status: .notActiveYet(feature)) }
-    }
-
     static func noEffect(_ path: String, unless usual: ScalarValue, _ why: String) -> ConfigKey {
         ConfigKey(path: path, status: .noEffect(why: why, when: .differs(usual)))
     }

@@ -1,6 +1,5 @@
 /// Applies `ConfigKeyCatalog` to a loaded file: a refused key whose value matches is a
-/// problem (file, line, key path, why); a key without effect, or a feature not active yet,
-/// becomes a startup warning (one per feature).
+/// problem (file, line, key path, why); a key without effect becomes a startup warning.
 struct ConfigKeyPolicy {
     let config: AppConfig
     let diagnostics: ConfigDiagnostics
@@ -15,7 +14,6 @@ struct ConfigKeyPolicy {
 
     func run() -> [ConfigWarning] {
         var warnings: [ConfigWarning] = []
-        var used: [(feature: ConfigFeature, leaves: [Leaf])] = []
         for leaf in Self.leaves(of: config.document) {
             guard let key = ConfigKeyCatalog.byPath[leaf.schemaPath] else { continue }
             switch key.status {
@@ -25,23 +23,9 @@ struct ConfigKeyPolicy {
                 diagnostics.add(path: leaf.path, line: leaf.line, "\(Self.shown(leaf.value)) is refused: \(why)")
             case let .noEffect(why, when) where Self.matches(when, leaf.value):
                 warnings.append(warning(leaf.line, "\(leaf.path) has no effect: \(why)"))
-            case .notActiveYet(let feature) where Self.matches(.set, leaf.value):
-                if let index = used.firstIndex(where: { $0.feature == feature }) {
-                    used[index].leaves.append(leaf)
-                } else {
-                    used.append((feature, [leaf]))
-                }
             default:
                 continue
             }
-        }
-        for (feature, leaves) in used where isOn(feature) {
-            // Keys are named below the section: `crl is not active yet: …; enabled, path load but do nothing`.
-            let prefix = feature.name + "."
-            let keys = leaves.map { $0.path.hasPrefix(prefix) ? String($0.path.dropFirst(prefix.count)) : "the key" }
-            let verbs = keys.count == 1 ? "loads but does" : "load but do"
-            warnings.append(warning(leaves[0].line, "\(feature.name) is not active yet: \(feature.what); "
-                + "\(keys.joined(separator: ", ")) \(verbs) nothing"))
         }
         if let unread = unreadPluginKeys() { warnings.append(unread) }
         if !config.challenges.backgroundWorker.enabled {
@@ -55,13 +39,6 @@ struct ConfigKeyPolicy {
 
     private func warning(_ line: Int, _ message: String) -> ConfigWarning {
         ConfigWarning(file: diagnostics.source, line: line, message: message)
-    }
-
-    /// A feature is on when its switch is true in the file, or absent and on by default.
-    private func isOn(_ feature: ConfigFeature) -> Bool {
-        guard let gate = feature.gate else { return true }
-        guard case .scalar(let s)? = config.document.node(at: gate), s.value != .null else { return feature.gateDefault }
-        return Self.value(s) == .bool(true)
     }
 
     /// `ca` keys acmeeh does not define reach only an `ext:` CA plugin.

@@ -3,8 +3,6 @@
 enum ConfigKeyStatus: Sendable, Equatable {
     /// Implemented: the key changes what acmeeh does.
     case works
-    /// Loads, but the feature is not built yet: one startup warning per feature when the file uses it.
-    case notActiveYet(ConfigFeature)
     /// Accepted so reference files load; has no effect. A warning names it when `when` matches.
     case noEffect(why: String, when: ConfigTrigger)
     /// Loading fails when `when` matches: ignoring the value would be unsafe or misleading.
