@@ -83,6 +83,11 @@ struct Serve: AsyncParsableCommand {
         do {
             var server = HTTPServer(config: config, health: health, acme: acme, logger: Logger(label: "acmeeh.http"),
                                     metrics: metrics, metricsEnabled: { core.reloadable.metricsEnabled }, ocsp: ocsp)
+            if config.metrics.authRequired, admin == nil {
+                // No admin API, so no token can exist: refuse every scrape rather than serve it unauthenticated.
+                logger.warning("metrics.auth_required is true but admin_api is off: every scrape of \(config.metrics.path) is refused (401)")
+                server.metricsAuthorization = { _ in false }
+            }
             if let admin {
                 if config.metrics.authRequired { server.metricsAuthorization = { await admin.authorizeMetrics($0) } }
                 if let port = config.adminAPI.port {

@@ -87,9 +87,6 @@ struct ConfigCrossChecks {
         }
         // acme.eab_required needs no admin API: `acmeeh eab create` issues credentials.
         let admin = config.adminAPI
-        if config.metrics.authRequired, !admin.enabled {
-            fail("metrics.auth_required", "needs the admin API (admin_api.enabled: true): scrapes authenticate with admin tokens")
-        }
         guard admin.enabled else { return }
         if admin.maxPageSize < admin.defaultPageSize {
             fail("admin_api.default_page_size", "\(admin.defaultPageSize) is greater than admin_api.max_page_size (\(admin.maxPageSize))")
