@@ -85,11 +85,8 @@ final class ConfigKeyCoverageTests: XCTestCase {
 
     // MARK: - Refusals
 
-    /// The three switches that would leave the server less protected than the file says.
+    /// The switch that would leave the server less protected than the file says.
     static let unsafeSwitches: [(yaml: String, path: String, why: String)] = [
-        ("security:\n  identifier_policy:\n    enforce_account_allowlist: true\n",
-         "security.identifier_policy.enforce_account_allowlist", "would let every account order any name"),
-        ("security:\n  require_csr_profile: true\n", "security.require_csr_profile", "without any profile check"),
         ("metrics:\n  auth_required: true\n", "metrics.auth_required", "without authentication"),
     ]
 
