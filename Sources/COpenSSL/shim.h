@@ -48,3 +48,8 @@ static inline EVP_PKEY *acmeeh_ec_public_key(const char *group, const unsigned c
     EVP_PKEY_CTX_free(ctx);
     return pkey;
 }
+
+/* The extendedKeyUsage of a CSR (a stack of OIDs), for CSR profiles. */
+static inline int acmeeh_sk_ASN1_OBJECT_num(const STACK_OF(ASN1_OBJECT) *sk) { return sk_ASN1_OBJECT_num(sk); }
+static inline ASN1_OBJECT *acmeeh_sk_ASN1_OBJECT_value(const STACK_OF(ASN1_OBJECT) *sk, int i) { return sk_ASN1_OBJECT_value(sk, i); }
+static inline void acmeeh_EXTENDED_KEY_USAGE_free(EXTENDED_KEY_USAGE *usage) { EXTENDED_KEY_USAGE_free(usage); }

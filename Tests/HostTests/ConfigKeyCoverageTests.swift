@@ -4,7 +4,7 @@ import XCTest
 @testable import Host
 
 /// Issue 10 item 1: no key is silently ignored. Every key the loader accepts has a status in
-/// `ConfigKeyCatalog`, docs/configuration.md lists exactly those keys, unsafe switches are
+/// `ConfigKeyCatalog`, docs/configuration.md lists exactly those keys, switches acmeeh does not honour are
 /// refused with file, line, key path and why, and keys without effect are named when set.
 final class ConfigKeyCoverageTests: XCTestCase {
     /// Reaches the parts of the schema that readers only visit when present: a list
@@ -81,18 +81,18 @@ final class ConfigKeyCoverageTests: XCTestCase {
 
     // MARK: - Refusals
 
-    /// The three switches that would leave the server less protected than the file says.
-    static let unsafeSwitches: [(yaml: String, path: String, why: String)] = [
-        ("security:\n  identifier_policy:\n    enforce_account_allowlist: true\n",
-         "security.identifier_policy.enforce_account_allowlist", "would let every account order any name"),
-        ("security:\n  require_csr_profile: true\n", "security.require_csr_profile", "without any profile check"),
+    /// A switch acmeeh does not honour: refused, with file, line, key path and why.
+    static let refusedSwitches: [(yaml: String, path: String, why: String)] = [
+        ("nonce:
+  audit_consumed: true
+", "nonce.audit_consumed", "no record of consumed nonces"),
     ]
 
-    func testUnsafeSwitchesAreRefusedWithFileLineKeyAndReason() throws {
+    func testRefusedSwitchesNameFileLineKeyAndReason() throws {
         let directory = try TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        for (yaml, path, why) in Self.unsafeSwitches {
-            let file = directory.appendingPathComponent("unsafe.yaml")
+        for (yaml, path, why) in Self.refusedSwitches {
+            let file = directory.appendingPathComponent("refused.yaml")
             let text = ConfigTests.minimal + yaml
             try text.write(to: file, atomically: true, encoding: .utf8)
             let line = text.split(separator: "\n", omittingEmptySubsequences: false)

@@ -593,15 +593,13 @@ extension ConfigTests {
     /// Every example, decided by reading it: a file is refused only for something acmeeh
     /// genuinely does not support (a non-built-in backend, a Python class path, Python hooks,
     /// auto_accept), or for a switch that would leave it less protected than the file says
-    /// while its feature is missing (ConfigKeyCatalog: the account allowlist, CSR profiles,
-    /// metrics authentication).
+    /// while its feature is missing (ConfigKeyCatalog: metrics authentication).
     private static let expectations: [String: Expected] = [
         "acme-proxy-eab.yaml": .refused([
             ("ca.backend", notBuiltIn), ("challenges.auto_accept", "no auto-accept validator"),
-            ("security.identifier_policy.enforce_account_allowlist", unsafe),
         ]),
         "acmeeh.example.yaml": .loads,
-        "admin-api.yaml": .refused([("security.identifier_policy.enforce_account_allowlist", unsafe)]),
+        "admin-api.yaml": .loads,
         "all-challenge-types.yaml": .loads,
         "audit-export.yaml": .loads,
         "background-workers.yaml": .loads,
@@ -627,9 +625,9 @@ extension ConfigTests {
         "production-internal-ca.yaml": .refused([
             ("hooks.registered[0].class", pythonHook), ("hooks.registered[1].class", pythonHook),
         ]),
-        "quotas-rate-limits.yaml": .refused([("security.identifier_policy.enforce_account_allowlist", unsafe)]),
+        "quotas-rate-limits.yaml": .loads,
         "retention-cleanup.yaml": .loads,
-        "strict-security.yaml": .refused([("ca.backend", notBuiltIn), ("security.require_csr_profile", unsafe)]),
+        "strict-security.yaml": .refused([("ca.backend", notBuiltIn)]),
     ]
 
     /// The variables the examples reference without a default.

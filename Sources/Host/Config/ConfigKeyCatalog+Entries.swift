@@ -15,18 +15,12 @@ extension ConfigKeyCatalog {
         works("proxy", "enabled", "trusted_proxies", "forwarded_for_header", "forwarded_proto_header"),
         works("security", "allowed_algorithms", "min_rsa_key_size", "max_rsa_key_size", "allowed_ec_curves",
                 "max_request_body_bytes", "allowed_csr_signature_algorithms", "min_csr_rsa_key_size",
-                "min_csr_ec_key_size", "hsts_max_age_seconds"),
-        [refused("security.require_csr_profile", when: .equals(.bool(true)),
-                   "CSR profiles need the admin API, which is not built yet; ignoring it would finalize "
-                       + "orders without any profile check")],
+                "min_csr_ec_key_size", "hsts_max_age_seconds", "require_csr_profile"),
         works("security.rate_limits", "enabled", "backend", "gc_interval_seconds", "gc_max_age_seconds"),
         ["new_nonce", "new_account", "new_order", "new_order_per_identifier", "challenge", "challenge_validation"]
             .flatMap { works("security.rate_limits.\($0)", "requests", "window_seconds") },
         works("security.identifier_policy", "allowed_domains", "forbidden_domains", "allow_wildcards", "allow_ip",
-                "max_identifiers_per_order", "max_identifier_value_length"),
-        [refused("security.identifier_policy.enforce_account_allowlist", when: .equals(.bool(true)),
-                   "per-account allowlists need the admin API, which is not built yet; ignoring it would let "
-                       + "every account order any name the identifier policy allows")],
+                "max_identifiers_per_order", "max_identifier_value_length", "enforce_account_allowlist"),
         works("acme", "website_url", "caa_identities", "eab_required", "eab_reusable", "caa_enforce",
                 "orders_page_size"),
         works("acme.paths", "directory", "new_nonce", "new_account", "new_order", "new_authz", "revoke_cert",

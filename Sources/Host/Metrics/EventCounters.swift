@@ -53,7 +53,7 @@ struct EventCounters: Sendable {
         case .certificateRevoked: certificatesRevoked.increment()
         case .requestRefused(let refusal): refused[refusal.kind]?.increment()
         case .ctSubmitted(_, _, _, _, let sct, _): (sct == nil ? ctSubmissionsFailed : ctSubmissionsSCT).increment()
-        case .accountUpdated, .accountKeyRolledOver, .challengeBeforeValidate, .authorizationDeactivated,
+        case .accountUpdated, .accountRevoked, .accountKeyRolledOver, .challengeBeforeValidate, .authorizationDeactivated,
              .certificateDelivered, .orderUnfulfilled, .revocationRefusedByCA:
             break
         }

@@ -27,7 +27,8 @@ final class CAOrderHarness {
     }
 
     /// `ca` is the body of the `ca:` section (YAML, not indented); `extra` more top-level YAML.
-    func writeConfig(ca: String, port: Int, extra: String = "") throws -> URL {
+    /// `security` and `identifierPolicy`: more lines (YAML, not indented) of those sections.
+    func writeConfig(ca: String, port: Int, extra: String = "", security: String = "", identifierPolicy: String = "") throws -> URL {
         let libraries = try FileValidatorFixture.libraries.get()
         let caSection = ca.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
         let url = try TestServer.writeConfig(directory: directory, database: database.config, port: port,
@@ -37,8 +38,10 @@ final class CAOrderHarness {
               background_worker:
                 poll_seconds: 1
             security:
+            \(Self.indent(security, 2))
               identifier_policy:
                 allowed_domains: ["*.example.test"]
+            \(Self.indent(identifierPolicy, 4))
             \(extra)
             """)
         return url
@@ -46,9 +49,9 @@ final class CAOrderHarness {
 
     /// Writes the configuration and starts `acmeeh serve`; throws with the server's log if
     /// it does not come up.
-    func start(ca: String, extra: String = "") throws {
+    func start(ca: String, extra: String = "", security: String = "", identifierPolicy: String = "") throws {
         let port = try ServerProcess.freePort()
-        let config = try writeConfig(ca: ca, port: port, extra: extra)
+        let config = try writeConfig(ca: ca, port: port, extra: extra, security: security, identifierPolicy: identifierPolicy)
         configFile = config
         server = try ServerProcess(config: config, port: port, logFile: directory.appendingPathComponent("server-\(port).log"),
                                    environment: ["ACMEEH_TEST_CHALLENGE_DIR": challengeDirectory.path])
@@ -158,6 +161,10 @@ final class CAOrderHarness {
         defer { connection.close() }
         return try connection.query("SELECT serial, ca_backend, revoked_at IS NOT NULL AS revoked FROM certificates ORDER BY created_at")
             .map { (try $0.string("serial"), try $0.string("ca_backend"), try $0.bool("revoked")) }
+    }
+
+    private static func indent(_ yaml: String, _ spaces: Int) -> String {
+        yaml.split(separator: "\n").map { String(repeating: " ", count: spaces) + $0 }.joined(separator: "\n")
     }
 
     static func text(_ response: HTTP.Response) -> String { String(decoding: response.body, as: UTF8.self) }

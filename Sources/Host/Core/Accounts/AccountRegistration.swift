@@ -52,7 +52,12 @@ extension CoreServices {
         // authorizes nothing more, this lookup included.
         if let existing = try await database.runBatch(after: requestGuard, [.account(thumbprint: thumbprint)])[0]
             .accounts.first {
-            return (try Self.usable(existing), false)
+            let account = try Self.usable(existing)
+            // A binding sent again re-syncs the account's allowlist and profile with its credential.
+            if let binding = request.binding, eabPoliciesActive {
+                return (try await rebind(account, binding, request), false)
+            }
+            return (account, false)
         }
         if request.onlyReturnExisting { throw Problem(.accountDoesNotExist, "no account exists for this key") }
         let contacts = try checkedContacts(request)
@@ -75,7 +80,11 @@ extension CoreServices {
         var statements: [BatchStatement] = [.insertAccount(
             id: id, jwk: request.jwk, thumbprint: thumbprint, contacts: contacts,
             termsOfServiceAgreed: request.termsOfServiceAgreed, eabKID: eabKID)]
-        if let eabKID { statements.append(.claimEABCredential(kid: eabKID, accountID: id, reusable: reusable)) }
+        if let eabKID {
+            statements.append(.claimEABCredential(kid: eabKID, accountID: id, reusable: reusable))
+            // The credential's allowlist and CSR profile become the account's.
+            if eabPoliciesActive { statements += BatchStatement.syncEABPolicies(accountID: id, kid: eabKID) }
+        }
         let created: Account
         do {
             guard let account = try await database.runBatch(statements)[0].accounts.first else {
@@ -116,6 +125,34 @@ extension CoreServices {
                                           eabKID: account.eabKID))
     }
 
+    /// A known account that sends an external account binding again (§7.3.4): the binding
+    /// must verify and its credential be redeemable by this account (its own, or an unused
+    /// or reusable one); the account is bound to it, and the links it had from a credential
+    /// become the credential's links, in one batch.
+    private func rebind(_ account: Account, _ binding: Binding, _ request: NewAccount) async throws -> Account {
+        let credential: EABCredential
+        do {
+            credential = try await redeemable(binding, boundTo: account.eabKID)
+        } catch let problem as Problem {
+            throw refusedBinding(problem, kid: binding.kid, request)
+        }
+        let own = credential.kid == account.eabKID
+        do {
+            _ = try await database.runBatch(
+                [.claimEABCredential(kid: credential.kid, accountID: account.id, reusable: own || config.acme.eabReusable),
+                 .rebindAccount(account.id, kid: credential.kid)]
+                    + BatchStatement.syncEABPolicies(accountID: account.id, kid: credential.kid))
+        } catch let error as StoreError where error.kind == .guardFailed {
+            throw refusedBinding(Problem(.unauthorized,
+                                         "externalAccountBinding: the credential \(credential.kid) was used or revoked meanwhile"),
+                                 kid: credential.kid, request)
+        }
+        logger.info("account re-bound", metadata: ["account": "\(account.id)", "eab_kid": "\(credential.kid)"])
+        var bound = account
+        bound.eabKID = credential.kid
+        return bound
+    }
+
     /// Reports a refused binding (§7.3.4) to the audit log and returns its problem.
     private func refusedBinding(_ problem: Problem, kid: String?, _ request: NewAccount) -> Problem {
         events.publish(.requestRefused(.init(kind: .eab, problem: problem.type.rawValue, detail: problem.detail,
@@ -132,7 +169,7 @@ extension CoreServices {
 
     /// The credential a binding names, once its MAC verifies. An unknown kid is MAC'd
     /// with a random key, so that it takes as long and answers as a wrong MAC does.
-    private func redeemable(_ binding: Binding) async throws -> EABCredential {
+    private func redeemable(_ binding: Binding, boundTo ownKID: String? = nil) async throws -> EABCredential {
         let kid = binding.kid
         let credential = try await database.withConnection { try $0.eabCredential(kid: kid) }
         let macKey = credential?.hmacKey ?? RandomBytes.draw(32)
@@ -143,7 +180,7 @@ extension CoreServices {
         guard !credential.revoked else {
             throw Problem(.unauthorized, "externalAccountBinding: the credential \(kid) has been revoked")
         }
-        guard !credential.used || config.acme.eabReusable else {
+        guard !credential.used || config.acme.eabReusable || credential.kid == ownKID else {
             throw Problem(.unauthorized, "externalAccountBinding: the credential \(kid) has already been used")
         }
         return credential

@@ -138,7 +138,7 @@ struct CertificateChain: Sendable {
             der: der, subjectPublicKeyInfo: spki)
     }
 
-    private static func nameText(_ name: OpaquePointer?) -> String {
+    static func nameText(_ name: OpaquePointer?) -> String {
         guard let name, let bio = BIO_new(BIO_s_mem()) else { return "" }
         defer { BIO_free(bio) }
         X509_NAME_print_ex(bio, name, 0, acmeeh_XN_FLAG_RFC2253())

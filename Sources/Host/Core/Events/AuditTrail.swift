@@ -10,7 +10,7 @@ enum AuditTrail {
     /// Whether `event` belongs to the audit trail.
     static func isAudited(_ event: DomainEvent) -> Bool {
         switch event {
-        case .accountRegistered, .accountUpdated, .accountDeactivated, .accountKeyRolledOver, .orderCreated,
+        case .accountRegistered, .accountUpdated, .accountDeactivated, .accountRevoked, .accountKeyRolledOver, .orderCreated,
              .authorizationDeactivated, .certificateIssued, .certificateRevoked, .revocationRefusedByCA, .requestRefused:
             true
         case .challengeBeforeValidate, .challengeAfterValidate, .challengeFailed, .challengeRetried,

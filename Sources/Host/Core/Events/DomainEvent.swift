@@ -68,6 +68,9 @@ enum DomainEvent: Sendable, Equatable {
     case accountUpdated(accountID: UUID, contacts: [String])
     /// §7.3.6
     case accountDeactivated(accountID: UUID)
+    /// An operator revoked the account (status `revoked`), e.g. with its external account
+    /// binding credential; `reason` says why, for its holder.
+    case accountRevoked(accountID: UUID, reason: String)
     /// §7.3.5
     case accountKeyRolledOver(accountID: UUID, oldThumbprint: String, newThumbprint: String)
     /// §7.4; `created` is false when an identical open order was returned (ACMEEH fires
@@ -107,6 +110,7 @@ enum DomainEvent: Sendable, Equatable {
         case .accountRegistered: "account.registration"
         case .accountUpdated: "account.update"
         case .accountDeactivated: "account.deactivation"
+        case .accountRevoked: "account.revocation"
         case .accountKeyRolledOver: "account.key_change"
         case .orderCreated: "order.creation"
         case .challengeBeforeValidate: "challenge.before_validate"
@@ -134,6 +138,8 @@ enum DomainEvent: Sendable, Equatable {
             ["account_id": Self.text(account), "contacts": contacts]
         case .accountDeactivated(let account):
             ["account_id": Self.text(account)]
+        case .accountRevoked(let account, let reason):
+            ["account_id": Self.text(account), "reason": reason]
         case .accountKeyRolledOver(let account, let old, let new):
             ["account_id": Self.text(account), "old_jwk_thumbprint": old, "jwk_thumbprint": new]
         case .orderCreated(let order, let account, let identifiers, let authorizations, let created):

@@ -115,6 +115,8 @@ struct NotificationRecorder: Sendable {
                 "error": error])
         case .accountDeactivated(let account):
             (.accountDeactivated, account, [:])
+        case .accountRevoked(let account, let reason):
+            (.accountRevoked, account, ["reason": reason])
         case .accountKeyRolledOver(let account, let old, let new):
             (.keyRolloverSucceeded, account, ["old_jwk_thumbprint": old, "jwk_thumbprint": new])
         case .authorizationDeactivated(let authorization, let account, let identifier):

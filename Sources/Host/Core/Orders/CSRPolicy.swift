@@ -110,7 +110,7 @@ struct CSRPolicy: Sendable {
 
     // MARK: OpenSSL
 
-    private static func parse(_ der: [UInt8]) -> OpaquePointer? {
+    static func parse(_ der: [UInt8]) -> OpaquePointer? {
         der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
             let request = d2i_X509_REQ(nil, &cursor, buffer.count)
@@ -179,16 +179,16 @@ struct CSRPolicy: Sendable {
         return String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self)
     }
 
-    private static func asn1Bytes(_ string: UnsafePointer<ASN1_STRING>?) -> [UInt8] {
+    static func asn1Bytes(_ string: UnsafePointer<ASN1_STRING>?) -> [UInt8] {
         guard let string, let data = ASN1_STRING_get0_data(string) else { return [] }
         return Array(UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(string))))
     }
 
-    private static func asn1String(_ string: UnsafePointer<ASN1_STRING>?) -> String {
+    static func asn1String(_ string: UnsafePointer<ASN1_STRING>?) -> String {
         String(decoding: asn1Bytes(string), as: UTF8.self)
     }
 
-    private static func ipText(_ bytes: [UInt8]) -> String {
+    static func ipText(_ bytes: [UInt8]) -> String {
         let family = bytes.count == 4 ? AF_INET : bytes.count == 16 ? AF_INET6 : -1
         guard family != -1 else { return Hex.encode(bytes) }
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))

@@ -66,12 +66,18 @@ struct OrderCreation: Sendable {
         var reads: [BatchStatement] = dedup ? [.openOrder(accountID: account.id, identifiersHash: hash)] : []
         // Reuse a valid authorization with the same wildcard flag, never a plain one for a wildcard.
         reads += plans.map { .reusableAuthorization(accountID: account.id, identifier: $0.0, wildcard: $0.1, validUntil: now) }
+        // The account's allowlist, when enforced, is read in the same batch.
+        let allowlistIndex = reads.count
+        if enforcesAllowlist { reads.append(.accountAllowedIdentifiers(accountID: account.id)) }
         // The quota guard goes last: the results above keep their places.
         let found: [BatchStatementResult]
         do {
             found = try await database.runBatch(after: requestGuard, reads + quotas.orderGuards(accountID: account.id))
         } catch let error as StoreError {
             throw await quotas.refusal(error, accountID: account.id) ?? error
+        }
+        if enforcesAllowlist {
+            try AccountAllowlist(try found[allowlistIndex].allowedIdentifiers.map(\.identifier)).check(identifiers)
         }
         if dedup, let existing = try found[0].orders.first, existing.profile == request.profile {
             return (existing, false)
@@ -132,9 +138,11 @@ struct OrderCreation: Sendable {
         if offered.isEmpty { throw Problem(.rejectedIdentifier, "no enabled challenge type can validate \(identifier.value)") }
         let now = Date()
         let expires = now.addingTimeInterval(TimeInterval(config.order.preAuthorizationLifetimeDays * 86_400))
-        if let reusable = try await database.runBatch(after: requestGuard, [
+        let found = try await database.runBatch(after: requestGuard, [
             .reusableAuthorization(accountID: account.id, identifier: base, wildcard: false, validUntil: now),
-        ])[0].authorizations.first {
+        ] + (enforcesAllowlist ? [.accountAllowedIdentifiers(accountID: account.id)] : []))
+        if enforcesAllowlist { try AccountAllowlist(try found[1].allowedIdentifiers.map(\.identifier)).check([identifier]) }
+        if let reusable = try found[0].authorizations.first {
             return (reusable, try await database.runBatch([.challenges(authorizationID: reusable.id)])[0].challenges, false)
         }
         let id = RandomBytes.uuid()
@@ -147,6 +155,10 @@ struct OrderCreation: Sendable {
         }
         return (authorization, try results[results.count - 1].challenges, true)
     }
+
+    /// `security.identifier_policy.enforce_account_allowlist`: newOrder and newAuthz read
+    /// the account's allowlist in their first batch (no statement otherwise).
+    private var enforcesAllowlist: Bool { config.security.identifierPolicy.enforceAccountAllowlist }
 
     /// The statements of a new pending authorization with one challenge per offered type.
     private static func newAuthorization(_ id: UUID, accountID: UUID, identifier: Identifier, wildcard: Bool,

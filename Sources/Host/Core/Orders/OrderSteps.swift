@@ -75,15 +75,18 @@ extension CoreServices {
             throw error
         }
         let issuance = self.issuance
+        // The account's CSR profile, when profiles are active, is read in the same batch.
+        let contents = csrProfilesActive ? CSRContents(der: csrDER) : nil
+        let profileRead = csrProfileRead(account: account, csr: contents, names: inspected.requested)
         let results: [BatchStatementResult]
         do {
-            // The quota guard goes last: the claim and the order keep their places.
+            // The quota guard goes last: the claim, the order and the profile keep their places.
             results = try await database.runBatch(after: requestGuard, [
                 .claimOrderForSigning(id, accountID: account.id,
                                       identifiersHash: OrderTokens.identifiersHash(inspected.requested),
                                       drawSerial: issuance.drawsSerial),
                 .order(id: id),
-            ] + quotas.certificateGuards(accountID: account.id))
+            ] + (profileRead.map { [$0] } ?? []) + quotas.certificateGuards(accountID: account.id))
         } catch let error as StoreError {
             throw await quotas.refusal(error, accountID: account.id) ?? error
         }
@@ -103,9 +106,13 @@ extension CoreServices {
         }
         do {
             try policy.check(inspected, identifiers: order.identifiers)
+            if profileRead != nil, let contents,
+               let refusal = csrProfileRefusal(try results[2].csrProfileFacts, csr: contents) {
+                throw refusal
+            }
         } catch {
-            // A refusal that the identifiers did not show (a weak key, a repeated name): the
-            // order goes back to ready for a corrected CSR.
+            // A refusal that the identifiers did not show (a weak key, a repeated name, the
+            // account's CSR profile): the order goes back to ready for a corrected CSR.
             try await database.withConnection { _ = try $0.setOrderStatus(id, to: .ready, from: [.processing]) }
             throw error
         }
