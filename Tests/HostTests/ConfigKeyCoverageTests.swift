@@ -83,9 +83,7 @@ final class ConfigKeyCoverageTests: XCTestCase {
 
     /// A switch acmeeh does not honour: refused, with file, line, key path and why.
     static let refusedSwitches: [(yaml: String, path: String, why: String)] = [
-        ("nonce:
-  audit_consumed: true
-", "nonce.audit_consumed", "no record of consumed nonces"),
+        ("nonce:\n  audit_consumed: true\n", "nonce.audit_consumed", "no record of consumed nonces"),
     ]
 
     func testRefusedSwitchesNameFileLineKeyAndReason() throws {

@@ -10,7 +10,8 @@
 ///   allowlist (`security.identifier_policy.enforce_account_allowlist`).
 /// - `csr_profiles` and its links (one profile per account, one per EAB credential): the
 ///   CSR rules applied at finalize.
-/// EAB links are copied to the account that registers with the credential.
+/// EAB links are copied to the account that registers with the credential (`from_eab`), so
+/// that binding again replaces exactly those and keeps the links an operator made.
 enum Migration0009 {
     static let admin = Migration(version: 9, name: "admin", sql: sql)
 
@@ -71,6 +72,8 @@ enum Migration0009 {
         CREATE TABLE admin.account_allowed_identifiers (
             account_id     uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
             identifier_id  uuid NOT NULL REFERENCES admin.allowed_identifiers(id) ON DELETE CASCADE,
+            -- copied from the account's EAB credential (binding again replaces exactly these)
+            from_eab       boolean NOT NULL DEFAULT false,
             PRIMARY KEY (account_id, identifier_id)
         );
         CREATE INDEX admin_account_allowed_identifiers_identifier_idx ON admin.account_allowed_identifiers (identifier_id);
@@ -93,7 +96,8 @@ enum Migration0009 {
             FOR EACH ROW EXECUTE FUNCTION acmeeh_touch_updated_at();
         CREATE TABLE admin.account_csr_profiles (
             account_id  uuid PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
-            profile_id  uuid NOT NULL REFERENCES admin.csr_profiles(id) ON DELETE CASCADE
+            profile_id  uuid NOT NULL REFERENCES admin.csr_profiles(id) ON DELETE CASCADE,
+            from_eab    boolean NOT NULL DEFAULT false
         );
         CREATE TABLE admin.eab_csr_profiles (
             eab_id      uuid PRIMARY KEY REFERENCES eab_credentials(id) ON DELETE CASCADE,

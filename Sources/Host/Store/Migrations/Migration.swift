@@ -19,6 +19,5 @@ enum Migrations {
         Migration0007.revocationOutbox,
         Migration0008.notifications,
         Migration0009.admin,
-        Migration0010.adminEABLinks,
     ]
 }
