@@ -48,6 +48,9 @@ struct AdminAPI: Sendable {
         registerCertificateRoutes(routes)
         registerAccountRoutes(routes)
         registerNotificationRoutes(routes)
+        registerEABLinkRoutes(routes)
+        registerAllowedIdentifierRoutes(routes)
+        registerCSRProfileRoutes(routes)
     }
 
     /// The token's user when the metrics endpoint requires admin authentication (either role).
@@ -83,6 +86,8 @@ struct AdminRouteTable {
                 return AdminProblem(problem.refusal == .notFound ? .notFound : .badRequest, problem.detail).response
             } catch let error as StoreError where error.isUniqueViolation {
                 return AdminProblem(.conflict, "it already exists").response
+            } catch let error as StoreError where error.isForeignKeyViolation {
+                return AdminProblem(.notFound, "a resource named in the path does not exist").response
             } catch {
                 api.logger.error("admin request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
                 return AdminProblem(.serverInternal, "the request could not be completed; the server log has the cause").response

@@ -18,11 +18,13 @@ extension AdminAPI {
         }
         routes.get("/accounts/:id", .reader) { call in
             let id = try call.uuidParameter("id")
-            guard let detail = try await call.api.database.withConnection({ try $0.accountDetail(id: id) }) else {
-                throw AdminProblem.notFound("account \(id)")
+            let (found, profile) = try await call.api.database.withConnection {
+                (try $0.accountDetail(id: id), try $0.accountCSRProfile(accountID: id))
             }
+            guard let detail = found else { throw AdminProblem.notFound("account \(id)") }
             var json = Self.json(detail.record)
             json["contacts"] = detail.record.account.contacts
+            json["csr_profile_id"] = AdminReply.id(profile?.id)
             json["order_count"] = detail.orderCount
             json["certificate_count"] = detail.certificateCount
             json["active_certificate_count"] = detail.activeCertificateCount
