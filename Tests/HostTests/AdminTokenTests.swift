@@ -159,3 +159,20 @@ final class AdminCursorTests: XCTestCase {
         }
     }
 }
+
+/// The admin API's timestamps (`AdminDates`): shown exact to the microsecond, read back the same.
+final class AdminDatesTests: XCTestCase {
+    func testMicrosecondsOutAndBackIn() throws {
+        let date = Date(timeIntervalSince1970: 1_796_588_627.522093)
+        XCTAssertEqual(AdminDates.format(date), "2026-12-06T20:23:47.522093Z")
+        XCTAssertEqual(AdminDates.format(Date(timeIntervalSince1970: 1_796_588_627)), "2026-12-06T20:23:47.000000Z")
+        XCTAssertEqual(AdminDates.format(Date(timeIntervalSince1970: -0.25)), "1969-12-31T23:59:59.750000Z")
+        for micros: Int64 in [0, 1, 999_999, 1_796_588_627_000_001, 1_796_588_627_522_093] {
+            let date = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+            let parsed = try XCTUnwrap(AdminDates.parse(AdminDates.format(date)))
+            XCTAssertEqual(Int64((parsed.timeIntervalSince1970 * 1_000_000).rounded()), micros, AdminDates.format(date))
+        }
+        XCTAssertEqual(AdminDates.parse("2026-12-06"), Date(timeIntervalSince1970: 1_796_515_200))
+        XCTAssertNil(AdminDates.parse("yesterday"))
+    }
+}
