@@ -56,8 +56,15 @@ struct AdminQuery: Sendable {
 /// Timestamps of the admin API: ISO 8601 out (UTC, microseconds), ISO 8601 or a plain
 /// date in (a date is its midnight UTC; a timestamp without zone is UTC).
 enum AdminDates {
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: exact to the microsecond PostgreSQL keeps, so a
+    /// timestamp the API showed selects its own entry as `since` or `until`.
+    /// (`ISO8601FormatStyle` shows only milliseconds.)
     static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let (seconds, fraction) = (micros.floorDivided(by: 1_000_000), micros.floorModulo(1_000_000))
+        let whole = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(Date.ISO8601FormatStyle())
+        let digits = String(fraction)
+        return String(whole.dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
     }
 
     static func parse(_ text: String) -> Date? {
@@ -68,5 +75,17 @@ enum AdminDates {
         }
         if let date = try? Date.ISO8601FormatStyle().year().month().day().parse(trimmed) { return date }
         return nil
+    }
+}
+
+private extension Int64 {
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor < 0) ? quotient - 1 : quotient
+    }
+
+    func floorModulo(_ divisor: Int64) -> Int64 {
+        let remainder = self % divisor
+        return remainder < 0 ? remainder + divisor : remainder
     }
 }

@@ -458,9 +458,10 @@ enum TimedCommand {
     /// Runs `executable` with the test process's environment plus `environment` (proxy
     /// variables removed, so nothing leaves loopback), and kills it (SIGTERM, then SIGKILL)
     /// when it has not exited after `timeout` seconds; a timeout is noted at the end of stderr.
-    /// Relative paths in `arguments` are relative to `currentDirectory` when given.
+    /// Relative paths in `arguments` are relative to `currentDirectory` when given; `input`,
+    /// when given, is the program's standard input (otherwise it reads /dev/null).
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    currentDirectory: URL? = nil, timeout: TimeInterval) throws -> CommandResult {
+                    currentDirectory: URL? = nil, input: String? = nil, timeout: TimeInterval) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -476,10 +477,16 @@ enum TimedCommand {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let stdin = input.map { _ in Pipe() }
+        process.standardInput = stdin ?? FileHandle.nullDevice
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
         try process.run()
+        if let stdin, let input {
+            // Small inputs (answers to prompts) fit the pipe's buffer: written at once, then EOF.
+            try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
         let outReader = AsyncReader(out.fileHandleForReading)
         let errReader = AsyncReader(err.fileHandleForReading)
         var note = ""
