@@ -588,12 +588,10 @@ extension ConfigTests {
     private static let notBuiltIn = "not built in"
     private static let pythonClass = "Python class"
     private static let pythonHook = "notifier plugins"
-    private static let unsafe = "true is refused"
 
     /// Every example, decided by reading it: a file is refused only for something acmeeh
     /// genuinely does not support (a non-built-in backend, a Python class path, Python hooks,
-    /// auto_accept), or for a switch that would leave it less protected than the file says
-    /// while its feature is missing (ConfigKeyCatalog: metrics authentication).
+    /// auto_accept).
     private static let expectations: [String: Expected] = [
         "acme-proxy-eab.yaml": .refused([
             ("ca.backend", notBuiltIn), ("challenges.auto_accept", "no auto-accept validator"),
@@ -620,7 +618,7 @@ extension ConfigTests {
         "hooks-all-events.yaml": .refused((0..<5).map { ("hooks.registered[\($0)].class", pythonHook) }),
         "hsm-backend.yaml": .refused([("ca.backend", notBuiltIn)]),
         "ip-certificates.yaml": .loads,
-        "metrics-prometheus.yaml": .refused([("metrics.auth_required", unsafe)]),
+        "metrics-prometheus.yaml": .loads,
         "minimal.yaml": .loads,
         "production-internal-ca.yaml": .refused([
             ("hooks.registered[0].class", pythonHook), ("hooks.registered[1].class", pythonHook),

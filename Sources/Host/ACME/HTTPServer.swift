@@ -19,7 +19,7 @@ struct HTTPServer {
     /// Serves `ocsp.path` when set (`ocsp.enabled`).
     var ocsp: OCSPResponder? = nil
     /// Routes served beside the ACME resources (the admin API, when it shares this listener).
-    var additionalRoutes: (@Sendable (Router<ACMERequestContext>) -> Void)? = nil
+    var additionalRoutes: (@Sendable (Router<ACMERequestContext>) throws -> Void)? = nil
     /// Checks the bearer token of a metrics scrape (`metrics.auth_required`).
     var metricsAuthorization: (@Sendable (HTTPFields) async -> Bool)? = nil
 
@@ -35,7 +35,7 @@ struct HTTPServer {
             hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))
         addHealthRoutes(to: router)
         addACMERoutes(to: router)
-        additionalRoutes?(router)
+        try additionalRoutes?(router)
         if let metrics { try addMetricsRoute(metrics, to: router) }
         if let crl = acme.core.crl {
             try Self.ensureFree(config.crl.path, key: "crl.path", in: router)
@@ -60,13 +60,13 @@ struct HTTPServer {
 
     /// A listener of its own for `routes` (the admin API on `admin_api.bind`/`port`), with
     /// the same origin and security-header middleware as the ACME listener.
-    func makeSeparateApplication(bind: String, port: Int, routes: @escaping @Sendable (Router<ACMERequestContext>) -> Void,
-                                 eventLoopGroup: any EventLoopGroup) -> some ApplicationProtocol {
+    func makeSeparateApplication(bind: String, port: Int, routes: @escaping @Sendable (Router<ACMERequestContext>) throws -> Void,
+                                 eventLoopGroup: any EventLoopGroup) throws -> some ApplicationProtocol {
         let router = Router(context: ACMERequestContext.self)
         router.middlewares.add(RequestOriginMiddleware(forwarded: ForwardedClient(config.proxy)))
         router.middlewares.add(SecurityHeadersMiddleware(
             externalURL: config.server.externalURL, hstsMaxAgeSeconds: config.security.hstsMaxAgeSeconds))
-        routes(router)
+        try routes(router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(bind, port: port), serverName: nil),

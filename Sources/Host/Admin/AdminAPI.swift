@@ -31,9 +31,13 @@ struct AdminAPI: Sendable {
         case admin
     }
 
-    /// Registers every route under `base_path`.
-    func register(on router: Router<ACMERequestContext>) {
+    /// Registers every route under `base_path`; throws when a route already there (ACME,
+    /// health, metrics, CRL) is at or below it.
+    func register(on router: Router<ACMERequestContext>) throws {
         let base = config.basePath
+        if let taken = router.routes.map(\.path.description).first(where: { $0 == base || $0.hasPrefix(base + "/") }) {
+            throw RouteConflict(description: "admin_api.base_path \(base) overlaps \(taken), which acmeeh already serves; choose another path")
+        }
         // The reference client probes `GET {base_path}` before it follows audit-log pages.
         let probe: @Sendable (Request, ACMERequestContext) async throws -> Response = { _, _ in
             AdminReply.json(["service": "acmeeh-admin", "version": AcmeehVersion.string])

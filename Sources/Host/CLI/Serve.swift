@@ -91,10 +91,10 @@ struct Serve: AsyncParsableCommand {
             if let admin {
                 if config.metrics.authRequired { server.metricsAuthorization = { await admin.authorizeMetrics($0) } }
                 if let port = config.adminAPI.port {
-                    adminApplication = server.makeSeparateApplication(
-                        bind: config.adminAPI.bind, port: port, routes: { admin.register(on: $0) }, eventLoopGroup: eventLoops)
+                    adminApplication = try server.makeSeparateApplication(
+                        bind: config.adminAPI.bind, port: port, routes: { try admin.register(on: $0) }, eventLoopGroup: eventLoops)
                 } else {
-                    server.additionalRoutes = { admin.register(on: $0) }
+                    server.additionalRoutes = { try admin.register(on: $0) }
                 }
             }
             application = try server.makeApplication(eventLoopGroup: eventLoops)

@@ -101,6 +101,9 @@ struct ConfigCrossChecks {
             fail("admin_api.token_secret", "must be at least 16 characters when the admin API is enabled "
                  + "(found \(admin.tokenSecret.count))")
         }
+        if !admin.basePath.hasPrefix("/") || admin.basePath.hasSuffix("/") || admin.basePath.count < 2 {
+            fail("admin_api.base_path", "must be an absolute path without a trailing slash, such as /api (found \"\(admin.basePath)\")")
+        }
         if admin.basePath == config.api.basePath {
             fail("admin_api.base_path", "\"\(admin.basePath)\" is also api.base_path; the admin API needs its own prefix")
         }
