@@ -12,7 +12,7 @@ extension AdminAPI {
                                           since: try query.date("since"), until: try query.date("until"))
             let page = try call.page()
             let entries = try await call.api.database.withConnection { try $0.adminAuditEntries(filter, page: page) }
-            return call.pageReply(entries.map(Self.json), page: page, last: entries.last?.cursor)
+            return call.pageReply(entries.map(Self.json), page: page, last: entries.last?.pageCursor)
         }
         routes.post("/audit-log/export", .admin) { call in
             let body = try await call.body()
@@ -25,7 +25,7 @@ extension AdminAPI {
                 let batch = try await call.api.database.withConnection { [page] in try $0.adminAuditEntries(filter, page: page) }
                 lines += batch.map(Self.json)
                 guard batch.count == page.limit, let last = batch.last else { break }
-                page.after = last.cursor
+                page.after = last.pageCursor
             }
             await call.audit("audit_log.export", details: ["entries": lines.count])
             return AdminReply.ndjson(lines)

@@ -52,7 +52,7 @@ extension AdminAPI {
             let dryRun = try body.bool("dry_run") ?? false
             let reason = try body.int("reason")
             let actor = try call.actor
-            let result = try await call.api.core.bulkRevoke(filter, reason: reason, dryRun: dryRun, by: "admin \(actor.username)")
+            let result = try await call.api.core.bulkRevoke(filter, reason: reason, dryRun: dryRun, by: actor.username)
             var details: [String: Any] = ["dry_run": dryRun, "matched": result.matched]
             if !dryRun {
                 details["revoked"] = result.revoked

@@ -11,7 +11,7 @@ struct AdminAuditEntry: Sendable, Equatable {
     let ipAddress: String?
     let createdAt: Date
     /// The row's position for keyset paging.
-    let cursor: PageCursor
+    let pageCursor: PageCursor
 }
 
 /// What an audit-log listing or export keeps.

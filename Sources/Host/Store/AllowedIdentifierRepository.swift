@@ -6,7 +6,7 @@ import Foundation
 extension Connection {
     private static func allowedColumns(accounts: Bool) -> String {
         """
-        i.id, i.identifier_type, i.identifier_value, i.created_by, i.created_at, \(PageClause.cursorColumn("i"))\(accounts ? """
+        i.id, i.identifier_type, i.identifier_value, i.created_by, i.created_at, \(ListQuery.cursorColumn("i"))\(accounts ? """
             , ARRAY(SELECT l.account_id::text FROM admin.account_allowed_identifiers l
                     WHERE l.identifier_id = i.id ORDER BY l.account_id) AS account_ids
             """ : "")
@@ -32,9 +32,10 @@ extension Connection {
 
     /// One page of the allowlist, oldest first.
     func allowedIdentifiers(page: PageRequest, withAccounts: Bool = false) throws -> [AllowedIdentifier] {
-        let clause = PageClause.sql(page, alias: "i", firstParameter: 1)
-        return try query("SELECT \(Self.allowedColumns(accounts: withAccounts)) FROM admin.allowed_identifiers i WHERE true"
-                         + clause.sql, clause.params).map { try Self.allowedIdentifier($0, accounts: withAccounts) }
+        var list = ListQuery()
+        let tail = list.page(page, alias: "i", newestFirst: false)
+        return try query("SELECT \(Self.allowedColumns(accounts: withAccounts)) FROM admin.allowed_identifiers i \(list.whereClause) \(tail)",
+                         list.params).map { try Self.allowedIdentifier($0, accounts: withAccounts) }
     }
 
     /// Deletes the entry and its links; false when there was none.
@@ -95,7 +96,7 @@ extension Connection {
             id: try row.uuid("id"),
             identifier: Identifier(type: try row.string("identifier_type"), value: try row.string("identifier_value")),
             createdBy: try row.uuidIfPresent("created_by"), createdAt: try row.date("created_at"),
-            pageCursor: try PageClause.cursor(row),
+            pageCursor: try row.pageCursor(),
             accountIDs: accounts ? try row.stringArray("account_ids").compactMap(UUID.init(uuidString:)) : nil)
     }
 }
@@ -106,7 +107,7 @@ extension BatchStatement {
     static func accountAllowedIdentifiers(accountID: UUID) -> BatchStatement {
         BatchStatement(
             """
-            SELECT i.id, i.identifier_type, i.identifier_value, i.created_by, i.created_at, \(PageClause.cursorColumn("i"))
+            SELECT i.id, i.identifier_type, i.identifier_value, i.created_by, i.created_at, \(ListQuery.cursorColumn("i"))
             FROM admin.allowed_identifiers i JOIN admin.account_allowed_identifiers l ON l.identifier_id = i.id
             WHERE l.account_id = $1 ORDER BY i.created_at, i.id
             """, [.uuid(accountID)])

@@ -8,7 +8,7 @@ extension Connection {
     static func csrProfileColumns(accounts: Bool) -> String {
         """
         p.id, p.name, p.description, p.profile_data::text AS profile_data, p.created_by, p.created_at, p.updated_at,
-        \(PageClause.cursorColumn("p"))\(accounts ? """
+        \(ListQuery.cursorColumn("p"))\(accounts ? """
             , ARRAY(SELECT l.account_id::text FROM admin.account_csr_profiles l
                     WHERE l.profile_id = p.id ORDER BY l.account_id) AS account_ids
             """ : "")
@@ -43,9 +43,10 @@ extension Connection {
 
     /// One page of the profiles, oldest first.
     func csrProfiles(page: PageRequest, withAccounts: Bool = false) throws -> [CSRProfileRecord] {
-        let clause = PageClause.sql(page, alias: "p", firstParameter: 1)
-        return try query("SELECT \(Self.csrProfileColumns(accounts: withAccounts)) FROM admin.csr_profiles p WHERE true"
-                         + clause.sql, clause.params).map { try Self.csrProfile($0, accounts: withAccounts) }
+        var list = ListQuery()
+        let tail = list.page(page, alias: "p", newestFirst: false)
+        return try query("SELECT \(Self.csrProfileColumns(accounts: withAccounts)) FROM admin.csr_profiles p \(list.whereClause) \(tail)",
+                         list.params).map { try Self.csrProfile($0, accounts: withAccounts) }
     }
 
     /// Deletes the profile and its links; false when there was none.
@@ -105,7 +106,7 @@ extension Connection {
             id: try row.uuid("id"), name: try row.string("name"), description: try row.string("description"),
             profileData: try row.json("profile_data"), createdBy: try row.uuidIfPresent("created_by"),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
-            pageCursor: try PageClause.cursor(row),
+            pageCursor: try row.pageCursor(),
             accountIDs: accounts ? try row.stringArray("account_ids").compactMap(UUID.init(uuidString:)) : nil)
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// The WHERE clause and paging of an admin list, built from fixed condition templates with
-/// every value bound as a parameter (never spliced). Lists run newest first: ordered by
-/// (`created_at`, `id`) descending, the cursor naming the last row of the previous page.
+/// every value bound as a parameter (never spliced). Lists are ordered by (`created_at`,
+/// `id`), newest first unless the list says otherwise, the cursor naming the last row of
+/// the previous page.
 struct ListQuery {
     private(set) var conditions: [String] = []
     private(set) var params: [PostgresValue?] = []
@@ -22,10 +23,11 @@ struct ListQuery {
     /// The cursor's condition (when the page has one) on `alias`'s `created_at` and `id`;
     /// returns the ORDER BY, LIMIT and OFFSET to end the statement with (OFFSET only
     /// without a cursor). Call after the last `add`, before reading `whereClause`.
-    mutating func page(_ page: PageRequest, alias: String) -> String {
-        if let cursor = page.after { add(beyond: cursor, alias: alias, newestFirst: true) }
+    mutating func page(_ page: PageRequest, alias: String, newestFirst: Bool = true) -> String {
+        if let cursor = page.after { add(beyond: cursor, alias: alias, newestFirst: newestFirst) }
         params.append(.int(max(0, page.limit)))
-        var tail = "ORDER BY \(alias).created_at DESC, \(alias).id DESC LIMIT $\(params.count)"
+        let direction = newestFirst ? " DESC" : ""
+        var tail = "ORDER BY \(alias).created_at\(direction), \(alias).id\(direction) LIMIT $\(params.count)"
         if page.after == nil {
             params.append(.int(max(0, page.offset)))
             tail += " OFFSET $\(params.count)"

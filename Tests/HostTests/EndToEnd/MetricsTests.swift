@@ -108,12 +108,13 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(after[#"acmeeh_http_request_duration_seconds_count{method="GET",route="NotFound",status="404"}"#], 1)
     }
 
-    /// With `auth_required: true` there is no token to check yet: the server refuses to
-    /// start rather than serve the metrics to anyone.
-    func testAuthRequiredRefusesToStart() throws {
-        XCTAssertThrowsError(try startServer(metrics: "  enabled: true\n  auth_required: true")) { error in
-            XCTAssertTrue("\(error)".contains("metrics.auth_required"), "\(error)")
-        }
+    /// `auth_required: true` without the admin API: no token can exist, so every scrape is
+    /// refused rather than served to anyone (AdminAuthTests covers scrapes with tokens).
+    func testAuthRequiredWithoutTheAdminAPIRefusesEveryScrape() throws {
+        server = try startServer(metrics: "  enabled: true\n  auth_required: true")
+        let reply = try HTTP.get(server.baseURL + "/metrics")
+        XCTAssertEqual(reply.status, 401)
+        XCTAssertEqual(reply.header("WWW-Authenticate"), #"Bearer realm="acmeeh-admin""#)
     }
 
     /// A path the server already serves would shadow it (or trap in the router): refused.
