@@ -21,9 +21,12 @@ enum AdminReply {
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: buffer))
     }
 
+    /// `value` as JSON; `null` for `NSNull` (an unassigned CSR profile) and for anything that
+    /// is not a JSON object or array, which JSONSerialization would trap on (not throw).
     static func bytes(_ value: Any) -> [UInt8] {
-        Array((try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]))
-              ?? Data("null".utf8))
+        guard !(value is NSNull), JSONSerialization.isValidJSONObject(value) else { return Array("null".utf8) }
+        return Array((try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]))
+                     ?? Data("null".utf8))
     }
 
     /// A value for JSON: `NSNull` for nil.
