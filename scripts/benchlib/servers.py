@@ -97,6 +97,8 @@ class Acmeeh:
         self.revocation_status = False
         # --hooks: the webhook sink's base URL; two hooks on every event, one that hangs, one that fails.
         self.hooks_sink = None
+        # --admin-api: the admin API on (finalize then reads the account's CSR profile).
+        self.admin_api = False
         os.makedirs(workdir, exist_ok=True)
         ca = os.path.join(workdir, "ca")
         subprocess.run([os.path.join(repo, "scripts/dev-ca"), ca], check=True, stdout=subprocess.DEVNULL)
@@ -133,7 +135,9 @@ class Acmeeh:
             "logging:",
             "  level: WARNING",
         ] + (["crl:", "  enabled: true", "ocsp:", "  enabled: true"] if self.revocation_status else [])
-          + (self.hook_lines() if self.hooks_sink else []) + [
+          + (self.hook_lines() if self.hooks_sink else [])
+          + (["admin_api:", "  enabled: true", "  token_secret: bench-admin-token-secret-0123456789",
+              "  initial_admin_email: bench@example.test"] if self.admin_api else []) + [
             "",
         ])
 

@@ -40,7 +40,7 @@ struct AdminAPI: Sendable {
         }
         // The reference client probes `GET {base_path}` before it follows audit-log pages.
         let probe: @Sendable (Request, ACMERequestContext) async throws -> Response = { _, _ in
-            AdminReply.json(["service": "acmeeh-admin", "version": AcmeehVersion.string])
+            AdminReply.json(["service": "acmeeh-admin"])
         }
         router.get(RouterPath(base), use: probe)
         let routes = AdminRouteTable(api: self, router: router, base: base)

@@ -79,9 +79,7 @@ extension AdminAPI {
         }
         routes.delete("/csr-profiles/:id/accounts/:account_id", .admin) { call in
             let (id, account) = (try call.uuidParameter("id"), try call.uuidParameter("account_id"))
-            let current = try await call.api.database.withConnection { try $0.accountCSRProfile(accountID: account) }
-            guard current?.id == id,
-                  try await call.api.database.withConnection({ try $0.clearAccountCSRProfile(accountID: account) })
+            guard try await call.api.database.withConnection({ try $0.clearAccountCSRProfile(accountID: account, profileID: id) })
             else { throw AdminProblem.notFound("CSR profile \(id) on account \(account)") }
             await call.audit("csr_profile.account_unassign", details: ["profile_id": id.uuidString.lowercased(),
                                                                         "account_id": account.uuidString.lowercased()])

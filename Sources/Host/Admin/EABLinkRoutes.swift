@@ -50,9 +50,7 @@ extension AdminAPI {
         }
         routes.delete("/eab/:id/csr-profile/:profile_id", .admin) { call in
             let (eab, profile) = (try call.uuidParameter("id"), try call.uuidParameter("profile_id"))
-            let current = try await call.api.database.withConnection { try $0.eabCSRProfile(eabID: eab) }
-            guard current?.id == profile,
-                  try await call.api.database.withConnection({ try $0.clearEABCSRProfile(eabID: eab) })
+            guard try await call.api.database.withConnection({ try $0.clearEABCSRProfile(eabID: eab, profileID: profile) })
             else { throw AdminProblem.notFound("CSR profile \(profile) on EAB credential \(eab)") }
             await call.audit("eab.profile_unassign", details: ["eab_id": eab.uuidString.lowercased(),
                                                                 "profile_id": profile.uuidString.lowercased()])

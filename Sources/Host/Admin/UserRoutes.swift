@@ -40,6 +40,9 @@ extension AdminAPI {
             let enabled = try body.bool("enabled")
             let role = try body.string("role").map(Self.role)
             guard enabled != nil || role != nil else { throw AdminProblem(.badRequest, "nothing to change: give enabled or role") }
+            if id == (try call.actor).id, enabled == false || role == .auditor {
+                throw AdminProblem(.conflict, "you cannot disable or demote yourself; another admin can")
+            }
             guard let user = try await call.api.database.withConnection({ try $0.updateAdminUser(id: id, enabled: enabled, role: role) })
             else { throw AdminProblem.notFound("user \(id)") }
             var details: [String: Any] = [:]

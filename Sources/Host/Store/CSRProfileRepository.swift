@@ -65,10 +65,11 @@ extension Connection {
             """, [.uuid(accountID), .uuid(profileID)])
     }
 
-    /// The account has no profile any more; false when it had none.
+    /// The account has no profile any more (only if it is `profileID`, when given); false when it had none.
     @discardableResult
-    func clearAccountCSRProfile(accountID: UUID) throws -> Bool {
-        try execute("DELETE FROM admin.account_csr_profiles WHERE account_id = $1", [.uuid(accountID)]) == 1
+    func clearAccountCSRProfile(accountID: UUID, profileID: UUID? = nil) throws -> Bool {
+        try execute("DELETE FROM admin.account_csr_profiles WHERE account_id = $1 AND ($2::uuid IS NULL OR profile_id = $2)",
+                    [.uuid(accountID), profileID.map { .uuid($0) }]) == 1
     }
 
     func accountCSRProfile(accountID: UUID) throws -> CSRProfileRecord? {
@@ -88,9 +89,11 @@ extension Connection {
             """, [.uuid(eabID), .uuid(profileID)])
     }
 
+    /// The credential has no profile any more (only if it is `profileID`, when given); false when it had none.
     @discardableResult
-    func clearEABCSRProfile(eabID: UUID) throws -> Bool {
-        try execute("DELETE FROM admin.eab_csr_profiles WHERE eab_id = $1", [.uuid(eabID)]) == 1
+    func clearEABCSRProfile(eabID: UUID, profileID: UUID? = nil) throws -> Bool {
+        try execute("DELETE FROM admin.eab_csr_profiles WHERE eab_id = $1 AND ($2::uuid IS NULL OR profile_id = $2)",
+                    [.uuid(eabID), profileID.map { .uuid($0) }]) == 1
     }
 
     func eabCSRProfile(eabID: UUID) throws -> CSRProfileRecord? {

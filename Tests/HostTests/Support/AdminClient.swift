@@ -122,16 +122,7 @@ struct AdminCLIRun: CustomStringConvertible {
     }
 
     /// For assertion messages: the command, its exit code, its output.
-    var description: String {
-        """
-        $ \(commandLine.joined(separator: " "))
-        exit \(result.status)
-        --- stdout ---
-        \(result.stdout)
-        --- stderr ---
-        \(result.stderr)
-        """
-    }
+    var description: String { ClientRun(commandLine: commandLine, result: result).description }
 }
 
 /// Direct requests to the admin API with a bearer token.
