@@ -16,6 +16,8 @@ struct CSRPolicy: Sendable {
         var names: (identifiers: [Identifier], unsupported: [String])
         var commonName: String?
         var problems: [Problem.Subproblem]
+        /// SHA-256 hex of the key's DER SubjectPublicKeyInfo, when asked for (the CSR profile's facts).
+        var publicKeyFingerprint: String? = nil
 
         /// RFC 8738 has ip identifiers in subjectAltName only: a CN stands for a dns one.
         var commonNameDNS: Identifier? {
@@ -34,7 +36,7 @@ struct CSRPolicy: Sendable {
 
     /// The checks of the CSR alone: it parses, its signature verifies (else it is refused at
     /// once), and the refusals of its algorithm and key are collected for `check`.
-    func inspect(der: [UInt8], accountThumbprint: String) throws(Problem) -> Inspected {
+    func inspect(der: [UInt8], accountThumbprint: String, keyFingerprint: Bool = false) throws(Problem) -> Inspected {
         guard let request = Self.parse(der) else {
             throw Problem(.badCSR, "the csr is not a DER PKCS#10 certification request")
         }
@@ -70,7 +72,9 @@ struct CSRPolicy: Sendable {
             refuse("the CSR's key is the account key; use a separate key for the certificate (RFC 8555 §11.1)")
         }
 
-        return Inspected(names: Self.subjectAltNames(request), commonName: Self.commonName(request), problems: problems)
+        return Inspected(names: Self.subjectAltNames(request), commonName: Self.commonName(request), problems: problems,
+                         publicKeyFingerprint: keyFingerprint
+                             ? CertificateChain.subjectPublicKeyInfo(of: key).map(CertificateChain.sha256Hex) : nil)
     }
 
     /// The CSR names exactly the order's identifiers (RFC 8555 §7.4: a dns one may appear in

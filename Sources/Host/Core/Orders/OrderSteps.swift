@@ -65,7 +65,7 @@ extension CoreServices {
         let policy = CSRPolicy(security: config.security)
         let inspected: CSRPolicy.Inspected
         do {
-            inspected = try policy.inspect(der: csrDER, accountThumbprint: account.thumbprint)
+            inspected = try policy.inspect(der: csrDER, accountThumbprint: account.thumbprint, keyFingerprint: csrProfilesActive)
         } catch {
             // An unknown or foreign order, or one that is not ready, is the answer before the CSR.
             let order = try await order(id, for: account, requestGuard)
@@ -76,8 +76,7 @@ extension CoreServices {
         }
         let issuance = self.issuance
         // The account's CSR profile, when profiles are active, is read in the same batch.
-        let contents = csrProfilesActive ? CSRContents(der: csrDER) : nil
-        let profileRead = csrProfileRead(account: account, csr: contents, names: inspected.requested)
+        let profileRead = csrProfileRead(account: account, inspected)
         let results: [BatchStatementResult]
         do {
             // The quota guard goes last: the claim, the order and the profile keep their places.
@@ -106,8 +105,7 @@ extension CoreServices {
         }
         do {
             try policy.check(inspected, identifiers: order.identifiers)
-            if profileRead != nil, let contents,
-               let refusal = csrProfileRefusal(try results[2].csrProfileFacts, csr: contents) {
+            if profileRead != nil, let refusal = csrProfileRefusal(try results[2].csrProfileFacts, csrDER: csrDER) {
                 throw refusal
             }
         } catch {

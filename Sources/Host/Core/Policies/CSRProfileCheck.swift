@@ -12,17 +12,19 @@ extension CoreServices {
     /// profile to its account: when either policy is active (the admin API manages them).
     var eabPoliciesActive: Bool { csrProfilesActive || config.security.identifierPolicy.enforceAccountAllowlist }
 
-    /// The statement finalize adds to its batch, when profiles are active and the CSR parses.
-    func csrProfileRead(account: Account, csr: CSRContents?, names: [Identifier]) -> BatchStatement? {
-        guard csrProfilesActive, let csr else { return nil }
-        return .accountCSRProfileFacts(accountID: account.id, publicKeyFingerprint: csr.publicKeyFingerprint,
-                                       names: names.map(\.value))
+    /// The statement finalize adds to its batch, when profiles are active (`inspected` then
+    /// carries the key's fingerprint).
+    func csrProfileRead(account: Account, _ inspected: CSRPolicy.Inspected) -> BatchStatement? {
+        guard csrProfilesActive, let fingerprint = inspected.publicKeyFingerprint else { return nil }
+        return .accountCSRProfileFacts(accountID: account.id, publicKeyFingerprint: fingerprint,
+                                       names: inspected.requested.map(\.value))
     }
 
     /// The refusal of the CSR by the account's profile (`facts`, nil: the account has none),
     /// or nil: one `badCSR` whose subproblems carry every violation; without a profile
     /// under `security.require_csr_profile`, `badCSR` with 403.
-    func csrProfileRefusal(_ facts: CSRProfileFacts?, csr: CSRContents) -> Problem? {
+    /// The CSR is read for the profile's rules only when there is a profile.
+    func csrProfileRefusal(_ facts: CSRProfileFacts?, csrDER: [UInt8]) -> Problem? {
         guard let facts else {
             guard config.security.requireCSRProfile else { return nil }
             return Problem(.badCSR, "this server requires a CSR profile for the account, and none is assigned to it",
@@ -34,6 +36,9 @@ extension CoreServices {
         } catch {
             logger.error("stored CSR profile is invalid", metadata: ["profile": "\(facts.profile.name)", "error": "\(error)"])
             return Problem(.serverInternal, "the account's CSR profile \"\(facts.profile.name)\" is invalid; contact the operators")
+        }
+        guard let csr = CSRContents(der: csrDER) else {
+            return Problem(.badCSR, "the csr is not a DER PKCS#10 certification request")
         }
         let violations = profile.violations(of: csr, context: .init(keyAlreadyIssued: facts.keyAlreadyIssued,
                                                                     sameNamesNotAfter: facts.sameNamesNotAfter))
