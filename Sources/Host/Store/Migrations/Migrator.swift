@@ -73,13 +73,16 @@ struct Migrator: Sendable {
         try conn.execute("SELECT pg_advisory_lock($1)", [.int(advisoryLockKey)])
         defer { _ = try? conn.execute("SELECT pg_advisory_unlock($1)", [.int(advisoryLockKey)]) }
 
+        // Without the NOTICE "relation already exists" that libpq would print on stderr.
         try conn.executeScript(
             """
+            SET client_min_messages = warning;
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version     integer PRIMARY KEY,
                 name        text NOT NULL,
                 applied_at  timestamptz NOT NULL DEFAULT now()
-            )
+            );
+            RESET client_min_messages
             """)
         let applied = Set(try conn.query("SELECT version FROM schema_migrations").map { try $0.int("version") })
         var done: [Migration] = []
