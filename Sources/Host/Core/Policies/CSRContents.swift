@@ -26,8 +26,6 @@ struct CSRContents: Sendable, Equatable {
     /// The extendedKeyUsage purposes requested, by their snake_case names (an OID without
     /// a name as its dotted text).
     var extendedKeyUsages: [String]
-    /// Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo (`certificates.public_key_fingerprint`).
-    var publicKeyFingerprint: String
 
     /// RFC 5280 §4.2.1.3, in bit order.
     static let keyUsageNames = [
@@ -53,7 +51,6 @@ struct CSRContents: Sendable, Equatable {
         let name = X509_REQ_get_subject_name(request)
         commonNames = Self.commonNames(name)
         subject = CertificateChain.nameText(name)
-        publicKeyFingerprint = CertificateChain.subjectPublicKeyInfo(of: key).map(CertificateChain.sha256Hex) ?? ""
         subjectAltNames = []
         keyUsages = []
         extendedKeyUsages = []
