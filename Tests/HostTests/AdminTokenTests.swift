@@ -172,6 +172,16 @@ final class AdminDatesTests: XCTestCase {
             let parsed = try XCTUnwrap(AdminDates.parse(AdminDates.format(date)))
             XCTAssertEqual(Int64((parsed.timeIntervalSince1970 * 1_000_000).rounded()), micros, AdminDates.format(date))
         }
+        // What a filter binds is the very microsecond shown (CI once lost 21:35:39.143305 to .143304).
+        for step: Int64 in 0..<5000 {
+            let micros = 1_796_592_939_143_305 + step * 7_919
+            let shown = AdminDates.format(Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+            let bound = PostgresTimestamp.format(try XCTUnwrap(AdminDates.parse(shown)))
+            let fraction = String(micros % 1_000_000)
+            XCTAssertTrue(bound.contains("." + String(repeating: "0", count: 6 - fraction.count) + fraction), "\(shown) bound as \(bound)")
+        }
+        XCTAssertEqual(AdminDates.parse("2026-12-06T21:35:39.5+02:00"), Date(timeIntervalSince1970: 1_796_585_739.5))
+        XCTAssertNil(AdminDates.parse("2026-12-06T21:35:39.Z"))
         XCTAssertEqual(AdminDates.parse("2026-12-06"), Date(timeIntervalSince1970: 1_796_515_200))
         XCTAssertNil(AdminDates.parse("yesterday"))
     }

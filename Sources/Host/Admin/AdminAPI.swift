@@ -57,7 +57,7 @@ struct AdminAPI: Sendable {
         registerCSRProfileRoutes(routes)
     }
 
-    /// The token's user when the metrics endpoint requires admin authentication (either role).
+    /// Whether a metrics scrape carries a valid admin token (either role; `metrics.auth_required`).
     func authorizeMetrics(_ headers: HTTPFields) async -> Bool {
         (try? await authenticator.authenticate(headers)) != nil
     }

@@ -67,13 +67,23 @@ enum AdminDates {
         return String(whole.dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
     }
 
+    /// Fractional seconds are read to the microsecond exactly (Foundation's parser keeps
+    /// milliseconds), so a timestamp the API showed selects its own row again.
     static func parse(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        for candidate in [trimmed, trimmed + "Z"] {
-            if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(candidate) { return date }
-            if let date = try? Date.ISO8601FormatStyle().parse(candidate) { return date }
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        var micros = 0
+        if let dot = trimmed.firstIndex(of: "."), trimmed[..<dot].contains("T") {
+            let digits = trimmed[trimmed.index(after: dot)...].prefix { $0.isASCII && $0.isNumber }
+            guard (1...9).contains(digits.count) else { return nil }
+            micros = Int(String(digits.prefix(6)).padding(toLength: 6, withPad: "0", startingAt: 0)) ?? 0
+            trimmed.removeSubrange(dot..<digits.endIndex)
         }
-        if let date = try? Date.ISO8601FormatStyle().year().month().day().parse(trimmed) { return date }
+        for candidate in [trimmed, trimmed + "Z"] {
+            if let date = try? Date.ISO8601FormatStyle().parse(candidate) {
+                return date.addingTimeInterval(Double(micros) / 1_000_000)
+            }
+        }
+        if micros == 0, let date = try? Date.ISO8601FormatStyle().year().month().day().parse(trimmed) { return date }
         return nil
     }
 }

@@ -55,7 +55,8 @@ enum PostgresValue: Sendable, Equatable {
 /// (set by `Connection` on connect), so output looks like `2026-11-29 05:14:02.123456+00`.
 enum PostgresTimestamp {
     static func format(_ date: Date) -> String {
-        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded(.down)
+        // To the nearest microsecond: a Date read from a microsecond timestamp may lie just below it.
+        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
         var seconds = Int(floor(micros / 1_000_000))
         var fraction = Int(micros - Double(seconds) * 1_000_000)
         if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
