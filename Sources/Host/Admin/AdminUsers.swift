@@ -31,6 +31,8 @@ struct AdminUsers: Sendable {
     /// With no user at all, creates `admin` (role admin, `initial_admin_email`); returns
     /// its password, which the caller shows once. Two instances starting together create one.
     func bootstrap() async throws -> String? {
+        // bcrypt only when there is no user yet (every later start stops here).
+        guard try await api.database.withConnection({ try $0.adminUserCount() }) == 0 else { return nil }
         let password = AdminPasswords.generate(length: api.config.passwordLength)
         let hash = try await AdminPasswords.hash(password)
         let email = api.config.initialAdminEmail

@@ -13,16 +13,12 @@ extension AdminAPI {
             let body = try await call.body()
             try body.allowOnly(["type", "value"])
             let type = try body.requiredString("type")
-            guard type == "dns" || type == "ip" else { throw AdminProblem(.badRequest, "\"type\" must be dns or ip") }
             let value = try body.requiredString("value")
             let identifier: Identifier
             do throws(Problem) {
                 identifier = try AccountAllowlist.normalized(Identifier(type: type, value: value))
             } catch {
                 throw AdminProblem(.badRequest, error.detail)
-            }
-            if type == "ip", let refusal = Self.unusableAddress(identifier.value) {
-                throw AdminProblem(.badRequest, "\(identifier.value) is \(refusal); it cannot be on an allowlist")
             }
             let actor = try call.actor
             let entry: AllowedIdentifier
@@ -70,21 +66,6 @@ extension AdminAPI {
             let entries = try await call.api.database.withConnection { try $0.allowedIdentifiers(accountID: account) }
             return AdminReply.json(entries.map { Self.json($0) })
         }
-    }
-
-    /// Why an IP address may not be allowed: loopback, unspecified or multicast.
-    private static func unusableAddress(_ text: String) -> String? {
-        if text.contains(":") {
-            if text == "::1" { return "loopback" }
-            if text == "::" { return "unspecified" }
-            if text.lowercased().hasPrefix("ff") { return "multicast" }
-            return nil
-        }
-        guard let first = text.split(separator: ".").first.flatMap({ Int($0) }) else { return nil }
-        if first == 127 { return "loopback" }
-        if text == "0.0.0.0" { return "unspecified" }
-        if (224...239).contains(first) { return "multicast" }
-        return nil
     }
 
     static func json(_ entry: AllowedIdentifier) -> [String: Any] {

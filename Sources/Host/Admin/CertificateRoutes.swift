@@ -14,7 +14,7 @@ extension AdminAPI {
             search.fingerprint = try query.string("fingerprint").map(Self.fingerprint)
             search.status = try query.choice("status", CertificateRecord.Status.allCases.map(\.rawValue))
                 .flatMap(CertificateRecord.Status.init(rawValue:))
-            search.domain = query.string("domain")?.lowercased()
+            search.domain = query.string("domain")
             search.expiringBefore = try query.date("expiring_before")
             search.issuedAfter = try query.date("issued_after")
             search.issuedBefore = try query.date("issued_before")
@@ -43,7 +43,7 @@ extension AdminAPI {
             var filter = BulkRevocationFilter()
             filter.accountID = try fields.uuid("account_id")
             filter.serialNumbers = (try fields.stringArray("serial_numbers") ?? []) + [try fields.string("serial_number")].compactMap { $0 }
-            filter.domain = try fields.string("domain")?.lowercased()
+            filter.domain = try fields.string("domain")
             filter.issuedBefore = try fields.date("issued_before")
             filter.issuedAfter = try fields.date("issued_after")
             guard !filter.isEmpty else {

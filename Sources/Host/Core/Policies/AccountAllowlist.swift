@@ -37,11 +37,30 @@ struct AccountAllowlist: Sendable, Equatable {
 
     /// An allowlist entry as it is stored: a `dns` name (lowercase; `*.` allowed) or an
     /// `ip` address in canonical form, checked as an order's identifier would be without
-    /// the site's domain lists. For the admin API, before `insertAllowedIdentifier`.
+    /// the site's domain lists; a loopback, unspecified or multicast address is refused.
+    /// For the admin API, before `insertAllowedIdentifier`.
     static func normalized(_ identifier: Identifier) throws(Problem) -> Identifier {
         var permissive = IdentifierPolicyConfig()
         permissive.allowWildcards = true
         permissive.allowIP = true
-        return try IdentifierPolicy(config: permissive).check(identifier)
+        let checked = try IdentifierPolicy(config: permissive).check(identifier)
+        if checked.type == "ip", let kind = IPAddress.bytes(checked.value).flatMap(unusableKind) {
+            throw Problem(.rejectedIdentifier, "\(checked.value) is \(kind); it cannot be on an allowlist")
+        }
+        return checked
+    }
+
+    /// Loopback (127/8, ::1), unspecified (0.0.0.0, ::) or multicast (224/4, ff00::/8), else nil.
+    private static func unusableKind(_ bytes: [UInt8]) -> String? {
+        if bytes.count == 4 {
+            if bytes[0] == 127 { return "loopback" }
+            if bytes.allSatisfy({ $0 == 0 }) { return "unspecified" }
+            return bytes[0] & 0xF0 == 0xE0 ? "multicast" : nil
+        }
+        if bytes.dropLast().allSatisfy({ $0 == 0 }) {
+            if bytes[15] == 1 { return "loopback" }
+            if bytes[15] == 0 { return "unspecified" }
+        }
+        return bytes[0] == 0xFF ? "multicast" : nil
     }
 }
